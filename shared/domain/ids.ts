@@ -1,0 +1,18 @@
+import { randomBase62, newKeyId } from './keyFormat.js';
+import type { Ids } from './ports.js';
+
+/**
+ * Sortable ids: 9 base36 characters of epoch ms (lexicographic order = time order until year 5138)
+ * followed by random characters. Used for events and outbox entries.
+ */
+export function sortableId(now: number): string {
+  return now.toString(36).padStart(9, '0') + randomBase62(10);
+}
+
+export const randomIds: Ids = {
+  keyId: newKeyId,
+  accountId: () => randomBase62(16),
+  secretId: () => randomBase62(8),
+  rotationId: () => randomBase62(12),
+  sortable: sortableId,
+};

@@ -1,0 +1,94 @@
+/** Narrow interfaces the domain depends on. Adapters in `shared/adapters` and `shared/local` implement them. */
+import type { AccountRecord, AuditEvent, Effect, Environment, KeyRecord, OutboxRef, Timer } from './types.js';
+
+export interface Clock {
+  /** Epoch milliseconds. */
+  now(): number;
+}
+
+export interface Ids {
+  keyId(): string;
+  accountId(): string;
+  secretId(): string;
+  rotationId(): string;
+  /** Time-sortable unique id for events and outbox entries. */
+  sortable(now: number): string;
+}
+
+export interface PepperSource {
+  /** The HMAC pepper; implementations fetch once and cache. */
+  get(): Promise<Buffer>;
+}
+
+export interface Page<T> {
+  readonly items: T[];
+  /** Opaque cursor for the next page, or `null` at the end. */
+  readonly nextCursor: string | null;
+}
+
+export interface PageRequest {
+  readonly limit: number;
+  readonly cursor?: string | undefined;
+}
+
+/**
+ * Persistence of keys, accounts and the audit trail. Every mutation is a single conditional write;
+ * effects passed alongside are committed into the item's outbox in that same write.
+ */
+export interface KeyStore {
+  getKey(id: string, options?: { consistent?: boolean }): Promise<KeyRecord | null>;
+  /** Put a new key (condition: it does not exist), with its outbox. */
+  createKey(record: KeyRecord, effects: readonly Effect[]): Promise<void>;
+  /**
+   * Replace the key's state (not `lastUsed`) if its stored version is `expectedVersion`;
+   * `record.version` must be `expectedVersion + 1`. Throws `VersionConflictError` otherwise.
+   * `lastUsed` entries for sids no longer referenced are removed.
+   */
+  updateKey(record: KeyRecord, expectedVersion: number, effects: readonly Effect[]): Promise<void>;
+  /** Newest first. `environment` restricts to that environment (a test caller sees only test keys). */
+  listKeys(accountId: string, page: PageRequest, environment?: Environment): Promise<Page<KeyRecord>>;
+  /** Records the authorizer's observation that `sid` was used at `at`. Best effort, no version bump. */
+  recordUse(keyId: string, sid: string, at: number): Promise<void>;
+
+  getAccount(id: string, options?: { consistent?: boolean }): Promise<AccountRecord | null>;
+  createAccount(account: AccountRecord, effects: readonly Effect[]): Promise<void>;
+  updateAccount(account: AccountRecord, expectedVersion: number, effects: readonly Effect[]): Promise<void>;
+  listAccounts(page: PageRequest): Promise<Page<AccountRecord>>;
+
+  /** Newest first. */
+  listEvents(ref: OutboxRef, page: PageRequest): Promise<Page<AuditEvent>>;
+  /** Idempotent: writing the same event id twice leaves one event. */
+  putEvent(event: AuditEvent): Promise<void>;
+
+  /** Effects still pending in an item's outbox, in commit order (strongly consistent). */
+  pendingEffects(ref: OutboxRef): Promise<Effect[]>;
+  /** Removes one effect from the outbox after it was performed. Idempotent. */
+  completeEffect(ref: OutboxRef, effectId: string): Promise<void>;
+  /** Items whose outbox is not empty (for the sweeper). */
+  itemsWithPendingEffects(): Promise<OutboxRef[]>;
+}
+
+/** EventBridge in AWS, `events.jsonl` in local mode. Receives only published event types. */
+export interface EventPublisher {
+  publish(event: AuditEvent): Promise<void>;
+}
+
+/** EventBridge Scheduler in AWS, the persisted local scheduler in local mode. Both calls idempotent. */
+export interface TimerScheduler {
+  schedule(timer: Timer): Promise<void>;
+  cancel(timer: Timer): Promise<void>;
+}
+
+export interface EmailMessage {
+  readonly to: readonly string[];
+  readonly subject: string;
+  readonly text: string;
+  readonly html: string;
+  /** Outbox effect id; lets a mailer de-duplicate a retried send. */
+  readonly idempotencyKey: string;
+}
+
+/** SES in AWS, `.eml` files in local mode. */
+export interface Mailer {
+  send(message: EmailMessage): Promise<void>;
+}

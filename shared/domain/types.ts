@@ -1,0 +1,163 @@
+/**
+ * The rekey domain model. Pure data: no AWS imports, no I/O.
+ *
+ * Times are epoch milliseconds in records (cheap to compare on the authorizer's warm path) and
+ * RFC 3339 strings only at the HTTP edge (see `view.ts`).
+ */
+
+export const ENVIRONMENTS = ['live', 'test'] as const;
+export type Environment = (typeof ENVIRONMENTS)[number];
+
+export const SCOPE_READ = 'keys:read';
+export const SCOPE_WRITE = 'keys:write';
+
+/** Which secret of a key authenticated a request. */
+export type Slot = 'current' | 'previous';
+
+/** One secret of a key, stored only as a keyed digest. */
+export interface SecretRecord {
+  /** Short random id of this secret; keys `lastUsed` and timer names. Never derived from the secret. */
+  readonly sid: string;
+  /** base64url HMAC-SHA256(pepper, secret); `null` once purged. */
+  readonly digest: string | null;
+  /** `rekey_live_…9fQa`: prefix, environment and the last four characters. */
+  readonly hint: string;
+  readonly createdAt: number;
+  /** When this secret stops working; `null` for never. */
+  readonly expiresAt: number | null;
+}
+
+/** The secret in the previous slot remembers the expiry it had while current, for a cancel/restore. */
+export interface PreviousSecretRecord extends SecretRecord {
+  readonly ownExpiresAt: number | null;
+}
+
+/** The latest rotation of a key. Its `state` is derived from the clock (see `rotationState`). */
+export interface RotationRecord {
+  readonly id: string;
+  readonly startedAt: number;
+  /** sid of the secret that was rotated out. */
+  readonly oldSid: string;
+  readonly oldKeyHint: string;
+  readonly oldKeyExpiresAt: number;
+  readonly reminderAt: number | null;
+  /** Until when a cancel can restore the old secret after it expired; `null` when not restorable. */
+  readonly restorableUntil: number | null;
+  readonly cancelledAt: number | null;
+}
+
+export type KeyStatus = 'active' | 'revoked';
+
+/** The single small DynamoDB record per key. Every change is one conditional write on `version`. */
+export interface KeyRecord {
+  readonly id: string;
+  readonly accountId: string;
+  readonly name: string;
+  readonly environment: Environment;
+  readonly scopes: readonly string[];
+  readonly status: KeyStatus;
+  readonly createdAt: number;
+  readonly version: number;
+  readonly current: SecretRecord;
+  readonly previous: PreviousSecretRecord | null;
+  readonly rotation: RotationRecord | null;
+  readonly lastRotatedAt: number | null;
+  readonly revokedAt: number | null;
+  readonly reactivatableUntil: number | null;
+  /** sid → last use (epoch ms). Written by the authorizer without touching `version`. */
+  readonly lastUsed: Readonly<Record<string, number>>;
+  /** Ids of timers already acted on (pruned to the timers still planned). Makes timers idempotent. */
+  readonly fired: readonly string[];
+}
+
+export interface AccountRecord {
+  readonly id: string;
+  readonly name: string;
+  readonly alertEmails: readonly string[];
+  readonly createdAt: number;
+  readonly version: number;
+}
+
+/** Who is calling, as the authorizer established it. */
+export interface Caller {
+  readonly keyId: string;
+  readonly accountId: string;
+  readonly environment: Environment;
+  readonly scopes: readonly string[];
+  readonly slot: Slot;
+}
+
+/** Audit and domain event types. Audit-only types are not published to EventBridge. */
+export const PUBLISHED_EVENT_TYPES = [
+  'api_key.created',
+  'api_key.rotated',
+  'api_key.rotation_updated',
+  'api_key.rotation_cancelled',
+  'api_key.rotation_reminder',
+  'api_key.old_secret_expired',
+  'api_key.expiring',
+  'api_key.expired',
+  'api_key.revoked',
+  'api_key.reactivated',
+  'api_key.updated',
+] as const;
+export const AUDIT_ONLY_EVENT_TYPES = ['api_key.secrets_purged', 'account.created', 'account.alert_emails_updated'] as const;
+export type PublishedEventType = (typeof PUBLISHED_EVENT_TYPES)[number];
+export type EventType = PublishedEventType | (typeof AUDIT_ONLY_EVENT_TYPES)[number];
+
+/** One entry of the audit trail, and the body of the matching domain event. Never holds a secret or digest. */
+export interface AuditEvent {
+  readonly id: string;
+  readonly type: EventType;
+  readonly at: number;
+  readonly actorKeyId: string | null;
+  readonly accountId: string;
+  /** Key id, or `null` for account events. */
+  readonly keyId: string | null;
+  readonly data: Readonly<Record<string, unknown>>;
+}
+
+export const TIMER_KINDS = [
+  'rotation_reminder',
+  'old_secret_expired',
+  'purge_previous',
+  'expiry_notice',
+  'key_expired',
+  'purge_revoked',
+] as const;
+export type TimerKind = (typeof TIMER_KINDS)[number];
+
+/** A one-shot timer. `id` is unique within a key and deterministic for a given record state. */
+export interface Timer {
+  readonly id: string;
+  readonly keyId: string;
+  readonly kind: TimerKind;
+  /** Due time, epoch ms, whole seconds. */
+  readonly at: number;
+}
+
+export type EmailTemplate = 'rotation_reminder' | 'old_secret_expired' | 'key_expiring' | 'key_expired';
+
+/** A notice to every address of the account's alert list, rendered at dispatch time. */
+export interface EmailRequest {
+  readonly template: EmailTemplate;
+  readonly accountId: string;
+  readonly keyId: string;
+  readonly keyName: string;
+  readonly hint: string;
+  /** The instant the notice is about (old secret expiry, key expiry). */
+  readonly expiresAt: number;
+}
+
+/**
+ * Side effects committed in the same conditional write as the state change (the outbox), then
+ * performed idempotently by the dispatcher. `id`s sort in commit order.
+ */
+export type Effect =
+  | { readonly id: string; readonly kind: 'event'; readonly event: AuditEvent }
+  | { readonly id: string; readonly kind: 'schedule'; readonly timer: Timer }
+  | { readonly id: string; readonly kind: 'unschedule'; readonly timer: Timer }
+  | { readonly id: string; readonly kind: 'email'; readonly email: EmailRequest };
+
+/** Addresses an item that carries an outbox. */
+export type OutboxRef = { readonly kind: 'key'; readonly id: string } | { readonly kind: 'account'; readonly id: string };

@@ -1,0 +1,136 @@
+/**
+ * The one route table: read by the handlers (scope, schemas), the CDK API (`infra/`), the local
+ * gateway (`shared/local/`) and the OpenAPI generator. Adding a route here is the only way to add one.
+ */
+import type { z } from 'zod';
+import * as s from './schemas.js';
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+/** `any`: any valid secret; `none`: no authentication at all. */
+export type RouteScope = 'keys:read' | 'keys:write' | 'any' | 'none';
+
+export interface RouteDef {
+  readonly operationId: string;
+  readonly method: Method;
+  /** API Gateway style path with `{id}` parameters. */
+  readonly path: string;
+  readonly scope: RouteScope;
+  /** Lambda entry file, relative to the repo root; exports `handler`. */
+  readonly entry: string;
+  readonly summary: string;
+  readonly body?: z.ZodType;
+  readonly query?: z.ZodType;
+  readonly response: z.ZodType;
+  readonly successStatus: 200 | 201;
+  /** 409 codes this route can answer. */
+  readonly conflicts?: readonly string[];
+}
+
+const route = <T extends RouteDef>(r: T): T => r;
+
+export const ROUTES = {
+  createKey: route({
+    operationId: 'createKey', method: 'POST', path: '/v1/keys', scope: 'keys:write', entry: 'functions/keys-create.ts',
+    summary: 'Create a key; its secret is returned once.', body: s.CreateKeyBody, response: s.KeyWithSecretResponse, successStatus: 201,
+  }),
+  listKeys: route({
+    operationId: 'listKeys', method: 'GET', path: '/v1/keys', scope: 'keys:read', entry: 'functions/keys-list.ts',
+    summary: 'List keys, newest first, revoked included.', query: s.PageQuery, response: s.KeyListResponse, successStatus: 200,
+  }),
+  getKey: route({
+    operationId: 'getKey', method: 'GET', path: '/v1/keys/{id}', scope: 'keys:read', entry: 'functions/keys-get.ts',
+    summary: 'Get one key.', response: s.KeyResponse, successStatus: 200,
+  }),
+  updateKey: route({
+    operationId: 'updateKey', method: 'PATCH', path: '/v1/keys/{id}', scope: 'keys:write', entry: 'functions/keys-update.ts',
+    summary: "Change a key's name, scopes or expiry.", body: s.UpdateKeyBody, response: s.KeyResponse, successStatus: 200,
+    conflicts: ['key_revoked', 'key_expired'],
+  }),
+  rotateKey: route({
+    operationId: 'rotateKey', method: 'POST', path: '/v1/keys/{id}/rotate', scope: 'keys:write', entry: 'functions/keys-rotate.ts',
+    summary: 'Issue a new secret; the old one keeps working for the transition window.', body: s.RotateBody,
+    response: s.KeyWithSecretResponse, successStatus: 200, conflicts: ['rotation_in_progress', 'key_revoked', 'key_expired'],
+  }),
+  updateRotation: route({
+    operationId: 'updateRotation', method: 'PATCH', path: '/v1/keys/{id}/rotation', scope: 'keys:write', entry: 'functions/rotation-update.ts',
+    summary: 'Extend or shorten the life of the previous secret, counted from now.', body: s.UpdateRotationBody,
+    response: s.KeyResponse, successStatus: 200, conflicts: ['no_rotation_in_progress', 'key_revoked', 'key_expired'],
+  }),
+  cancelRotation: route({
+    operationId: 'cancelRotation', method: 'DELETE', path: '/v1/keys/{id}/rotation', scope: 'keys:write', entry: 'functions/rotation-cancel.ts',
+    summary: 'Cancel a rotation (or restore the old secret within the restore window).', body: s.CancelRotationBody,
+    response: s.KeyResponse, successStatus: 200, conflicts: ['nothing_to_cancel', 'key_revoked', 'key_expired'],
+  }),
+  revokeKey: route({
+    operationId: 'revokeKey', method: 'POST', path: '/v1/keys/{id}/revoke', scope: 'keys:write', entry: 'functions/keys-revoke.ts',
+    summary: 'Stop every secret of the key. Idempotent.', body: s.EmptyBody, response: s.KeyResponse, successStatus: 200,
+  }),
+  reactivateKey: route({
+    operationId: 'reactivateKey', method: 'POST', path: '/v1/keys/{id}/reactivate', scope: 'keys:write', entry: 'functions/keys-reactivate.ts',
+    summary: 'Restore a revoked key with the same secrets, within the reactivation window.', body: s.EmptyBody,
+    response: s.KeyResponse, successStatus: 200, conflicts: ['key_not_revoked', 'reactivation_window_passed'],
+  }),
+  listKeyEvents: route({
+    operationId: 'listKeyEvents', method: 'GET', path: '/v1/keys/{id}/events', scope: 'keys:read', entry: 'functions/keys-events.ts',
+    summary: "The key's audit trail, newest first.", query: s.PageQuery, response: s.EventListResponse, successStatus: 200,
+  }),
+  getAccount: route({
+    operationId: 'getAccount', method: 'GET', path: '/v1/account', scope: 'keys:read', entry: 'functions/account-get.ts',
+    summary: "The caller's account.", response: s.AccountResponse, successStatus: 200,
+  }),
+  putAlertEmails: route({
+    operationId: 'putAlertEmails', method: 'PUT', path: '/v1/account/alert-emails', scope: 'keys:write', entry: 'functions/account-alert-emails.ts',
+    summary: 'Replace the list of addresses that receive reminders and notices.', body: s.AlertEmailsBody,
+    response: s.AccountResponse, successStatus: 200,
+  }),
+  whoami: route({
+    operationId: 'whoami', method: 'GET', path: '/v1/whoami', scope: 'any', entry: 'functions/whoami.ts',
+    summary: 'Which key and which of its secrets authenticated this call.', response: s.WhoamiResponse, successStatus: 200,
+  }),
+  openapi: route({
+    operationId: 'getOpenApi', method: 'GET', path: '/v1/openapi.json', scope: 'none', entry: 'functions/openapi.ts',
+    summary: 'This OpenAPI document.', response: s.OpenApiResponse, successStatus: 200,
+  }),
+} as const satisfies Record<string, RouteDef>;
+
+export type RouteName = keyof typeof ROUTES;
+export const ROUTE_LIST: readonly RouteDef[] = Object.values(ROUTES);
+
+/** Entries that are not HTTP routes. */
+export const FUNCTION_ENTRIES = {
+  authorizer: 'functions/authorizer.ts',
+  timer: 'functions/timer.ts',
+  outboxStream: 'functions/outbox-stream.ts',
+  notFound: 'functions/not-found.ts',
+} as const;
+
+/** Matches a concrete path against the table; `null` when no route has that path (404). */
+export function matchRoute(method: string, path: string): { route: RouteDef; params: Record<string, string> } | { route: null; pathKnown: boolean } {
+  let pathKnown = false;
+  for (const r of ROUTE_LIST) {
+    const params = matchPath(r.path, path);
+    if (!params) continue;
+    pathKnown = true;
+    if (r.method === method) return { route: r, params };
+  }
+  return { route: null, pathKnown };
+}
+
+function matchPath(template: string, path: string): Record<string, string> | null {
+  const t = template.split('/');
+  const p = path.split('/');
+  if (t.length !== p.length) return null;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < t.length; i++) {
+    const seg = t[i]!;
+    if (seg.startsWith('{') && seg.endsWith('}')) {
+      if (p[i] === '') return null;
+      try {
+        params[seg.slice(1, -1)] = decodeURIComponent(p[i]!);
+      } catch {
+        return null;
+      }
+    } else if (seg !== p[i]) return null;
+  }
+  return params;
+}

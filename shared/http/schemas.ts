@@ -1,0 +1,183 @@
+/**
+ * The zod schemas of the management API: the single source for request validation in the handlers
+ * and for the OpenAPI document (`shared/http/openapi.ts`). Ranges that depend on deployment policies
+ * (`maxTransitionSeconds`, `maxKeyLifetimeSeconds`) are enforced by the domain and reported as
+ * `validation_error` naming the same field.
+ */
+import { z } from 'zod';
+
+// Names appear in email subjects and logs: no control characters, no line/paragraph separators.
+const NAME_PATTERN = /^[^\p{Cc}\u2028\u2029]+$/u;
+export const SCOPE_PATTERN = /^[a-z0-9][a-z0-9_.:*-]{0,63}$/;
+
+export const Name = z
+  .string()
+  .min(1, 'must be 1 to 128 characters')
+  .max(128, 'must be 1 to 128 characters')
+  .regex(NAME_PATTERN, 'must not contain control characters')
+  .meta({ description: 'Human-readable key name, 1–128 characters, no control characters.', example: 'billing-worker' });
+
+export const EnvironmentSchema = z.enum(['live', 'test']).meta({ description: '`live` or `test` (sandbox).' });
+
+export const Scopes = z
+  .array(z.string().regex(SCOPE_PATTERN, 'must match ^[a-z0-9][a-z0-9_.:*-]{0,63}$'))
+  .max(50, 'at most 50 scopes')
+  .meta({
+    description: 'Scopes. `keys:read` and `keys:write` are reserved for the management API; others are passed to consumer APIs.',
+    example: ['keys:read', 'reports:export'],
+  });
+
+export const Timestamp = z.iso.datetime({ offset: true }).meta({ description: 'RFC 3339 timestamp.', example: '2026-12-01T12:00:00Z' });
+const NullableTimestamp = Timestamp.nullable();
+
+const Seconds = (description: string) => z.int('must be an integer').min(0, 'must be at least 0').meta({ description });
+
+export const CreateKeyBody = z
+  .strictObject({
+    name: Name,
+    environment: EnvironmentSchema.optional().meta({ description: "Defaults to the caller's environment." }),
+    scopes: Scopes.optional().meta({ description: 'Defaults to none.' }),
+    expiresAt: NullableTimestamp.optional().meta({
+      description: 'When the key expires; `null` for never. Defaults to the deployment maximum lifetime when one is set.',
+    }),
+  })
+  .meta({ id: 'CreateKeyRequest' });
+
+export const UpdateKeyBody = z
+  .strictObject({
+    name: Name.optional(),
+    scopes: Scopes.optional(),
+    expiresAt: NullableTimestamp.optional().meta({ description: "New expiry of the current secret; `null` for never." }),
+  })
+  .meta({ id: 'UpdateKeyRequest' });
+
+export const RotateBody = z
+  .strictObject({
+    oldKeyExpiresInSeconds: Seconds(
+      'How long the old secret keeps working, from now. 0 stops it at once. Default 86400; at most the deployment maximum (default 259200).',
+    ).optional(),
+    expiresAt: NullableTimestamp.optional().meta({
+      description: "Expiry of the new secret. Defaults to the old secret's lifetime counted from now.",
+    }),
+  })
+  .meta({ id: 'RotateKeyRequest' });
+
+export const UpdateRotationBody = z
+  .strictObject({
+    oldKeyExpiresInSeconds: Seconds('New life of the secret in the previous slot, counted from now; 0 expires it now.'),
+  })
+  .meta({ id: 'UpdateRotationRequest' });
+
+export const CancelRotationBody = z
+  .strictObject({
+    newKeyExpiresInSeconds: Seconds(
+      'How long the new secret keeps working after the cancel. Default 0 during a rotation, 86400 when restoring after expiry.',
+    ).optional(),
+  })
+  .meta({ id: 'CancelRotationRequest' });
+
+export const EmptyBody = z.strictObject({}).meta({ id: 'EmptyRequest' });
+
+export const AlertEmailsBody = z
+  .strictObject({
+    alertEmails: z.array(z.email('must be an email address').max(254)).max(20, 'at most 20 addresses'),
+  })
+  .meta({ id: 'AlertEmailsRequest' });
+
+export const PageQuery = z.strictObject({
+  limit: z.coerce.number<string>().int('must be an integer').min(1, 'must be 1 to 100').max(100, 'must be 1 to 100').optional(),
+  cursor: z.string().min(1).max(2048).optional(),
+});
+
+export const NoQuery = z.strictObject({});
+
+// ---- responses ------------------------------------------------------------------------------
+
+export const SecretView = z
+  .object({
+    hint: z.string().meta({ example: 'rekey_live_…9fQa' }),
+    createdAt: Timestamp,
+    expiresAt: NullableTimestamp,
+    lastUsedAt: NullableTimestamp,
+  })
+  .meta({ id: 'Secret' });
+
+export const RotationView = z
+  .object({
+    id: z.string(),
+    state: z.enum(['in_progress', 'completed', 'cancelled']),
+    startedAt: Timestamp,
+    oldKeyExpiresAt: Timestamp,
+    oldKeyHint: z.string(),
+    oldKeyLastUsedAt: NullableTimestamp,
+    reminderAt: NullableTimestamp,
+    restorableUntil: NullableTimestamp,
+  })
+  .meta({ id: 'Rotation' });
+
+export const KeyView = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    environment: EnvironmentSchema,
+    scopes: z.array(z.string()),
+    status: z.enum(['active', 'revoked', 'expired']),
+    createdAt: Timestamp,
+    expiresAt: NullableTimestamp,
+    lastUsedAt: NullableTimestamp,
+    lastRotatedAt: NullableTimestamp,
+    revokedAt: NullableTimestamp,
+    reactivatableUntil: NullableTimestamp,
+    currentSecret: SecretView,
+    previousSecret: SecretView.nullable(),
+    rotation: RotationView.nullable(),
+  })
+  .meta({ id: 'Key' });
+
+export const EventView = z
+  .object({
+    id: z.string(),
+    type: z.string(),
+    at: Timestamp,
+    actorKeyId: z.string().nullable(),
+    data: z.record(z.string(), z.unknown()),
+  })
+  .meta({ id: 'Event' });
+
+export const AccountView = z
+  .object({ id: z.string(), name: z.string(), alertEmails: z.array(z.string()), createdAt: Timestamp })
+  .meta({ id: 'Account' });
+
+export const KeyResponse = z.object({ key: KeyView }).meta({ id: 'KeyResponse' });
+export const KeyWithSecretResponse = z
+  .object({ key: KeyView, secret: z.string().meta({ description: 'The full secret. Shown once; store it now.' }) })
+  .meta({ id: 'KeyWithSecretResponse' });
+export const KeyListResponse = z.object({ keys: z.array(KeyView), nextCursor: z.string().nullable() }).meta({ id: 'KeyList' });
+export const EventListResponse = z.object({ events: z.array(EventView), nextCursor: z.string().nullable() }).meta({ id: 'EventList' });
+export const AccountResponse = z.object({ account: AccountView }).meta({ id: 'AccountResponse' });
+export const WhoamiResponse = z
+  .object({
+    keyId: z.string(),
+    accountId: z.string(),
+    environment: EnvironmentSchema,
+    scopes: z.array(z.string()),
+    slot: z.enum(['current', 'previous']),
+    secretExpiresAt: NullableTimestamp,
+  })
+  .meta({ id: 'Whoami' });
+export const OpenApiResponse = z.record(z.string(), z.unknown()).meta({ id: 'OpenApiDocument' });
+
+export const ErrorResponse = z
+  .object({
+    error: z.object({
+      code: z.string(),
+      message: z.string(),
+      requestId: z.string(),
+      details: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+    }),
+  })
+  .meta({ id: 'Error' });
+
+export type KeyViewT = z.infer<typeof KeyView>;
+export type EventViewT = z.infer<typeof EventView>;
+export type AccountViewT = z.infer<typeof AccountView>;

@@ -60,10 +60,13 @@ export interface KeyStore {
   /** Idempotent: writing the same event id twice leaves one event. */
   putEvent(event: AuditEvent): Promise<void>;
 
-  /** Effects still pending in an item's outbox, in commit order (strongly consistent). */
-  pendingEffects(ref: OutboxRef): Promise<Effect[]>;
-  /** Removes one effect from the outbox after it was performed. Idempotent. */
-  completeEffect(ref: OutboxRef, effectId: string): Promise<void>;
+  /**
+   * Claims the item's outbox until `now + leaseMs` unless another dispatcher holds an unexpired claim.
+   * Returns the pending effects in commit order, or `null` when the outbox is empty or claimed.
+   */
+  claimOutbox(ref: OutboxRef, now: number, leaseMs: number): Promise<Effect[] | null>;
+  /** Removes the performed effects and releases the claim. */
+  releaseOutbox(ref: OutboxRef, doneIds: readonly string[]): Promise<void>;
   /** Items whose outbox is not empty (for the sweeper). */
   itemsWithPendingEffects(): Promise<OutboxRef[]>;
 }
@@ -91,4 +94,30 @@ export interface EmailMessage {
 /** SES in AWS, `.eml` files in local mode. */
 export interface Mailer {
   send(message: EmailMessage): Promise<void>;
+}
+
+/** Structured logging, narrowed. Never pass a secret in `meta`. */
+export interface Log {
+  info(message: string, meta?: Record<string, unknown>): void;
+  warn(message: string, meta?: Record<string, unknown>): void;
+  error(message: string, meta?: Record<string, unknown>): void;
+}
+
+export interface RenderedEmail {
+  readonly subject: string;
+  readonly text: string;
+  readonly html: string;
+}
+
+/** Everything the outbox dispatcher needs to perform effects. */
+export interface EffectPerformers {
+  readonly publisher: EventPublisher;
+  readonly scheduler: TimerScheduler;
+  readonly mailer: Mailer;
+  readonly renderEmail: (
+    req: import('./types.js').EmailRequest,
+    ctx: { accountName: string; apiUrl?: string; dashboardUrl?: string },
+  ) => RenderedEmail;
+  readonly apiUrl?: string | undefined;
+  readonly dashboardUrl?: string | undefined;
 }

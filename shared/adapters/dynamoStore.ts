@@ -1,0 +1,427 @@
+/**
+ * DynamoDB implementation of `KeyStore` (single table, see `tableSchema.ts`). The only module that
+ * knows item layout. Every state change is one conditional write; outbox effects ride in the same
+ * write (`ob` map, `obp` flag for the sparse sweeper index), because DynamoDB-compatible local
+ * engines have no transactions and a second write could be lost.
+ */
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { decodeCursor, encodeCursor } from '../domain/cursor.js';
+import { StoreUnavailableError, VersionConflictError } from '../domain/errors.js';
+import type { KeyStore, Page, PageRequest } from '../domain/ports.js';
+import type { AccountRecord, AuditEvent, Effect, Environment, KeyRecord, OutboxRef } from '../domain/types.js';
+import { GSI } from './tableSchema.js';
+
+/** Builds a document client; `endpoint` points it at dynalite in local mode and tests. */
+export function createDocumentClient(opts: { endpoint?: string | undefined; region?: string | undefined } = {}): DynamoDBDocumentClient {
+  const client = new DynamoDBClient({
+    ...(opts.endpoint ? { endpoint: opts.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+    region: opts.region ?? process.env.AWS_REGION ?? 'us-east-1',
+    maxAttempts: 3,
+  });
+  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+}
+
+const keyPk = (id: string) => `KEY#${id}`;
+const accountPk = (id: string) => `ACCT#${id}`;
+const refKey = (ref: OutboxRef) =>
+  ref.kind === 'key' ? { pk: keyPk(ref.id), sk: 'KEY' } : { pk: accountPk(ref.id), sk: 'ACCT' };
+/** Zero-padded epoch ms, so string order is time order. */
+const sortTime = (ms: number) => ms.toString().padStart(13, '0');
+
+const LIST_POSITION = /^\d{13}#[0-9A-Za-z]{16}$/;
+const EVENT_POSITION = /^[0-9A-Za-z]{19,24}$/;
+
+/** Fields a transition replaces. Immutable ones and `lastUsed` (the authorizer's) are never overwritten. */
+const MUTABLE_KEY_FIELDS = ['name', 'scopes', 'status', 'version', 'current', 'previous', 'rotation', 'lastRotatedAt', 'revokedAt', 'reactivatableUntil', 'fired'] as const;
+
+function outboxMap(effects: readonly Effect[]): Record<string, Effect> {
+  return Object.fromEntries(effects.map((e) => [e.id, e]));
+}
+
+function toKeyRecord(item: Record<string, unknown>): KeyRecord {
+  return {
+    id: item.id as string,
+    accountId: item.accountId as string,
+    name: item.name as string,
+    environment: item.environment as Environment,
+    scopes: (item.scopes as string[]) ?? [],
+    status: item.status as KeyRecord['status'],
+    createdAt: item.createdAt as number,
+    version: item.version as number,
+    current: item.current as KeyRecord['current'],
+    previous: (item.previous as KeyRecord['previous']) ?? null,
+    rotation: (item.rotation as KeyRecord['rotation']) ?? null,
+    lastRotatedAt: (item.lastRotatedAt as number | null) ?? null,
+    revokedAt: (item.revokedAt as number | null) ?? null,
+    reactivatableUntil: (item.reactivatableUntil as number | null) ?? null,
+    lastUsed: (item.lastUsed as Record<string, number>) ?? {},
+    fired: (item.fired as string[]) ?? [],
+  };
+}
+
+function toAccountRecord(item: Record<string, unknown>): AccountRecord {
+  return {
+    id: item.id as string,
+    name: item.name as string,
+    alertEmails: (item.alertEmails as string[]) ?? [],
+    createdAt: item.createdAt as number,
+    version: item.version as number,
+  };
+}
+
+function toEvent(item: Record<string, unknown>): AuditEvent {
+  return {
+    id: item.id as string,
+    type: item.type as AuditEvent['type'],
+    at: item.at as number,
+    actorKeyId: (item.actorKeyId as string | null) ?? null,
+    accountId: item.accountId as string,
+    keyId: (item.keyId as string | null) ?? null,
+    data: (item.data as Record<string, unknown>) ?? {},
+  };
+}
+
+function isConditionFailure(err: unknown): boolean {
+  return err instanceof ConditionalCheckFailedException || (err as { name?: string })?.name === 'ConditionalCheckFailedException';
+}
+
+export class DynamoKeyStore implements KeyStore {
+  private readonly client: DynamoDBDocumentClient;
+  private readonly tableName: string;
+
+  constructor(opts: { client: DynamoDBDocumentClient; tableName: string }) {
+    this.client = opts.client;
+    this.tableName = opts.tableName;
+  }
+
+  private async send<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (isConditionFailure(err)) throw err;
+      throw new StoreUnavailableError(`DynamoDB request failed: ${(err as Error)?.name ?? 'Error'}`, { cause: err });
+    }
+  }
+
+  async getKey(id: string, options: { consistent?: boolean } = {}): Promise<KeyRecord | null> {
+    const out = await this.send(() =>
+      this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk: keyPk(id), sk: 'KEY' }, ConsistentRead: options.consistent ?? false })),
+    );
+    return out.Item ? toKeyRecord(out.Item) : null;
+  }
+
+  async createKey(record: KeyRecord, effects: readonly Effect[]): Promise<void> {
+    const created = sortTime(record.createdAt) + '#' + record.id;
+    const item: Record<string, unknown> = {
+      pk: keyPk(record.id),
+      sk: 'KEY',
+      entity: 'key',
+      gsi1pk: accountPk(record.accountId),
+      gsi1sk: created,
+      ...(record.environment === 'test' ? { gsi2pk: `${accountPk(record.accountId)}#test`, gsi2sk: created } : {}),
+      ...record,
+      ob: outboxMap(effects),
+      ...(effects.length ? { obp: 1 } : {}),
+    };
+    try {
+      await this.send(() => this.client.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' })));
+    } catch (err) {
+      if (isConditionFailure(err)) throw new VersionConflictError(record.id);
+      throw err;
+    }
+  }
+
+  async updateKey(record: KeyRecord, expectedVersion: number, effects: readonly Effect[]): Promise<void> {
+    if (record.version !== expectedVersion + 1) throw new Error('updateKey: version must grow by exactly one');
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = { ':expected': expectedVersion };
+    const sets: string[] = [];
+    const removes: string[] = [];
+    MUTABLE_KEY_FIELDS.forEach((field, i) => {
+      names[`#f${i}`] = field;
+      values[`:f${i}`] = record[field] ?? null;
+      sets.push(`#f${i} = :f${i}`);
+    });
+    effects.forEach((e, i) => {
+      names[`#e${i}`] = e.id;
+      values[`:e${i}`] = e;
+      sets.push(`ob.#e${i} = :e${i}`);
+    });
+    if (effects.length) {
+      values[':one'] = 1;
+      sets.push('obp = :one');
+    }
+    // Forget last-use entries of secrets the record no longer mentions.
+    const referenced = new Set([record.current.sid, record.previous?.sid, record.rotation?.oldSid].filter(Boolean));
+    Object.keys(record.lastUsed)
+      .filter((sid) => !referenced.has(sid))
+      .forEach((sid, i) => {
+        names[`#u${i}`] = sid;
+        removes.push(`lastUsed.#u${i}`);
+      });
+    const expression = `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`;
+    try {
+      await this.send(() =>
+        this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { pk: keyPk(record.id), sk: 'KEY' },
+            UpdateExpression: expression,
+            ConditionExpression: 'version = :expected',
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
+          }),
+        ),
+      );
+    } catch (err) {
+      if (isConditionFailure(err)) throw new VersionConflictError(record.id);
+      throw err;
+    }
+  }
+
+  async listKeys(accountId: string, page: PageRequest, environment?: Environment): Promise<Page<KeyRecord>> {
+    const index = environment === 'test' ? GSI.testByAccount : GSI.byAccount;
+    const pk = environment === 'test' ? `${accountPk(accountId)}#test` : accountPk(accountId);
+    return this.queryPage(
+      {
+        IndexName: index.name,
+        KeyConditionExpression: '#p = :p',
+        ExpressionAttributeNames: { '#p': index.partitionKey },
+        ExpressionAttributeValues: { ':p': pk },
+      },
+      page,
+      LIST_POSITION,
+      (position) => ({ pk: keyPk(position.slice(14)), sk: 'KEY', [index.partitionKey]: pk, [index.sortKey]: position }),
+      (item) => item[index.sortKey] as string,
+      toKeyRecord,
+    );
+  }
+
+  private async queryPage<T>(
+    input: Omit<QueryCommandInput, 'TableName'>,
+    page: PageRequest,
+    positionPattern: RegExp,
+    startKey: (position: string) => Record<string, unknown>,
+    positionOf: (item: Record<string, unknown>) => string,
+    map: (item: Record<string, unknown>) => T,
+  ): Promise<Page<T>> {
+    const exclusive = page.cursor ? startKey(decodeCursor(page.cursor, positionPattern)) : undefined;
+    // Ask for one more than the page so `nextCursor` is null exactly at the end.
+    const out = await this.send(() =>
+      this.client.send(
+        new QueryCommand({ TableName: this.tableName, ...input, ScanIndexForward: false, Limit: page.limit + 1, ExclusiveStartKey: exclusive }),
+      ),
+    );
+    const items = out.Items ?? [];
+    const pageItems = items.slice(0, page.limit);
+    const more = items.length > page.limit;
+    return { items: pageItems.map(map), nextCursor: more ? encodeCursor(positionOf(pageItems[pageItems.length - 1]!)) : null };
+  }
+
+  async recordUse(keyId: string, sid: string, at: number): Promise<void> {
+    try {
+      await this.send(() =>
+        this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { pk: keyPk(keyId), sk: 'KEY' },
+            UpdateExpression: 'SET lastUsed.#s = :at',
+            // Never move last use backwards; never create an item for a key that does not exist.
+            ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(lastUsed.#s) OR lastUsed.#s < :at)',
+            ExpressionAttributeNames: { '#s': sid },
+            ExpressionAttributeValues: { ':at': at },
+          }),
+        ),
+      );
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+    }
+  }
+
+  async getAccount(id: string, options: { consistent?: boolean } = {}): Promise<AccountRecord | null> {
+    const out = await this.send(() =>
+      this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk: accountPk(id), sk: 'ACCT' }, ConsistentRead: options.consistent ?? false })),
+    );
+    return out.Item ? toAccountRecord(out.Item) : null;
+  }
+
+  async createAccount(account: AccountRecord, effects: readonly Effect[]): Promise<void> {
+    const item = {
+      pk: accountPk(account.id),
+      sk: 'ACCT',
+      entity: 'account',
+      gsi1pk: 'ACCOUNTS',
+      gsi1sk: `${sortTime(account.createdAt)}#${account.id}`,
+      ...account,
+      ob: outboxMap(effects),
+      ...(effects.length ? { obp: 1 } : {}),
+    };
+    try {
+      await this.send(() => this.client.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' })));
+    } catch (err) {
+      if (isConditionFailure(err)) throw new VersionConflictError(account.id);
+      throw err;
+    }
+  }
+
+  async updateAccount(account: AccountRecord, expectedVersion: number, effects: readonly Effect[]): Promise<void> {
+    const names: Record<string, string> = { '#n': 'name', '#a': 'alertEmails', '#v': 'version' };
+    const values: Record<string, unknown> = { ':n': account.name, ':a': account.alertEmails, ':v': account.version, ':expected': expectedVersion };
+    const sets = ['#n = :n', '#a = :a', '#v = :v'];
+    effects.forEach((e, i) => {
+      names[`#e${i}`] = e.id;
+      values[`:e${i}`] = e;
+      sets.push(`ob.#e${i} = :e${i}`);
+    });
+    if (effects.length) {
+      values[':one'] = 1;
+      sets.push('obp = :one');
+    }
+    try {
+      await this.send(() =>
+        this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { pk: accountPk(account.id), sk: 'ACCT' },
+            UpdateExpression: `SET ${sets.join(', ')}`,
+            ConditionExpression: '#v = :expected',
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
+          }),
+        ),
+      );
+    } catch (err) {
+      if (isConditionFailure(err)) throw new VersionConflictError(account.id);
+      throw err;
+    }
+  }
+
+  async listAccounts(page: PageRequest): Promise<Page<AccountRecord>> {
+    return this.queryPage(
+      {
+        IndexName: GSI.byAccount.name,
+        KeyConditionExpression: 'gsi1pk = :p',
+        ExpressionAttributeValues: { ':p': 'ACCOUNTS' },
+      },
+      page,
+      LIST_POSITION,
+      (position) => ({ pk: accountPk(position.slice(14)), sk: 'ACCT', gsi1pk: 'ACCOUNTS', gsi1sk: position }),
+      (item) => item.gsi1sk as string,
+      toAccountRecord,
+    );
+  }
+
+  async listEvents(ref: OutboxRef, page: PageRequest): Promise<Page<AuditEvent>> {
+    const { pk } = refKey(ref);
+    return this.queryPage(
+      {
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :evt)',
+        ExpressionAttributeValues: { ':pk': pk, ':evt': 'EVT#' },
+      },
+      page,
+      EVENT_POSITION,
+      (position) => ({ pk, sk: `EVT#${position}` }),
+      (item) => item.id as string,
+      toEvent,
+    );
+  }
+
+  async putEvent(event: AuditEvent): Promise<void> {
+    const pk = event.keyId ? keyPk(event.keyId) : accountPk(event.accountId);
+    try {
+      await this.send(() =>
+        this.client.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: { pk, sk: `EVT#${event.id}`, entity: 'event', ...event },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        ),
+      );
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err; // already recorded: idempotent
+    }
+  }
+
+  async claimOutbox(ref: OutboxRef, now: number, leaseMs: number): Promise<Effect[] | null> {
+    try {
+      const out = await this.send(() =>
+        this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: refKey(ref),
+            UpdateExpression: 'SET obl = :until',
+            ConditionExpression: 'attribute_exists(obp) AND (attribute_not_exists(obl) OR obl < :now)',
+            ExpressionAttributeValues: { ':until': now + leaseMs, ':now': now },
+            ReturnValues: 'ALL_NEW',
+          }),
+        ),
+      );
+      const ob = (out.Attributes?.ob as Record<string, Effect> | undefined) ?? {};
+      return Object.keys(ob)
+        .sort()
+        .map((k) => ob[k]!);
+    } catch (err) {
+      if (isConditionFailure(err)) return null;
+      throw err;
+    }
+  }
+
+  async releaseOutbox(ref: OutboxRef, doneIds: readonly string[]): Promise<void> {
+    const names: Record<string, string> = {};
+    const removes = ['obl'];
+    doneIds.forEach((id, i) => {
+      names[`#d${i}`] = id;
+      removes.push(`ob.#d${i}`);
+    });
+    const out = await this.send(() =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: refKey(ref),
+          UpdateExpression: `REMOVE ${removes.join(', ')}`,
+          ConditionExpression: 'attribute_exists(pk)',
+          ...(doneIds.length ? { ExpressionAttributeNames: names } : {}),
+          ReturnValues: 'ALL_NEW',
+        }),
+      ),
+    );
+    const remaining = Object.keys((out.Attributes?.ob as Record<string, unknown> | undefined) ?? {}).length;
+    if (remaining === 0 && out.Attributes?.obp !== undefined) {
+      try {
+        // Only clear the sweeper flag if no effect was appended meanwhile.
+        await this.send(() =>
+          this.client.send(
+            new UpdateCommand({
+              TableName: this.tableName,
+              Key: refKey(ref),
+              UpdateExpression: 'REMOVE obp',
+              ConditionExpression: 'size(ob) = :zero',
+              ExpressionAttributeValues: { ':zero': 0 },
+            }),
+          ),
+        );
+      } catch (err) {
+        if (!isConditionFailure(err)) throw err;
+      }
+    }
+  }
+
+  async itemsWithPendingEffects(): Promise<OutboxRef[]> {
+    const out = await this.send(() =>
+      this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: GSI.pendingOutbox.name,
+          KeyConditionExpression: 'obp = :one',
+          ExpressionAttributeValues: { ':one': 1 },
+          Limit: 500,
+        }),
+      ),
+    );
+    return (out.Items ?? []).map((item) =>
+      (item.pk as string).startsWith('KEY#') ? { kind: 'key' as const, id: (item.pk as string).slice(4) } : { kind: 'account' as const, id: (item.pk as string).slice(5) },
+    );
+  }
+}

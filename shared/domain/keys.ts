@@ -1,0 +1,296 @@
+/**
+ * The key state machine: pure functions from (record, input, now) to a decision. No I/O.
+ *
+ * Invariants every transition keeps:
+ * - at most one current and one previous secret;
+ * - a rotation starts only when no previous secret is still valid;
+ * - `version` grows by exactly one per committed change (the store's write condition).
+ */
+import { ConflictError, CONFLICT_MESSAGES, ValidationError, type ConflictCode } from './errors.js';
+import { digestSecret } from './digest.js';
+import { generateSecret, hintOf } from './keyFormat.js';
+import type { Policies } from './policies.js';
+import type { Ids } from './ports.js';
+import type { Caller, EmailRequest, Environment, EventType, KeyRecord, PreviousSecretRecord, SecretRecord } from './types.js';
+import { keyExpired, secretValid } from './view.js';
+
+/** An event a transition wants recorded (audit) and, for published types, sent to the bus. */
+export interface EventDraft {
+  readonly type: EventType;
+  readonly data: Readonly<Record<string, unknown>>;
+}
+
+export type Decision =
+  | { readonly kind: 'conflict'; readonly code: ConflictCode }
+  | { readonly kind: 'unchanged' }
+  | {
+      readonly kind: 'change';
+      readonly next: KeyRecord;
+      readonly events: readonly EventDraft[];
+      readonly emails?: readonly Omit<EmailRequest, 'accountId' | 'keyId' | 'keyName'>[];
+      /** The new secret, for create and rotate only. Shown once, never stored. */
+      readonly secret?: string;
+    };
+
+export interface TransitionContext {
+  readonly now: number;
+  readonly policies: Policies;
+  readonly ids: Ids;
+  readonly pepper: Buffer;
+}
+
+const conflict = (code: ConflictCode): Decision => ({ kind: 'conflict', code });
+
+export function conflictError(code: ConflictCode): ConflictError {
+  return new ConflictError(code, CONFLICT_MESSAGES[code]);
+}
+
+// ---- input checks that depend on policies or the clock (run before any read: 400 precedes 404) ----
+
+/** Resolves an `expiresAt` input (`undefined` = not given) to epoch ms or null, or throws a ValidationError. */
+export function resolveExpiresAt(input: string | null | undefined, now: number, policies: Policies, field = 'expiresAt'): number | null | undefined {
+  if (input === undefined) return undefined;
+  const max = policies.maxKeyLifetimeSeconds;
+  if (input === null) {
+    if (max !== null) throw new ValidationError([{ field, message: `must not be null: keys of this deployment expire within ${max} seconds` }]);
+    return null;
+  }
+  const at = Date.parse(input);
+  if (!Number.isFinite(at)) throw new ValidationError([{ field, message: 'must be an RFC 3339 timestamp' }]);
+  if (at <= now) throw new ValidationError([{ field, message: 'must be in the future' }]);
+  if (max !== null && at > now + max * 1000) {
+    throw new ValidationError([{ field, message: `must be within ${max} seconds (the maximum key lifetime) from now` }]);
+  }
+  return at;
+}
+
+export function checkWindow(seconds: number, policies: Policies, field: string): void {
+  if (seconds > policies.maxTransitionSeconds) {
+    throw new ValidationError([{ field, message: `must be at most ${policies.maxTransitionSeconds} (the maximum transition window)` }]);
+  }
+}
+
+// ---- helpers ------------------------------------------------------------------------------------
+
+function issueSecret(ctx: TransitionContext, environment: Environment, keyId: string, expiresAt: number | null) {
+  const secret = generateSecret(ctx.policies.keyPrefix, environment, keyId);
+  const record: SecretRecord = {
+    sid: ctx.ids.secretId(),
+    digest: digestSecret(ctx.pepper, secret),
+    hint: hintOf(ctx.policies.keyPrefix, environment, secret),
+    createdAt: ctx.now,
+    expiresAt,
+  };
+  return { secret, record };
+}
+
+/** A secret that held the current slot never outlives its own expiry by moving to the previous slot. */
+const capAt = (at: number, own: number | null) => (own === null ? at : Math.min(at, own));
+
+function defaultExpiry(now: number, policies: Policies): number | null {
+  return policies.maxKeyLifetimeSeconds === null ? null : now + policies.maxKeyLifetimeSeconds * 1000;
+}
+
+function bump(record: KeyRecord, changes: Partial<KeyRecord>): KeyRecord {
+  return { ...record, ...changes, version: record.version + 1 };
+}
+
+function previousValid(record: KeyRecord, now: number): boolean {
+  return secretValid(record.previous, now);
+}
+
+/** Whether a secret or key mutation is allowed at all: revoked and expired keys are frozen. */
+function frozen(record: KeyRecord, now: number): ConflictCode | null {
+  if (record.status === 'revoked') return 'key_revoked';
+  if (keyExpired(record, now)) return 'key_expired';
+  return null;
+}
+
+// ---- transitions --------------------------------------------------------------------------------
+
+export interface CreateKeyInput {
+  readonly name: string;
+  readonly environment?: Environment | undefined;
+  readonly scopes?: readonly string[] | undefined;
+  readonly expiresAt?: number | null | undefined;
+}
+
+export function createKeyRecord(accountId: string, input: CreateKeyInput, caller: Pick<Caller, 'environment'>, ctx: TransitionContext) {
+  const environment = input.environment ?? caller.environment;
+  const id = ctx.ids.keyId();
+  const expiresAt = input.expiresAt === undefined ? defaultExpiry(ctx.now, ctx.policies) : input.expiresAt;
+  const { secret, record: current } = issueSecret(ctx, environment, id, expiresAt);
+  const record: KeyRecord = {
+    id,
+    accountId,
+    name: input.name,
+    environment,
+    scopes: [...new Set(input.scopes ?? [])],
+    status: 'active',
+    createdAt: ctx.now,
+    version: 1,
+    current,
+    previous: null,
+    rotation: null,
+    lastRotatedAt: null,
+    revokedAt: null,
+    reactivatableUntil: null,
+    lastUsed: {},
+    fired: [],
+  };
+  const events: EventDraft[] = [
+    { type: 'api_key.created', data: { name: record.name, environment, scopes: record.scopes, hint: current.hint, expiresAt: expiresAt } },
+  ];
+  return { record, secret, events };
+}
+
+export interface UpdateKeyInput {
+  readonly name?: string | undefined;
+  readonly scopes?: readonly string[] | undefined;
+  readonly expiresAt?: number | null | undefined;
+}
+
+export function updateKey(record: KeyRecord, input: UpdateKeyInput, ctx: TransitionContext): Decision {
+  const blocked = frozen(record, ctx.now);
+  if (blocked) return conflict(blocked);
+  const changes: Record<string, unknown> = {};
+  let next: Partial<KeyRecord> = {};
+  if (input.name !== undefined && input.name !== record.name) {
+    next = { ...next, name: input.name };
+    changes.name = input.name;
+  }
+  if (input.scopes !== undefined) {
+    const scopes = [...new Set(input.scopes)];
+    if (scopes.join(' ') !== record.scopes.join(' ')) {
+      next = { ...next, scopes };
+      changes.scopes = scopes;
+    }
+  }
+  if (input.expiresAt !== undefined && input.expiresAt !== record.current.expiresAt) {
+    next = { ...next, current: { ...record.current, expiresAt: input.expiresAt } };
+    changes.expiresAt = input.expiresAt;
+  }
+  if (Object.keys(changes).length === 0) return { kind: 'unchanged' };
+  return { kind: 'change', next: bump(record, next), events: [{ type: 'api_key.updated', data: { changes } }] };
+}
+
+export interface RotateInput {
+  readonly oldKeyExpiresInSeconds?: number | undefined;
+  /** Resolved with `resolveExpiresAt`. */
+  readonly expiresAt?: number | null | undefined;
+}
+
+export function rotateKey(record: KeyRecord, input: RotateInput, ctx: TransitionContext): Decision {
+  const { now, policies } = ctx;
+  const blocked = frozen(record, now);
+  if (blocked) return conflict(blocked);
+  if (previousValid(record, now)) return conflict('rotation_in_progress');
+
+  const seconds = input.oldKeyExpiresInSeconds ?? policies.defaultTransitionSeconds;
+  const old = record.current;
+  const oldKeyExpiresAt = capAt(now + seconds * 1000, old.expiresAt);
+  // The new secret inherits the old one's lifetime, counted from now, unless the body names one.
+  const expiresAt =
+    input.expiresAt !== undefined ? input.expiresAt : old.expiresAt === null ? null : now + (old.expiresAt - old.createdAt);
+  const { secret, record: current } = issueSecret(ctx, record.environment, record.id, expiresAt);
+  const previous: PreviousSecretRecord = { ...old, expiresAt: oldKeyExpiresAt, ownExpiresAt: old.expiresAt };
+  const rotation = {
+    id: ctx.ids.rotationId(),
+    startedAt: now,
+    oldSid: old.sid,
+    oldKeyHint: old.hint,
+    oldKeyExpiresAt,
+    ...rotationTimes(now, oldKeyExpiresAt, policies),
+    cancelledAt: null,
+  };
+  const events: EventDraft[] = [
+    {
+      type: 'api_key.rotated',
+      data: { rotationId: rotation.id, oldKeyHint: old.hint, newKeyHint: current.hint, oldKeyExpiresAt, expiresAt, reminderAt: rotation.reminderAt },
+    },
+  ];
+  if (oldKeyExpiresAt <= now) events.push({ type: 'api_key.old_secret_expired', data: { rotationId: rotation.id, oldKeyHint: old.hint, oldKeyExpiresAt } });
+  return { kind: 'change', next: bump(record, { current, previous, rotation, lastRotatedAt: now }), events, secret };
+}
+
+/** Reminder only when the window is longer than the lead; restore window counted from expiry. */
+function rotationTimes(now: number, oldKeyExpiresAt: number, policies: Policies) {
+  const lead = policies.reminderLeadSeconds * 1000;
+  return {
+    reminderAt: oldKeyExpiresAt - now > lead ? oldKeyExpiresAt - lead : null,
+    restorableUntil: policies.restoreWindowSeconds > 0 ? oldKeyExpiresAt + policies.restoreWindowSeconds * 1000 : null,
+  };
+}
+
+export function changeRotationWindow(record: KeyRecord, seconds: number, ctx: TransitionContext): Decision {
+  const { now, policies } = ctx;
+  const blocked = frozen(record, now);
+  if (blocked) return conflict(blocked);
+  const prev = record.previous;
+  if (!prev || !secretValid(prev, now)) return conflict('no_rotation_in_progress');
+  const expiresAt = capAt(now + seconds * 1000, prev.ownExpiresAt);
+  const r = record.rotation;
+  const ofRotation = r !== null && r.cancelledAt === null && r.oldSid === prev.sid;
+  const rotation = ofRotation ? { ...r, oldKeyExpiresAt: expiresAt, ...rotationTimes(now, expiresAt, policies) } : r;
+  const events: EventDraft[] = [
+    { type: 'api_key.rotation_updated', data: { rotationId: r?.id ?? null, hint: prev.hint, previousExpiresAt: prev.expiresAt, expiresAt } },
+  ];
+  if (expiresAt <= now && ofRotation) {
+    events.push({ type: 'api_key.old_secret_expired', data: { rotationId: r.id, oldKeyHint: prev.hint, oldKeyExpiresAt: expiresAt } });
+  }
+  return { kind: 'change', next: bump(record, { previous: { ...prev, expiresAt }, rotation }), events };
+}
+
+/**
+ * Cancels the latest rotation. In progress: the old secret is current again and the new one keeps
+ * working for `seconds` (default 0: discarded). After the old secret expired, within the restore
+ * window: the old secret is restored and the new one keeps working for `seconds` (default 86400).
+ */
+export function cancelRotation(record: KeyRecord, seconds: number | undefined, ctx: TransitionContext): Decision {
+  const { now, policies } = ctx;
+  const blocked = frozen(record, now);
+  if (blocked) return conflict(blocked);
+  const r = record.rotation;
+  const prev = record.previous;
+  if (!r || r.cancelledAt !== null || !prev || prev.sid !== r.oldSid || prev.digest === null) return conflict('nothing_to_cancel');
+  const inProgress = secretValid(prev, now);
+  if (!inProgress && (r.restorableUntil === null || now >= r.restorableUntil)) return conflict('nothing_to_cancel');
+
+  const keepFor = seconds ?? (inProgress ? 0 : Math.min(86_400, policies.maxTransitionSeconds));
+  const restored: SecretRecord = { sid: prev.sid, digest: prev.digest, hint: prev.hint, createdAt: prev.createdAt, expiresAt: prev.ownExpiresAt };
+  const demoted: PreviousSecretRecord | null =
+    keepFor === 0 ? null : { ...record.current, expiresAt: capAt(now + keepFor * 1000, record.current.expiresAt), ownExpiresAt: record.current.expiresAt };
+  const events: EventDraft[] = [
+    {
+      type: 'api_key.rotation_cancelled',
+      data: { rotationId: r.id, restoredAfterExpiry: !inProgress, restoredHint: prev.hint, newKeyHint: record.current.hint, newKeyExpiresAt: demoted?.expiresAt ?? now },
+    },
+  ];
+  return {
+    kind: 'change',
+    next: bump(record, { current: restored, previous: demoted, rotation: { ...r, cancelledAt: now } }),
+    events,
+  };
+}
+
+export function revokeKey(record: KeyRecord, ctx: TransitionContext): Decision {
+  if (record.status === 'revoked') return { kind: 'unchanged' };
+  const reactivatableUntil = ctx.now + ctx.policies.reactivationWindowSeconds * 1000;
+  return {
+    kind: 'change',
+    next: bump(record, { status: 'revoked', revokedAt: ctx.now, reactivatableUntil }),
+    events: [{ type: 'api_key.revoked', data: { reactivatableUntil } }],
+  };
+}
+
+export function reactivateKey(record: KeyRecord, ctx: TransitionContext): Decision {
+  if (record.status !== 'revoked') return conflict('key_not_revoked');
+  if (record.reactivatableUntil === null || ctx.now >= record.reactivatableUntil || record.current.digest === null) {
+    return conflict('reactivation_window_passed');
+  }
+  return {
+    kind: 'change',
+    next: bump(record, { status: 'active', revokedAt: null, reactivatableUntil: null }),
+    events: [{ type: 'api_key.reactivated', data: { revokedAt: record.revokedAt } }],
+  };
+}

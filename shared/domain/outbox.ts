@@ -1,0 +1,87 @@
+/**
+ * The outbox dispatcher. A transition commits its effects into the item's outbox in the same
+ * conditional write as the state change; this module performs them, in commit order, and removes
+ * them. Every effect is idempotent (events keyed by id, schedules by name, mails by effect id), so a
+ * crash at any point only means the next drain (the handler's own, the stream consumer in AWS, the
+ * sweeper in local mode) performs it again. Nothing committed is lost.
+ */
+import { PUBLISHED_EVENT_TYPES, type Effect, type OutboxRef } from './types.js';
+import type { Clock, EffectPerformers, KeyStore, Log } from './ports.js';
+
+export interface OutboxDeps {
+  readonly store: KeyStore;
+  readonly clock: Clock;
+  readonly effects: EffectPerformers;
+  readonly log: Log;
+}
+
+/** How long a dispatcher may hold an item's outbox before another may take over. */
+export const OUTBOX_LEASE_MS = 30_000;
+const PUBLISHED = new Set<string>(PUBLISHED_EVENT_TYPES);
+
+export async function performEffect(effect: Effect, deps: OutboxDeps): Promise<void> {
+  const { store, effects } = deps;
+  switch (effect.kind) {
+    case 'event':
+      await store.putEvent(effect.event);
+      if (PUBLISHED.has(effect.event.type)) await effects.publisher.publish(effect.event);
+      return;
+    case 'schedule':
+      return effects.scheduler.schedule(effect.timer);
+    case 'unschedule':
+      return effects.scheduler.cancel(effect.timer);
+    case 'email': {
+      const account = await store.getAccount(effect.email.accountId);
+      if (!account || account.alertEmails.length === 0) return;
+      const rendered = effects.renderEmail(effect.email, {
+        accountName: account.name,
+        ...(effects.apiUrl ? { apiUrl: effects.apiUrl } : {}),
+        ...(effects.dashboardUrl ? { dashboardUrl: effects.dashboardUrl } : {}),
+      });
+      await effects.mailer.send({ to: account.alertEmails, ...rendered, idempotencyKey: effect.id });
+      return;
+    }
+  }
+}
+
+/**
+ * Performs an item's pending effects. Stops at the first failure (later effects may depend on
+ * earlier ones, e.g. unschedule before schedule) and leaves the rest for the next drain.
+ * Returns how many effects were performed; never throws for an effect failure.
+ */
+export async function drainOutbox(ref: OutboxRef, deps: OutboxDeps): Promise<{ performed: number; failed: boolean }> {
+  const pending = await deps.store.claimOutbox(ref, deps.clock.now(), OUTBOX_LEASE_MS);
+  if (!pending || pending.length === 0) return { performed: 0, failed: false };
+  const done: string[] = [];
+  let failed = false;
+  for (const effect of pending) {
+    try {
+      await performEffect(effect, deps);
+      done.push(effect.id);
+    } catch (err) {
+      failed = true;
+      deps.log.error('outbox effect failed; it will be retried', {
+        item: `${ref.kind}:${ref.id}`,
+        effectId: effect.id,
+        effectKind: effect.kind,
+        error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+      });
+      break;
+    }
+  }
+  await deps.store.releaseOutbox(ref, done);
+  return { performed: done.length, failed };
+}
+
+/** Drains every item with pending effects (local mode's periodic sweep; a safety net in AWS). */
+export async function sweepOutbox(deps: OutboxDeps): Promise<{ items: number; performed: number; failed: number }> {
+  const refs = await deps.store.itemsWithPendingEffects();
+  let performed = 0;
+  let failed = 0;
+  for (const ref of refs) {
+    const result = await drainOutbox(ref, deps);
+    performed += result.performed;
+    if (result.failed) failed++;
+  }
+  return { items: refs.length, performed, failed };
+}

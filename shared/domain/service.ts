@@ -1,0 +1,311 @@
+/**
+ * Application services: load → decide (pure, `keys.ts` / `timers.ts`) → one conditional write with
+ * the outbox → drain. A lost race (`VersionConflictError`) re-reads and decides again, so concurrent
+ * calls serialize on the record's `version` and none is lost.
+ */
+import { ApiError, ConflictError, ValidationError, VersionConflictError } from './errors.js';
+import {
+  cancelRotation as cancelT,
+  changeRotationWindow as changeWindowT,
+  checkWindow,
+  conflictError,
+  createKeyRecord,
+  reactivateKey as reactivateT,
+  resolveExpiresAt,
+  revokeKey as revokeT,
+  rotateKey as rotateT,
+  updateKey as updateT,
+  type Decision,
+  type EventDraft,
+  type TransitionContext,
+} from './keys.js';
+import { drainOutbox, type OutboxDeps } from './outbox.js';
+import type { Policies } from './policies.js';
+import type { Ids, Page, PageRequest, PepperSource } from './ports.js';
+import { diffTimers, fireTimer, planTimers } from './timers.js';
+import { SCOPE_READ, SCOPE_WRITE, type AccountRecord, type AuditEvent, type Caller, type Effect, type EmailRequest, type Environment, type KeyRecord, type Timer } from './types.js';
+
+export interface Deps extends OutboxDeps {
+  readonly ids: Ids;
+  readonly policies: Policies;
+  readonly pepper: PepperSource;
+}
+
+/**
+ * On whose behalf a service acts. A customer's key is confined to its account (and a test key to
+ * test keys); the operator (CLI) reaches any account and acts as the system (`actorKeyId: null`).
+ */
+export interface Principal {
+  readonly accountId: string | null;
+  readonly environment: Environment;
+  readonly actorKeyId: string | null;
+}
+
+export const principalOf = (caller: Caller): Principal => ({ accountId: caller.accountId, environment: caller.environment, actorKeyId: caller.keyId });
+export const OPERATOR: Principal = Object.freeze({ accountId: null, environment: 'live', actorKeyId: null });
+
+const MAX_ATTEMPTS = 12;
+
+const notFound = () => new ApiError('not_found', 'No such key.');
+
+async function transitionContext(deps: Deps, now: number): Promise<TransitionContext> {
+  return { now, policies: deps.policies, ids: deps.ids, pepper: await deps.pepper.get() };
+}
+
+/** Loads a key the principal may act on: another account's key is 404 (no enumeration); a live key seen by a test key is 403. */
+async function loadOwned(principal: Principal, keyId: string, deps: Deps, consistent = true): Promise<KeyRecord> {
+  const record = await deps.store.getKey(keyId, { consistent });
+  if (!record || (principal.accountId !== null && record.accountId !== principal.accountId)) throw notFound();
+  if (principal.environment === 'test' && record.environment !== 'test') {
+    throw new ApiError('forbidden', 'A test key can only manage test keys.');
+  }
+  return record;
+}
+
+/** Turns a decision's drafts into outbox effects: events, then timer moves, then emails. */
+export function effectsFor(
+  before: KeyRecord | null,
+  after: KeyRecord,
+  events: readonly EventDraft[],
+  emails: readonly Omit<EmailRequest, 'accountId' | 'keyId' | 'keyName'>[],
+  actorKeyId: string | null,
+  now: number,
+  deps: Pick<Deps, 'ids' | 'policies'>,
+): Effect[] {
+  const base = deps.ids.sortable(now);
+  let seq = 0;
+  const nextId = () => `${base}${(seq++).toString(36).padStart(2, '0')}`;
+  const out: Effect[] = [];
+  for (const e of events) {
+    const id = nextId();
+    out.push({ id, kind: 'event', event: { id, type: e.type, at: now, actorKeyId, accountId: after.accountId, keyId: after.id, data: e.data } });
+  }
+  const { schedule, unschedule } = diffTimers(before ? planTimers(before, deps.policies) : [], planTimers(after, deps.policies), now);
+  for (const timer of unschedule) out.push({ id: nextId(), kind: 'unschedule', timer });
+  for (const timer of schedule) out.push({ id: nextId(), kind: 'schedule', timer });
+  for (const m of emails) out.push({ id: nextId(), kind: 'email', email: { ...m, accountId: after.accountId, keyId: after.id, keyName: after.name } });
+  return out;
+}
+
+/** `fired` only remembers timers the new state still plans, so the record stays small. */
+function pruneFired(record: KeyRecord, policies: Policies): KeyRecord {
+  if (record.fired.length === 0) return record;
+  const planned = new Set(planTimers(record, policies).map((t) => t.id));
+  const fired = record.fired.filter((id) => planned.has(id));
+  return fired.length === record.fired.length ? record : { ...record, fired };
+}
+
+async function drainQuietly(ref: { kind: 'key' | 'account'; id: string }, deps: Deps): Promise<void> {
+  try {
+    await drainOutbox(ref, deps);
+  } catch (err) {
+    // The state change is committed; the sweeper / stream consumer will perform the effects.
+    deps.log.warn('outbox drain deferred', { item: `${ref.kind}:${ref.id}`, error: err instanceof Error ? err.name : String(err) });
+  }
+}
+
+/**
+ * Runs `decide` against the freshest record and commits the change with a conditional write,
+ * retrying on a lost race. Conflicts become `ConflictError`s; `unchanged` returns the record as is.
+ */
+async function mutateKey(
+  principal: Principal,
+  keyId: string,
+  deps: Deps,
+  decide: (record: KeyRecord, ctx: TransitionContext) => Decision,
+): Promise<{ record: KeyRecord; secret?: string }> {
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const record = await loadOwned(principal, keyId, deps);
+    const ctx = await transitionContext(deps, deps.clock.now());
+    const d = decide(record, ctx);
+    if (d.kind === 'conflict') throw conflictError(d.code);
+    if (d.kind === 'unchanged') return { record };
+    const next = pruneFired(d.next, deps.policies);
+    const effects = effectsFor(record, next, d.events, d.emails ?? [], principal.actorKeyId, ctx.now, deps);
+    try {
+      await deps.store.updateKey(next, record.version, effects);
+    } catch (err) {
+      if (err instanceof VersionConflictError) {
+        await backoff(attempt);
+        continue;
+      }
+      throw err;
+    }
+    await drainQuietly({ kind: 'key', id: keyId }, deps);
+    return d.secret === undefined ? { record: next } : { record: next, secret: d.secret };
+  }
+  throw new Error(`too much contention on key ${keyId}`);
+}
+
+const backoff = (attempt: number) => new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 ** attempt)));
+
+// ---- key services ---------------------------------------------------------------------------------
+
+export interface CreateKeyBody {
+  readonly name: string;
+  readonly environment?: Environment | undefined;
+  readonly scopes?: readonly string[] | undefined;
+  readonly expiresAt?: string | null | undefined;
+}
+
+export async function createKey(principal: Principal, accountId: string, body: CreateKeyBody, deps: Deps) {
+  const now = deps.clock.now();
+  const expiresAt = resolveExpiresAt(body.expiresAt, now, deps.policies);
+  const environment = body.environment ?? principal.environment;
+  if (principal.environment === 'test' && environment !== 'test') throw new ApiError('forbidden', 'A test key can only create test keys.');
+  const ctx = await transitionContext(deps, now);
+  const { record, secret, events } = createKeyRecord(accountId, { ...body, environment, expiresAt }, { environment }, ctx);
+  const effects = effectsFor(null, record, events, [], principal.actorKeyId, now, deps);
+  await deps.store.createKey(record, effects);
+  await drainQuietly({ kind: 'key', id: record.id }, deps);
+  return { record, secret };
+}
+
+export async function getKey(principal: Principal, keyId: string, deps: Deps): Promise<KeyRecord> {
+  return loadOwned(principal, keyId, deps, false);
+}
+
+export async function listKeys(principal: Principal & { accountId: string }, page: PageRequest, deps: Deps): Promise<Page<KeyRecord>> {
+  return deps.store.listKeys(principal.accountId, page, principal.environment === 'test' ? 'test' : undefined);
+}
+
+export interface UpdateKeyBody {
+  readonly name?: string | undefined;
+  readonly scopes?: readonly string[] | undefined;
+  readonly expiresAt?: string | null | undefined;
+}
+
+export async function updateKey(principal: Principal, keyId: string, body: UpdateKeyBody, deps: Deps) {
+  const expiresAt = resolveExpiresAt(body.expiresAt, deps.clock.now(), deps.policies);
+  return mutateKey(principal, keyId, deps, (record, ctx) => updateT(record, { ...body, expiresAt }, ctx));
+}
+
+export async function rotateKey(principal: Principal, keyId: string, body: { oldKeyExpiresInSeconds?: number | undefined; expiresAt?: string | null | undefined }, deps: Deps) {
+  if (body.oldKeyExpiresInSeconds !== undefined) checkWindow(body.oldKeyExpiresInSeconds, deps.policies, 'oldKeyExpiresInSeconds');
+  const expiresAt = resolveExpiresAt(body.expiresAt, deps.clock.now(), deps.policies);
+  return mutateKey(principal, keyId, deps, (record, ctx) => rotateT(record, { oldKeyExpiresInSeconds: body.oldKeyExpiresInSeconds, expiresAt }, ctx));
+}
+
+export async function changeRotationWindow(principal: Principal, keyId: string, body: { oldKeyExpiresInSeconds: number }, deps: Deps) {
+  checkWindow(body.oldKeyExpiresInSeconds, deps.policies, 'oldKeyExpiresInSeconds');
+  return mutateKey(principal, keyId, deps, (record, ctx) => changeWindowT(record, body.oldKeyExpiresInSeconds, ctx));
+}
+
+export async function cancelRotation(principal: Principal, keyId: string, body: { newKeyExpiresInSeconds?: number | undefined }, deps: Deps) {
+  if (body.newKeyExpiresInSeconds !== undefined) checkWindow(body.newKeyExpiresInSeconds, deps.policies, 'newKeyExpiresInSeconds');
+  return mutateKey(principal, keyId, deps, (record, ctx) => cancelT(record, body.newKeyExpiresInSeconds, ctx));
+}
+
+export async function revokeKey(principal: Principal, keyId: string, deps: Deps) {
+  return mutateKey(principal, keyId, deps, (record, ctx) => revokeT(record, ctx));
+}
+
+export async function reactivateKey(principal: Principal, keyId: string, deps: Deps) {
+  return mutateKey(principal, keyId, deps, (record, ctx) => reactivateT(record, ctx));
+}
+
+export async function listKeyEvents(principal: Principal, keyId: string, page: PageRequest, deps: Deps): Promise<Page<AuditEvent>> {
+  await loadOwned(principal, keyId, deps, false);
+  return deps.store.listEvents({ kind: 'key', id: keyId }, page);
+}
+
+// ---- accounts -------------------------------------------------------------------------------------
+
+export async function getAccount(accountId: string, deps: Deps): Promise<AccountRecord> {
+  const account = await deps.store.getAccount(accountId);
+  if (!account) throw new ApiError('not_found', 'No such account.');
+  return account;
+}
+
+/** Removes duplicates case-insensitively, keeping the first spelling. */
+export function normalizeEmails(emails: readonly string[]): string[] {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const e of emails) {
+    const k = e.trim().toLowerCase();
+    if (!seen.has(k)) {
+      seen.add(k);
+      out.push(e.trim());
+    }
+  }
+  return out;
+}
+
+export async function setAlertEmails(principal: Principal, accountId: string, alertEmails: readonly string[], deps: Deps): Promise<AccountRecord> {
+  const emails = normalizeEmails(alertEmails);
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const account = await deps.store.getAccount(accountId, { consistent: true });
+    if (!account) throw new ApiError('not_found', 'No such account.');
+    if (emails.join('\n') === account.alertEmails.join('\n')) return account;
+    const now = deps.clock.now();
+    const next: AccountRecord = { ...account, alertEmails: emails, version: account.version + 1 };
+    const id = `${deps.ids.sortable(now)}00`;
+    const event: AuditEvent = {
+      id, type: 'account.alert_emails_updated', at: now, actorKeyId: principal.actorKeyId, accountId, keyId: null,
+      data: { count: emails.length },
+    };
+    try {
+      await deps.store.updateAccount(next, account.version, [{ id, kind: 'event', event }]);
+    } catch (err) {
+      if (err instanceof VersionConflictError) {
+        await backoff(attempt);
+        continue;
+      }
+      throw err;
+    }
+    await drainQuietly({ kind: 'account', id: accountId }, deps);
+    return next;
+  }
+  throw new Error(`too much contention on account ${accountId}`);
+}
+
+/**
+ * Operator entry point: a new account and its first key (`keys:read keys:write`, `live`).
+ * The secret is returned once, for the operator to hand over.
+ */
+export async function createAccountWithKey(input: { name: string; alertEmails: readonly string[] }, deps: Deps) {
+  const now = deps.clock.now();
+  const account: AccountRecord = {
+    id: deps.ids.accountId(),
+    name: input.name,
+    alertEmails: normalizeEmails(input.alertEmails),
+    createdAt: now,
+    version: 1,
+  };
+  const id = `${deps.ids.sortable(now)}00`;
+  await deps.store.createAccount(account, [
+    { id, kind: 'event', event: { id, type: 'account.created', at: now, actorKeyId: null, accountId: account.id, keyId: null, data: { name: account.name } } },
+  ]);
+  await drainQuietly({ kind: 'account', id: account.id }, deps);
+  const { record, secret } = await createKey(OPERATOR, account.id, { name: 'Initial key', environment: 'live', scopes: [SCOPE_READ, SCOPE_WRITE] }, deps);
+  return { account, key: record, secret };
+}
+
+// ---- timers ---------------------------------------------------------------------------------------
+
+/** The timer function's logic: re-read, act only if the timer is still planned and not yet fired. */
+export async function handleTimer(timer: Timer, deps: Deps): Promise<'acted' | 'stale' | 'missing'> {
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const record = await deps.store.getKey(timer.keyId, { consistent: true });
+    if (!record) return 'missing';
+    const now = deps.clock.now();
+    const d = fireTimer(record, timer, now, deps.policies);
+    if (d.kind !== 'change') return 'stale';
+    const next = pruneFired(d.next, deps.policies);
+    const effects = effectsFor(record, next, d.events, d.emails ?? [], null, now, deps);
+    try {
+      await deps.store.updateKey(next, record.version, effects);
+    } catch (err) {
+      if (err instanceof VersionConflictError) {
+        await backoff(attempt);
+        continue;
+      }
+      throw err;
+    }
+    await drainQuietly({ kind: 'key', id: record.id }, deps);
+    return 'acted';
+  }
+  throw new Error(`too much contention on key ${timer.keyId}`);
+}
+
+export { ValidationError, ConflictError };

@@ -1,0 +1,117 @@
+/**
+ * Timers are a pure function of the record: `planTimers(record)` lists every one-shot timer the
+ * record's state calls for. A transition schedules what its new state adds and unschedules what it
+ * drops, so timer ids never need storing. A delivered timer acts only if it is still planned and not
+ * yet fired (`record.fired`), which makes duplicate and stale deliveries no-ops.
+ *
+ * Timers notify and clean up; they never enforce expiry (the authorizer compares with the clock).
+ */
+import type { Decision, EventDraft } from './keys.js';
+import type { Policies } from './policies.js';
+import type { EmailRequest, KeyRecord, Timer, TimerKind } from './types.js';
+
+const sec = (ms: number) => Math.floor(ms / 1000);
+/** Scheduler works in whole seconds: round up, so a timer never fires before its instant. */
+const ceilToSecond = (ms: number) => Math.ceil(ms / 1000) * 1000;
+
+function timer(keyId: string, kind: TimerKind, tag: string, ref: string, at: number): Timer {
+  const due = ceilToSecond(at);
+  return { id: `${tag}-${ref}-${sec(due)}`, keyId, kind, at: due };
+}
+
+export function planTimers(record: KeyRecord, policies: Policies): Timer[] {
+  const out: Timer[] = [];
+  const { id } = record;
+  if (record.status === 'revoked') {
+    const hasDigests = record.current.digest !== null || (record.previous?.digest ?? null) !== null;
+    if (hasDigests && record.reactivatableUntil !== null) out.push(timer(id, 'purge_revoked', 'prv', record.current.sid, record.reactivatableUntil));
+    return out;
+  }
+  const prev = record.previous;
+  const r = record.rotation;
+  if (prev && prev.digest !== null && prev.expiresAt !== null) {
+    if (r && r.cancelledAt === null && r.oldSid === prev.sid) {
+      if (r.reminderAt !== null) out.push(timer(id, 'rotation_reminder', 'rem', prev.sid, r.reminderAt));
+      out.push(timer(id, 'old_secret_expired', 'ose', prev.sid, r.oldKeyExpiresAt));
+      out.push(timer(id, 'purge_previous', 'pp', prev.sid, r.restorableUntil ?? r.oldKeyExpiresAt));
+    } else {
+      // A secret parked in the previous slot by a cancel: nothing to announce, purge when it ends.
+      out.push(timer(id, 'purge_previous', 'pp', prev.sid, prev.expiresAt));
+    }
+  }
+  const cur = record.current;
+  if (cur.expiresAt !== null && cur.digest !== null) {
+    for (const offset of policies.expiryNoticeOffsets) {
+      const at = cur.expiresAt - offset * 1000;
+      if (at > cur.createdAt) out.push(timer(id, 'expiry_notice', 'exn', cur.sid, at));
+    }
+    out.push(timer(id, 'key_expired', 'kex', cur.sid, cur.expiresAt));
+  }
+  return out;
+}
+
+/** What a change from `before` to `after` must schedule and unschedule. Only future timers move. */
+export function diffTimers(before: readonly Timer[], after: readonly Timer[], now: number) {
+  const beforeIds = new Set(before.map((t) => t.id));
+  const afterIds = new Set(after.map((t) => t.id));
+  return {
+    schedule: after.filter((t) => !beforeIds.has(t.id) && t.at > now),
+    unschedule: before.filter((t) => !afterIds.has(t.id) && t.at > now),
+  };
+}
+
+/** Grace for early delivery (clock skew between the scheduler and this function). */
+const EARLY_GRACE_MS = 60_000;
+
+/** Decides what a delivered timer does. Duplicates, stale and unknown timers are `unchanged`. */
+export function fireTimer(record: KeyRecord, delivered: Timer, now: number, policies: Policies): Decision {
+  const planned = planTimers(record, policies).find((t) => t.id === delivered.id);
+  if (!planned || record.fired.includes(planned.id) || now < planned.at - EARLY_GRACE_MS) return { kind: 'unchanged' };
+  const fired = [...record.fired, planned.id];
+  const next = (changes: Partial<KeyRecord>): KeyRecord => ({ ...record, ...changes, version: record.version + 1 });
+  const email = (template: EmailRequest['template'], hint: string, expiresAt: number) => ({ template, hint, expiresAt });
+
+  switch (planned.kind) {
+    case 'rotation_reminder': {
+      const r = record.rotation!;
+      const events: EventDraft[] = [
+        { type: 'api_key.rotation_reminder', data: { rotationId: r.id, oldKeyHint: r.oldKeyHint, oldKeyExpiresAt: r.oldKeyExpiresAt } },
+      ];
+      return { kind: 'change', next: next({ fired }), events, emails: [email('rotation_reminder', r.oldKeyHint, r.oldKeyExpiresAt)] };
+    }
+    case 'old_secret_expired': {
+      const r = record.rotation!;
+      const events: EventDraft[] = [
+        { type: 'api_key.old_secret_expired', data: { rotationId: r.id, oldKeyHint: r.oldKeyHint, oldKeyExpiresAt: r.oldKeyExpiresAt, restorableUntil: r.restorableUntil } },
+      ];
+      return { kind: 'change', next: next({ fired }), events, emails: [email('old_secret_expired', r.oldKeyHint, r.oldKeyExpiresAt)] };
+    }
+    case 'expiry_notice': {
+      const cur = record.current;
+      const events: EventDraft[] = [
+        { type: 'api_key.expiring', data: { hint: cur.hint, expiresAt: cur.expiresAt, secondsLeft: Math.max(0, sec(cur.expiresAt! - now)) } },
+      ];
+      return { kind: 'change', next: next({ fired }), events, emails: [email('key_expiring', cur.hint, cur.expiresAt!)] };
+    }
+    case 'key_expired': {
+      const cur = record.current;
+      const events: EventDraft[] = [{ type: 'api_key.expired', data: { hint: cur.hint, expiresAt: cur.expiresAt } }];
+      return { kind: 'change', next: next({ fired }), events, emails: [email('key_expired', cur.hint, cur.expiresAt!)] };
+    }
+    case 'purge_previous': {
+      const prev = record.previous!;
+      return {
+        kind: 'change',
+        next: next({ previous: null, fired }),
+        events: [{ type: 'api_key.secrets_purged', data: { slot: 'previous', hint: prev.hint } }],
+      };
+    }
+    case 'purge_revoked': {
+      return {
+        kind: 'change',
+        next: next({ current: { ...record.current, digest: null }, previous: null, fired }),
+        events: [{ type: 'api_key.secrets_purged', data: { slot: 'all', reason: 'reactivation_window_passed' } }],
+      };
+    }
+  }
+}

@@ -1,0 +1,157 @@
+/**
+ * The middy stack every management route runs in. It applies SPEC §3's order of checks —
+ * authentication (401) → scope (403) → body size (413) → JSON (400) → validation (400) — before the
+ * route's function runs; the function then finds the key (404), checks the environment (403) and
+ * the state (409). The route table's 404 for unknown routes is the gateway's (or not-found.ts).
+ */
+import middy from '@middy/core';
+import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { z } from 'zod';
+import { ApiError, ValidationError, type ValidationIssue } from '../domain/errors.js';
+import { KEY_ID_PATTERN } from '../domain/keyFormat.js';
+import { ENVIRONMENTS, SCOPE_READ, SCOPE_WRITE, type Caller, type Environment } from '../domain/types.js';
+import { runtime as defaultRuntime, type Runtime } from '../runtime.js';
+import { errorBody, STATUS_BY_CODE } from './errors.js';
+import type { RouteDef } from './routes.js';
+
+/** Request bodies above this are refused with 413 (SPEC §3). */
+export const MAX_BODY_BYTES = 16 * 1024;
+
+type Output<S> = S extends z.ZodType ? z.output<S> : undefined;
+
+/** The authenticated caller plus the expiry of the secret it used (for whoami). */
+export type AuthCaller = Caller & { readonly secretExpiresAt: number | null };
+
+export interface HttpRequest<R extends RouteDef> {
+  readonly caller: R['scope'] extends 'none' ? AuthCaller | null : AuthCaller;
+  readonly body: Output<R['body']>;
+  readonly query: Output<R['query']>;
+  /** Path parameters; `id` is checked to be a well-formed key id (else 404). */
+  readonly params: Record<string, string>;
+  readonly requestId: string;
+}
+
+/** Reads the authorizer's context (all values are strings in REST API events). */
+export function callerFrom(event: APIGatewayProxyEvent): AuthCaller | null {
+  const a = event.requestContext?.authorizer as Record<string, unknown> | null | undefined;
+  if (!a || typeof a.keyId !== 'string' || typeof a.accountId !== 'string' || !a.keyId || !a.accountId) return null;
+  const environment = a.environment as Environment;
+  if (!ENVIRONMENTS.includes(environment)) return null;
+  const slot = a.slot === 'previous' ? 'previous' : 'current';
+  const scopes = typeof a.scopes === 'string' ? a.scopes.split(' ').filter(Boolean) : [];
+  const exp = typeof a.secretExpiresAt === 'string' && /^\d+$/.test(a.secretExpiresAt) ? Number(a.secretExpiresAt) : null;
+  return { keyId: a.keyId, accountId: a.accountId, environment, scopes, slot, secretExpiresAt: exp };
+}
+
+/** `keys:write` implies `keys:read`. */
+export function hasScope(caller: Caller, scope: RouteDef['scope']): boolean {
+  if (scope === 'any' || scope === 'none') return true;
+  if (scope === SCOPE_READ) return caller.scopes.includes(SCOPE_READ) || caller.scopes.includes(SCOPE_WRITE);
+  return caller.scopes.includes(scope);
+}
+
+/** zod issues → `{field, message}` naming each offending field (unknown fields one by one). */
+export function issuesOf(error: z.ZodError, root: string): ValidationIssue[] {
+  const out: ValidationIssue[] = [];
+  for (const issue of error.issues) {
+    const base = issue.path.map(String).join('.');
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) out.push({ field: base ? `${base}.${key}` : key, message: 'is not a known field' });
+    } else if (issue.code === 'invalid_type' && issue.input === undefined) {
+      out.push({ field: base || root, message: 'is required' });
+    } else if (issue.code === 'invalid_type' && issue.input === null) {
+      out.push({ field: base || root, message: 'must not be null' });
+    } else {
+      out.push({ field: base || root, message: issue.message });
+    }
+  }
+  return out;
+}
+
+function json(status: number, body: unknown, headers: Record<string, string>): APIGatewayProxyResult {
+  return { statusCode: status, headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers }, body: JSON.stringify(body) };
+}
+
+function bodyText(event: APIGatewayProxyEvent): string {
+  if (event.body === null || event.body === undefined) return '';
+  return event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+}
+
+function bodyBytes(event: APIGatewayProxyEvent): number {
+  if (!event.body) return 0;
+  return event.isBase64Encoded ? Buffer.from(event.body, 'base64').length : Buffer.byteLength(event.body, 'utf8');
+}
+
+function parseBody(route: RouteDef, event: APIGatewayProxyEvent): unknown {
+  const text = bodyText(event);
+  if (!route.body) return undefined; // a GET ignores any body, as API Gateway would
+  let value: unknown = {}; // no body at all is read as `{}`: fine where nothing is required
+  if (text.trim() !== '') {
+    try {
+      value = JSON.parse(text);
+    } catch {
+      throw new ApiError('invalid_json', 'The request body is not valid JSON.');
+    }
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new ValidationError([{ field: 'body', message: 'must be a JSON object' }]);
+  }
+  const parsed = route.body.safeParse(value);
+  if (!parsed.success) throw new ValidationError(issuesOf(parsed.error, 'body'));
+  return parsed.data;
+}
+
+function parseQuery(route: RouteDef, event: APIGatewayProxyEvent): unknown {
+  if (!route.query) return undefined;
+  const multi = event.multiValueQueryStringParameters ?? {};
+  const repeated = Object.entries(multi).filter(([, v]) => (v?.length ?? 0) > 1).map(([k]) => k);
+  if (repeated.length) throw new ValidationError(repeated.map((k) => ({ field: k, message: 'must be given once' })));
+  const parsed = route.query.safeParse({ ...(event.queryStringParameters ?? {}) });
+  if (!parsed.success) throw new ValidationError(issuesOf(parsed.error, 'query'));
+  return parsed.data;
+}
+
+/**
+ * Wraps a route's function in the middy stack. `fn` receives validated input and returns the
+ * response body; its status is the route's `successStatus`. Every error becomes the SPEC's error
+ * body; an unexpected one is logged and answered with a generic 500.
+ */
+export function httpHandler<R extends RouteDef>(
+  route: R,
+  fn: (req: HttpRequest<R>, rt: Runtime) => Promise<unknown>,
+  getRuntime: () => Runtime = defaultRuntime,
+) {
+  const core = async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
+    const rt = getRuntime();
+    const requestId = event.requestContext?.requestId ?? context?.awsRequestId ?? 'unknown';
+    const headers: Record<string, string> = { 'x-request-id': requestId };
+    if (rt.config.corsAllowedOrigin) {
+      headers['access-control-allow-origin'] = rt.config.corsAllowedOrigin;
+      headers.vary = 'Origin';
+    }
+    try {
+      const caller = callerFrom(event);
+      if (route.scope !== 'none' && !caller) throw new ApiError('unauthorized', 'A valid API key is required.');
+      if (caller && !hasScope(caller, route.scope)) throw new ApiError('forbidden', `This key lacks the scope ${route.scope}.`);
+      if (bodyBytes(event) > MAX_BODY_BYTES) throw new ApiError('payload_too_large', `Request bodies are limited to ${MAX_BODY_BYTES} bytes.`);
+      const body = parseBody(route, event);
+      const query = parseQuery(route, event);
+      const params = { ...(event.pathParameters ?? {}) } as Record<string, string>;
+      if (params.id !== undefined && !KEY_ID_PATTERN.test(params.id)) throw new ApiError('not_found', 'No such key.');
+      const result = await fn({ caller, body, query, params, requestId } as HttpRequest<R>, rt);
+      return json(route.successStatus, result, headers);
+    } catch (err) {
+      if (err instanceof ApiError) {
+        return json(STATUS_BY_CODE[err.code], errorBody(err.code, err.message, requestId, err.details), headers);
+      }
+      rt.log.error('unhandled error', {
+        route: route.operationId,
+        requestId,
+        error: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err),
+      });
+      return json(500, errorBody('internal_error', 'Something went wrong on our side. Try again; if it persists, quote the request id.', requestId), headers);
+    }
+  };
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>().use(httpHeaderNormalizer()).handler(core);
+}

@@ -12,7 +12,7 @@ export interface Ids {
   secretId(): string;
   rotationId(): string;
   /** Time-sortable unique id for events and outbox entries. */
-  sortable(now: number): string;
+  sortable(now: number, order?: number): string;
 }
 
 export interface PepperSource {

@@ -72,7 +72,7 @@ export function effectsFor(
   now: number,
   deps: Pick<Deps, 'ids' | 'policies'>,
 ): Effect[] {
-  const base = deps.ids.sortable(now);
+  const base = deps.ids.sortable(now, after.version);
   let seq = 0;
   const nextId = () => `${base}${(seq++).toString(36).padStart(2, '0')}`;
   const out: Effect[] = [];
@@ -239,7 +239,7 @@ export async function setAlertEmails(principal: Principal, accountId: string, al
     if (emails.join('\n') === account.alertEmails.join('\n')) return account;
     const now = deps.clock.now();
     const next: AccountRecord = { ...account, alertEmails: emails, version: account.version + 1 };
-    const id = `${deps.ids.sortable(now)}00`;
+    const id = `${deps.ids.sortable(now, next.version)}00`;
     const event: AuditEvent = {
       id, type: 'account.alert_emails_updated', at: now, actorKeyId: principal.actorKeyId, accountId, keyId: null,
       data: { count: emails.length },

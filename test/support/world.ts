@@ -1,0 +1,106 @@
+/**
+ * A real rekey runtime for tests: dynalite in-process (a real DynamoDB-compatible server), the real
+ * store and domain, a fixed pepper, a controllable clock, and recording effect performers (the
+ * only fakes: Scheduler, SES and EventBridge have no local engine).
+ */
+import { createDocumentClient, DynamoKeyStore } from '../../shared/adapters/dynamoStore.js';
+import { ensureTable } from '../../shared/adapters/tableAdmin.js';
+import { startDynalite, type LocalDynamo } from '../../shared/local/dynalite.js';
+import { DEFAULT_POLICIES, type Policies } from '../../shared/domain/policies.js';
+import { randomIds } from '../../shared/domain/ids.js';
+import { renderEmail } from '../../shared/domain/emails.js';
+import type { EmailMessage, Log } from '../../shared/domain/ports.js';
+import type { AuditEvent, Timer } from '../../shared/domain/types.js';
+import type { Runtime } from '../../shared/runtime.js';
+import type { Config } from '../../shared/config.js';
+
+export const TEST_PEPPER = Buffer.alloc(32, 7);
+
+export class TestClock {
+  constructor(public t = Date.UTC(2026, 10, 23, 12, 0, 0)) {}
+  now = () => this.t;
+  advance(seconds: number) {
+    this.t += seconds * 1000;
+  }
+}
+
+export interface Recorder {
+  published: AuditEvent[];
+  scheduled: Timer[];
+  cancelled: Timer[];
+  mails: EmailMessage[];
+  logs: string[];
+  /** Make the next N calls of an adapter fail (fault injection). */
+  failNext: { publish: number; schedule: number; cancel: number; mail: number };
+}
+
+export function recorder(): Recorder {
+  return { published: [], scheduled: [], cancelled: [], mails: [], logs: [], failNext: { publish: 0, schedule: 0, cancel: 0, mail: 0 } };
+}
+
+export function captureLog(rec: Recorder): Log {
+  const write = (level: string) => (message: string, meta?: Record<string, unknown>) => {
+    rec.logs.push(`${level} ${message} ${JSON.stringify(meta ?? {})}`);
+  };
+  return { info: write('INFO'), warn: write('WARN'), error: write('ERROR') };
+}
+
+let tableSeq = 0;
+
+export interface World {
+  rt: Runtime;
+  clock: TestClock;
+  rec: Recorder;
+  store: DynamoKeyStore;
+  policies: Policies;
+  dynamo: LocalDynamo;
+  close(): Promise<void>;
+}
+
+/** Starts dynalite (or reuses `dynamo`) with a fresh table and builds a runtime over it. */
+export async function createWorld(opts: { policies?: Partial<Policies>; dynamo?: LocalDynamo } = {}): Promise<World> {
+  const dynamo = opts.dynamo ?? (await startDynalite());
+  const tableName = `rekey-test-${process.pid}-${++tableSeq}`;
+  await ensureTable(dynamo.endpoint, tableName);
+  const store = new DynamoKeyStore({ client: createDocumentClient({ endpoint: dynamo.endpoint }), tableName });
+  const clock = new TestClock();
+  const rec = recorder();
+  const policies: Policies = { ...DEFAULT_POLICIES, ...opts.policies };
+  const fail = (kind: keyof Recorder['failNext']) => {
+    if (rec.failNext[kind] > 0) {
+      rec.failNext[kind]--;
+      throw new Error(`injected ${kind} failure`);
+    }
+  };
+  const config: Config = {
+    policies, tableName, dynamoEndpoint: dynamo.endpoint, pepperSecretArn: undefined, dataDir: undefined,
+    scheduleGroupName: undefined, timerFunctionArn: undefined, schedulerRoleArn: undefined, schedulerDlqArn: undefined,
+    eventBusName: undefined, senderEmail: undefined, apiUrl: 'https://api.example.test', dashboardUrl: undefined, corsAllowedOrigin: undefined,
+  };
+  const rt: Runtime = {
+    config,
+    policies,
+    store,
+    clock,
+    ids: randomIds,
+    pepper: { get: async () => TEST_PEPPER },
+    log: captureLog(rec),
+    localScheduler: undefined,
+    effects: {
+      publisher: { publish: async (e) => { fail('publish'); rec.published.push(e); } },
+      scheduler: {
+        schedule: async (t) => { fail('schedule'); rec.scheduled.push(t); },
+        cancel: async (t) => { fail('cancel'); rec.cancelled.push(t); },
+      },
+      mailer: { send: async (m) => { fail('mail'); rec.mails.push(m); } },
+      renderEmail,
+      apiUrl: config.apiUrl,
+    },
+  };
+  return {
+    rt, clock, rec, store, policies, dynamo,
+    close: async () => {
+      if (!opts.dynamo) await dynamo.close();
+    },
+  };
+}

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWorld, TEST_PEPPER, type World } from '../support/world.js';
+import { createWorld, TEST_PEPPER } from '../support/world.js';
 import { startDynalite, type LocalDynamo } from '../../shared/local/dynalite.js';
 import {
   cancelRotation, changeRotationWindow, createAccountWithKey, createKey, handleTimer, listKeyEvents, listKeys,

@@ -1,0 +1,305 @@
+/**
+ * Typed client for the rekey management API. Browser-safe: it uses only `fetch`, `URL` and
+ * `AbortSignal`, and its types come from the server's zod schemas as type-only imports, so a bundle
+ * that uses it carries no zod and no Node module.
+ *
+ * ```ts
+ * const rekey = new RekeyClient({ baseUrl: 'https://api.example.com/prod', secret: process.env.REKEY_API_KEY! });
+ * const { key, secret } = await rekey.rotateKey(keyId, { oldKeyExpiresInSeconds: 3600 });
+ * ```
+ */
+import type { z } from 'zod';
+import type { ConflictCode, ErrorCode } from '../shared/domain/errors.js';
+import type * as s from '../shared/http/schemas.js';
+
+// ---- types ------------------------------------------------------------------------------------
+
+/** A key as the API returns it (SPEC §3 "Key object"). */
+export type Key = z.output<typeof s.KeyView>;
+/** One audit event of a key. */
+export type KeyEvent = z.output<typeof s.EventView>;
+/** The caller's account. */
+export type Account = z.output<typeof s.AccountView>;
+/** The public part of one secret (hint, times). */
+export type SecretInfo = z.output<typeof s.SecretView>;
+/** The latest rotation of a key. */
+export type Rotation = z.output<typeof s.RotationView>;
+
+export type CreateKeyInput = z.input<typeof s.CreateKeyBody>;
+export type UpdateKeyInput = z.input<typeof s.UpdateKeyBody>;
+export type RotateKeyInput = z.input<typeof s.RotateBody>;
+export type UpdateRotationInput = z.input<typeof s.UpdateRotationBody>;
+export type CancelRotationInput = z.input<typeof s.CancelRotationBody>;
+export type AlertEmailsInput = z.input<typeof s.AlertEmailsBody>;
+/** Paging of list routes: `limit` 1–100 (server default 20), `cursor` from the previous page's `nextCursor`. */
+export interface PageInput {
+  readonly limit?: number;
+  readonly cursor?: string;
+}
+
+export type KeyWithSecret = z.output<typeof s.KeyWithSecretResponse>;
+export type KeyResult = z.output<typeof s.KeyResponse>;
+export type KeyList = z.output<typeof s.KeyListResponse>;
+export type EventList = z.output<typeof s.EventListResponse>;
+export type AccountResult = z.output<typeof s.AccountResponse>;
+export type Whoami = z.output<typeof s.WhoamiResponse>;
+export type OpenApiDocument = z.output<typeof s.OpenApiResponse>;
+
+/** Every error code of SPEC §3. */
+export type RekeyErrorCode = ErrorCode;
+export type RekeyConflictCode = ConflictCode;
+/** One field that failed validation (`validation_error`). */
+export interface RekeyErrorDetail {
+  readonly field: string;
+  readonly message: string;
+}
+
+const KNOWN_CODES: ReadonlySet<string> = new Set<RekeyErrorCode>([
+  'validation_error',
+  'invalid_json',
+  'unauthorized',
+  'forbidden',
+  'not_found',
+  'payload_too_large',
+  'internal_error',
+  'rotation_in_progress',
+  'no_rotation_in_progress',
+  'nothing_to_cancel',
+  'key_revoked',
+  'key_expired',
+  'key_not_revoked',
+  'reactivation_window_passed',
+]);
+
+// ---- errors -----------------------------------------------------------------------------------
+
+/**
+ * A non-2xx answer of the API. `code` is one of the SPEC §3 codes; an answer that did not come from
+ * rekey itself (a proxy's 502, a gateway's own message) gets the code that matches its status.
+ */
+export class RekeyApiError extends Error {
+  /** The code as the server sent it, when it was not one of {@link RekeyErrorCode}. */
+  readonly rawCode: string | undefined;
+
+  constructor(
+    readonly status: number,
+    readonly code: RekeyErrorCode,
+    message: string,
+    readonly requestId: string,
+    readonly details?: readonly RekeyErrorDetail[],
+    rawCode?: string,
+  ) {
+    super(message);
+    this.name = 'RekeyApiError';
+    this.rawCode = rawCode;
+  }
+
+  /** True for the 409 codes: the key's state does not allow the change. */
+  isConflict(): this is RekeyApiError & { code: RekeyConflictCode } {
+    return this.status === 409;
+  }
+}
+
+/** The request never got an HTTP answer (DNS, connection, TLS, timeout, abort) or the answer was not JSON. */
+export class RekeyNetworkError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'RekeyNetworkError';
+  }
+}
+
+// ---- client -----------------------------------------------------------------------------------
+
+/** Options of {@link RekeyClient}. */
+export interface RekeyClientOptions {
+  /** The API's base URL, e.g. `https://abc.execute-api.eu-west-1.amazonaws.com/prod` or `http://127.0.0.1:3000`. */
+  readonly baseUrl: string;
+  /** The key secret sent as `Authorization: Bearer …`. Never logged, never put in an error. */
+  readonly secret: string;
+  /** A `fetch` implementation. @default globalThis.fetch */
+  readonly fetch?: typeof fetch;
+  /** Abort a request after this many milliseconds (a {@link RekeyNetworkError}); 0 disables. @default 30000 */
+  readonly timeoutMs?: number;
+}
+
+type Query = Record<string, string | number | undefined>;
+
+/** One method per operation of the management API (`operationId` in the OpenAPI document). */
+export class RekeyClient {
+  readonly #baseUrl: string;
+  readonly #secret: string;
+  readonly #fetch: typeof fetch;
+  readonly #timeoutMs: number;
+
+  constructor(opts: RekeyClientOptions) {
+    this.#baseUrl = opts.baseUrl.replace(/\/+$/, '');
+    this.#secret = opts.secret;
+    // Bound so a browser's window.fetch is not called with the client as `this`.
+    this.#fetch = opts.fetch ?? globalThis.fetch.bind(globalThis);
+    this.#timeoutMs = opts.timeoutMs ?? 30_000;
+  }
+
+  /** `POST /v1/keys` — creates a key; the secret is in the answer once. Scope `keys:write`. */
+  createKey(body: CreateKeyInput): Promise<KeyWithSecret> {
+    return this.#request('POST', '/v1/keys', { body });
+  }
+
+  /** `GET /v1/keys` — one page of keys, newest first, revoked included. Scope `keys:read`. */
+  listKeys(q?: PageInput): Promise<KeyList> {
+    return this.#request('GET', '/v1/keys', { query: { limit: q?.limit, cursor: q?.cursor } });
+  }
+
+  /** Every key, following `nextCursor` until the last page. */
+  async *iterateKeys(pageSize?: number): AsyncGenerator<Key, void, undefined> {
+    let cursor: string | undefined;
+    do {
+      const page = await this.listKeys({ limit: pageSize, cursor });
+      yield* page.keys;
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+  }
+
+  /** `GET /v1/keys/{id}`. Scope `keys:read`. */
+  getKey(id: string): Promise<KeyResult> {
+    return this.#request('GET', `/v1/keys/${seg(id)}`);
+  }
+
+  /** `PATCH /v1/keys/{id}` — name, scopes or expiry. Scope `keys:write`. */
+  updateKey(id: string, body: UpdateKeyInput): Promise<KeyResult> {
+    return this.#request('PATCH', `/v1/keys/${seg(id)}`, { body });
+  }
+
+  /** `POST /v1/keys/{id}/rotate` — a new secret now; the old one works for the window (default 24 h). */
+  rotateKey(id: string, body?: RotateKeyInput): Promise<KeyWithSecret> {
+    return this.#request('POST', `/v1/keys/${seg(id)}/rotate`, { body: body ?? {} });
+  }
+
+  /** `PATCH /v1/keys/{id}/rotation` — new life of the previous secret from now; `0` expires it now. */
+  updateRotation(id: string, body: UpdateRotationInput): Promise<KeyResult> {
+    return this.#request('PATCH', `/v1/keys/${seg(id)}/rotation`, { body });
+  }
+
+  /** `DELETE /v1/keys/{id}/rotation` — cancel the rotation, or restore the old secret after expiry. */
+  cancelRotation(id: string, body?: CancelRotationInput): Promise<KeyResult> {
+    return this.#request('DELETE', `/v1/keys/${seg(id)}/rotation`, body === undefined ? {} : { body });
+  }
+
+  /** `POST /v1/keys/{id}/revoke` — every secret stops working. Idempotent. */
+  revokeKey(id: string): Promise<KeyResult> {
+    return this.#request('POST', `/v1/keys/${seg(id)}/revoke`);
+  }
+
+  /** `POST /v1/keys/{id}/reactivate` — within the reactivation window, same secrets. */
+  reactivateKey(id: string): Promise<KeyResult> {
+    return this.#request('POST', `/v1/keys/${seg(id)}/reactivate`);
+  }
+
+  /** `GET /v1/keys/{id}/events` — one page of the audit trail, newest first. Scope `keys:read`. */
+  listKeyEvents(id: string, q?: PageInput): Promise<EventList> {
+    return this.#request('GET', `/v1/keys/${seg(id)}/events`, { query: { limit: q?.limit, cursor: q?.cursor } });
+  }
+
+  /** `GET /v1/account`. Scope `keys:read`. */
+  getAccount(): Promise<AccountResult> {
+    return this.#request('GET', '/v1/account');
+  }
+
+  /** `PUT /v1/account/alert-emails` — replaces the list (at most 20). Scope `keys:write`. */
+  putAlertEmails(body: AlertEmailsInput): Promise<AccountResult> {
+    return this.#request('PUT', '/v1/account/alert-emails', { body });
+  }
+
+  /** `GET /v1/whoami` — which key, and which of its secrets (`slot`), authenticated this call. */
+  whoami(): Promise<Whoami> {
+    return this.#request('GET', '/v1/whoami');
+  }
+
+  /** `GET /v1/openapi.json` — the OpenAPI document. Sent without the secret (the route needs none). */
+  getOpenApi(): Promise<OpenApiDocument> {
+    return this.#request('GET', '/v1/openapi.json', { anonymous: true });
+  }
+
+  async #request<T>(method: string, path: string, opts: { body?: unknown; query?: Query; anonymous?: boolean } = {}): Promise<T> {
+    let url = this.#baseUrl + path;
+    const params = new URLSearchParams();
+    for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) params.set(k, String(v));
+    const qs = params.toString();
+    if (qs) url += `?${qs}`;
+
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (!opts.anonymous) headers.authorization = `Bearer ${this.#secret}`;
+    const init: RequestInit = { method, headers };
+    if (opts.body !== undefined) {
+      headers['content-type'] = 'application/json';
+      init.body = JSON.stringify(opts.body);
+    }
+    if (this.#timeoutMs > 0) init.signal = AbortSignal.timeout(this.#timeoutMs);
+
+    let res: Response;
+    try {
+      res = await this.#fetch(url, init);
+    } catch (err) {
+      // The cause is kept for debugging; it holds the URL and never the headers.
+      throw new RekeyNetworkError(`${method} ${path} failed: ${describe(err)}`, { cause: err });
+    }
+    let text: string;
+    try {
+      text = await res.text();
+    } catch (err) {
+      throw new RekeyNetworkError(`${method} ${path}: reading the response failed: ${describe(err)}`, { cause: err });
+    }
+    const payload = parseJson(text);
+    if (!res.ok) throw toApiError(res, payload);
+    if (payload === undefined) throw new RekeyNetworkError(`${method} ${path}: the response (status ${res.status}) is not JSON`);
+    return payload as T;
+  }
+}
+
+function seg(id: string): string {
+  // An id with `/`, `?` or `#` must stay one path segment and never address another route.
+  return encodeURIComponent(id);
+}
+
+function parseJson(text: string): unknown {
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+const CODE_BY_STATUS: Record<number, RekeyErrorCode> = {
+  400: 'validation_error',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  413: 'payload_too_large',
+};
+
+function toApiError(res: Response, payload: unknown): RekeyApiError {
+  const err = (payload as { error?: { code?: unknown; message?: unknown; requestId?: unknown; details?: unknown } } | undefined)?.error;
+  const raw = typeof err?.code === 'string' ? err.code : undefined;
+  const code: RekeyErrorCode = raw !== undefined && KNOWN_CODES.has(raw) ? (raw as RekeyErrorCode) : (CODE_BY_STATUS[res.status] ?? 'internal_error');
+  // API Gateway's own answers are `{"message": "..."}`.
+  const gatewayMessage = (payload as { message?: unknown } | undefined)?.message;
+  const message =
+    typeof err?.message === 'string' ? err.message : typeof gatewayMessage === 'string' ? gatewayMessage : `HTTP ${res.status} ${res.statusText}`.trim();
+  const requestId =
+    typeof err?.requestId === 'string' ? err.requestId : (res.headers.get('x-request-id') ?? res.headers.get('x-amzn-requestid') ?? '');
+  const details = Array.isArray(err?.details) ? (err.details as RekeyErrorDetail[]) : undefined;
+  return new RekeyApiError(res.status, code, message, requestId, details, raw !== undefined && raw !== code ? raw : undefined);
+}
+
+function describe(err: unknown): string {
+  if (err instanceof Error) {
+    if (err.name === 'TimeoutError') return 'timed out';
+    if (err.name === 'AbortError') return 'aborted';
+    const cause = (err as { cause?: { code?: unknown } }).cause;
+    return typeof cause?.code === 'string' ? `${err.message} (${cause.code})` : err.message;
+  }
+  return String(err);
+}
+
+export { withKeyFallback, FallbackClient, fromEnv, KeyFallbackError } from './fallback.js';
+export type { KeyPair, KeySource, KeySlot, FallbackResult, FallbackOptions, FallbackClientOptions, OldKeyUsedInfo } from './fallback.js';

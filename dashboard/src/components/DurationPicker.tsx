@@ -1,0 +1,84 @@
+import { formatDuration, parseDuration, WINDOW_PRESETS } from '../format.js';
+
+/** What the person picked: a preset's seconds as a string, or `custom` with free text. */
+export interface DurationChoice {
+  readonly choice: string;
+  readonly custom: string;
+}
+
+/** Seconds for a choice, or an error sentence for an unusable custom value. */
+export function resolveDuration(value: DurationChoice, max: number): { seconds: number } | { error: string } {
+  if (value.choice === 'custom') return parseDuration(value.custom, max);
+  const seconds = Number(value.choice);
+  if (seconds > max) return { error: `The longest allowed window is ${formatDuration(max)}.` };
+  return { seconds };
+}
+
+/**
+ * Radio presets plus a custom field, as one labelled fieldset. Presets longer than the deployment's
+ * maximum are not offered.
+ */
+export function DurationPicker({
+  legend,
+  name,
+  value,
+  onChange,
+  max,
+  includeZero,
+  zeroLabel,
+  hint,
+}: {
+  legend: string;
+  name: string;
+  value: DurationChoice;
+  onChange: (v: DurationChoice) => void;
+  max: number;
+  includeZero: boolean;
+  zeroLabel?: string;
+  hint?: string;
+}) {
+  const presets = WINDOW_PRESETS.filter((p) => p.seconds <= max && (includeZero || p.seconds > 0));
+  const customId = `${name}-custom`;
+  return (
+    <fieldset class="duration">
+      <legend>{legend}</legend>
+      {hint && <p class="muted small">{hint}</p>}
+      <div class="choices">
+        {presets.map((p) => (
+          <label key={p.seconds} class="choice">
+            <input
+              type="radio"
+              name={name}
+              value={String(p.seconds)}
+              checked={value.choice === String(p.seconds)}
+              onChange={() => onChange({ ...value, choice: String(p.seconds) })}
+            />
+            {p.seconds === 0 ? (zeroLabel ?? p.label) : p.label}
+            {p.seconds === 86_400 && <span class="muted"> (default)</span>}
+          </label>
+        ))}
+        <label class="choice">
+          <input type="radio" name={name} value="custom" checked={value.choice === 'custom'} onChange={() => onChange({ ...value, choice: 'custom' })} />
+          Custom
+        </label>
+      </div>
+      <label for={customId} class="field-label">
+        Custom duration <span class="muted">(up to {formatDuration(max)})</span>
+      </label>
+      <input
+        id={customId}
+        type="text"
+        inputMode="text"
+        autoComplete="off"
+        placeholder="e.g. 90 (seconds), 1:30 (h:m), 2h 30m"
+        aria-describedby={`${customId}-help`}
+        value={value.custom}
+        onFocus={() => value.choice !== 'custom' && onChange({ ...value, choice: 'custom' })}
+        onInput={(e) => onChange({ choice: 'custom', custom: (e.currentTarget as HTMLInputElement).value })}
+      />
+      <p id={`${customId}-help`} class="muted small">
+        Plain numbers are seconds; h:m means hours and minutes.
+      </p>
+    </fieldset>
+  );
+}

@@ -1,0 +1,233 @@
+/**
+ * One key as a card: the current secret's hint up front, both secrets with a live countdown during
+ * a rotation, the window's timeline, the actions the signed-in key may take and the audit trail.
+ */
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { RekeyClient } from '../api.js';
+import { formatCountdown, formatDateTime } from '../format.js';
+import { rotationPhase, type KeyView } from '../types.js';
+import { ErrorAlert, useAction, When } from '../ui.js';
+import { AuditTimeline } from './AuditTimeline.js';
+import { CancelDialog, ConfirmDialog, RotateDialog, WindowDialog } from './dialogs.js';
+import { Timeline } from './Timeline.js';
+
+type DialogName = 'rotate' | 'window' | 'expire' | 'cancel' | 'restore' | 'revoke' | null;
+
+export function KeyCard({
+  apiKey,
+  now,
+  client,
+  canWrite,
+  signedInKeyId,
+  maxTransitionSeconds,
+  onChanged,
+  onSecret,
+}: {
+  apiKey: KeyView;
+  now: number;
+  client: RekeyClient;
+  canWrite: boolean;
+  signedInKeyId: string;
+  maxTransitionSeconds: number;
+  onChanged: (key: KeyView) => void;
+  onSecret: (title: string, keyName: string, secret: string, note?: string) => void;
+}) {
+  const [dialog, setDialog] = useState<DialogName>(null);
+  const [showAudit, setShowAudit] = useState(false);
+  const action = useAction();
+  const k = apiKey;
+  // `now` ticks once a second; a render caused by an action can come up to a second after the last
+  // tick, so countdowns read the clock itself and never show more than the window.
+  const clock = Math.max(now, Date.now());
+  const phase = rotationPhase(k, now);
+  const revoked = k.status === 'revoked';
+  const reactivatable = revoked && k.reactivatableUntil !== null && Date.parse(k.reactivatableUntil) > now;
+  const isSelf = k.id === signedInKeyId;
+  const headingId = `key-${k.id}-name`;
+
+  // When a window runs out on screen, fetch the key again so the card shows the server's view
+  // (rotation completed, previous secret gone) rather than only the local clock's.
+  const lastPhase = useRef(phase);
+  useEffect(() => {
+    if (lastPhase.current === 'in_progress' && phase !== 'in_progress') {
+      void action.run(async () => onChanged((await client.getKey(k.id)).key));
+    }
+    lastPhase.current = phase;
+  }, [phase]);
+
+  const done = (key: KeyView) => {
+    setDialog(null);
+    onChanged(key);
+  };
+  const version = [k.status, k.lastRotatedAt, k.rotation?.state, k.rotation?.oldKeyExpiresAt, k.revokedAt, k.currentSecret.hint].join('|');
+  const oldExpiresAt = k.previousSecret?.expiresAt ?? k.rotation?.oldKeyExpiresAt ?? null;
+
+  return (
+    <article class={`card status-${k.status}`} aria-labelledby={headingId} data-key-id={k.id} tabIndex={-1}>
+      <header class="card-head">
+        <h3 id={headingId}>{k.name}</h3>
+        <span class={`badge env-${k.environment}`}>{k.environment}</span>
+        <span class={`badge st-${k.status}`}>{k.status}</span>
+        {phase === 'in_progress' && <span class="badge st-rotating">rotating</span>}
+        {isSelf && <span class="badge self">signed in</span>}
+      </header>
+
+      <div class="secret-block current">
+        <div class="secret-label">{phase === 'in_progress' ? 'New secret (current)' : 'Current secret'}</div>
+        <code class="hint" data-testid="current-hint">{k.currentSecret.hint}</code>
+        <dl class="facts compact">
+          <dt>Last used</dt>
+          <dd><When iso={k.currentSecret.lastUsedAt} now={now} /></dd>
+          <dt>Expires</dt>
+          <dd><When iso={k.currentSecret.expiresAt} now={now} /></dd>
+        </dl>
+      </div>
+
+      {phase === 'in_progress' && oldExpiresAt && k.rotation && (
+        <section class="rotation" aria-label="Rotation in progress">
+          <div class="secret-block old" data-testid="old-secret">
+            <div class="secret-label">Old secret (still working)</div>
+            <code class="hint">{k.rotation.oldKeyHint}</code>
+            <p class="countdown-line">
+              Stops working in{' '}
+              <strong class="countdown" role="timer" aria-atomic="true" data-testid="countdown">
+                {formatCountdown(Date.parse(oldExpiresAt) - clock)}
+              </strong>{' '}
+              <span class="muted small">at {formatDateTime(oldExpiresAt)}</span>
+            </p>
+            <dl class="facts compact">
+              <dt>Last used</dt>
+              <dd><When iso={k.previousSecret?.lastUsedAt ?? k.rotation.oldKeyLastUsedAt} now={now} empty="not since the rotation" /></dd>
+              {k.rotation.reminderAt && (
+                <>
+                  <dt>Reminder email</dt>
+                  <dd><When iso={k.rotation.reminderAt} now={now} /></dd>
+                </>
+              )}
+            </dl>
+          </div>
+          <Timeline startedAt={k.rotation.startedAt} endsAt={oldExpiresAt} reminderAt={k.rotation.reminderAt} now={now} />
+          {canWrite && !revoked && (
+            <div class="actions">
+              <button type="button" onClick={() => setDialog('window')}>Extend or shorten</button>
+              <button type="button" class="danger-outline" onClick={() => setDialog('expire')}>Expire old secret now</button>
+              <button type="button" onClick={() => setDialog('cancel')}>Cancel rotation</button>
+            </div>
+          )}
+        </section>
+      )}
+
+      {phase === 'restorable' && k.rotation?.restorableUntil && (
+        <section class="restore" aria-label="Restore possible">
+          <p>
+            The old secret <code>{k.rotation.oldKeyHint}</code> expired <When iso={k.rotation.oldKeyExpiresAt} now={now} />. It can be restored until{' '}
+            <When iso={k.rotation.restorableUntil} now={now} />.
+          </p>
+          {canWrite && !revoked && (
+            <div class="actions">
+              <button type="button" onClick={() => setDialog('restore')}>Restore old secret</button>
+            </div>
+          )}
+        </section>
+      )}
+
+      {revoked && (
+        <section class="revoked" aria-label="Revoked">
+          <p>
+            Revoked <When iso={k.revokedAt} now={now} />. Every secret of this key is refused.{' '}
+            {reactivatable ? (
+              <>
+                It can be reactivated, with the same secrets, for{' '}
+                <strong role="timer">{formatCountdown(Date.parse(k.reactivatableUntil!) - clock)}</strong>.
+              </>
+            ) : (
+              'The reactivation window has passed.'
+            )}
+          </p>
+        </section>
+      )}
+
+      <dl class="facts">
+        <dt>Key id</dt>
+        <dd><code>{k.id}</code></dd>
+        <dt>Scopes</dt>
+        <dd>{k.scopes.length ? k.scopes.join(' ') : <span class="muted">none</span>}</dd>
+        <dt>Last used</dt>
+        <dd><When iso={k.lastUsedAt} now={now} /></dd>
+        <dt>Last rotated</dt>
+        <dd><When iso={k.lastRotatedAt} now={now} /></dd>
+        <dt>Key expires</dt>
+        <dd><When iso={k.expiresAt} now={now} /></dd>
+        <dt>Created</dt>
+        <dd><When iso={k.createdAt} now={now} /></dd>
+      </dl>
+
+      {canWrite && (
+        <div class="actions card-actions">
+          {!revoked && k.status === 'active' && phase !== 'in_progress' && (
+            <button type="button" class="primary" onClick={() => setDialog('rotate')}>Rotate</button>
+          )}
+          {!revoked && (
+            <button type="button" class="danger-outline" onClick={() => setDialog('revoke')}>Revoke</button>
+          )}
+          {reactivatable && (
+            <button type="button" class="primary" disabled={action.busy} onClick={() => action.run(async () => onChanged((await client.reactivateKey(k.id)).key))}>
+              {action.busy ? 'Reactivating…' : 'Reactivate'}
+            </button>
+          )}
+        </div>
+      )}
+      <ErrorAlert error={action.error} />
+
+      <div class="audit-toggle">
+        <button type="button" class="link" aria-expanded={showAudit} aria-controls={`audit-${k.id}`} onClick={() => setShowAudit(!showAudit)}>
+          {showAudit ? 'Hide activity' : 'Show activity'}
+        </button>
+        <div id={`audit-${k.id}`} hidden={!showAudit}>
+          {showAudit && <AuditTimeline client={client} keyId={k.id} version={version} now={now} />}
+        </div>
+      </div>
+
+      {dialog === 'rotate' && (
+        <RotateDialog
+          client={client}
+          apiKey={k}
+          max={maxTransitionSeconds}
+          onClose={() => setDialog(null)}
+          onRotated={(key, secret) => {
+            done(key);
+            onSecret('Your new secret', key.name, secret, isSelf ? 'You are signed in with this key: sign in again with the new secret before the old one expires.' : undefined);
+          }}
+        />
+      )}
+      {dialog === 'window' && <WindowDialog client={client} apiKey={k} max={maxTransitionSeconds} onClose={() => setDialog(null)} onDone={done} />}
+      {(dialog === 'cancel' || dialog === 'restore') && (
+        <CancelDialog client={client} apiKey={k} mode={dialog} max={maxTransitionSeconds} onClose={() => setDialog(null)} onDone={done} />
+      )}
+      {dialog === 'expire' && (
+        <ConfirmDialog
+          title="Expire the old secret now?"
+          confirmLabel="Expire old secret now"
+          perform={() => client.updateRotation(k.id, { oldKeyExpiresInSeconds: 0 })}
+          onClose={() => setDialog(null)}
+          onDone={done}
+        >
+          <p>
+            Clients still sending <code>{k.rotation?.oldKeyHint}</code> will be refused from now on. Last used:{' '}
+            <When iso={k.previousSecret?.lastUsedAt ?? k.rotation?.oldKeyLastUsedAt} now={now} empty="not since the rotation" />.
+          </p>
+        </ConfirmDialog>
+      )}
+      {dialog === 'revoke' && (
+        <ConfirmDialog title={`Revoke “${k.name}”?`} confirmLabel="Revoke key" perform={() => client.revokeKey(k.id)} onClose={() => setDialog(null)} onDone={done}>
+          <p>Every secret of this key stops working. You can reactivate it, with the same secrets, for a limited time afterwards.</p>
+          {isSelf && (
+            <p class="warning">
+              <strong>This is the key you are signed in with.</strong> The dashboard will stop working until you sign in with another key.
+            </p>
+          )}
+        </ConfirmDialog>
+      )}
+    </article>
+  );
+}

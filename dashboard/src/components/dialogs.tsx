@@ -1,0 +1,358 @@
+/**
+ * The dialogs behind every write action: create, show-secret-once, rotate, change window, cancel or
+ * restore, and a generic confirmation (revoke, expire now). Each shows its API error in words.
+ */
+import type { ComponentChildren } from 'preact';
+import { useState } from 'preact/hooks';
+import type { RekeyClient } from '../api.js';
+import { DEFAULT_WINDOW_SECONDS, formatDateTime, splitList } from '../format.js';
+import type { KeyView, Whoami } from '../types.js';
+import { ErrorAlert, Modal, useAction } from '../ui.js';
+import { DurationPicker, resolveDuration, type DurationChoice } from './DurationPicker.js';
+
+/** Create a key: name, environment, scopes, optional expiry. */
+export function CreateKeyDialog({
+  client,
+  whoami,
+  onCreated,
+  onClose,
+}: {
+  client: RekeyClient;
+  whoami: Whoami;
+  onCreated: (key: KeyView, secret: string) => void;
+  onClose: () => void;
+}) {
+  const [name, setName] = useState('');
+  const [environment, setEnvironment] = useState<'live' | 'test'>(whoami.environment);
+  const [read, setRead] = useState(false);
+  const [write, setWrite] = useState(false);
+  const [other, setOther] = useState('');
+  const [expires, setExpires] = useState('');
+  const action = useAction();
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const scopes = [...(read ? ['keys:read'] : []), ...(write ? ['keys:write'] : []), ...splitList(other)];
+    const body: { name: string; environment: 'live' | 'test'; scopes: string[]; expiresAt?: string } = { name, environment, scopes };
+    // datetime-local is local wall time without a zone; Date parses it as local and toISOString makes it UTC.
+    if (expires) body.expiresAt = new Date(expires).toISOString();
+    const res = await action.run(() => client.createKey(body));
+    if (res) onCreated(res.key, res.secret);
+  };
+  return (
+    <Modal title="Create a key" onClose={onClose}>
+      <form onSubmit={submit} class="stack">
+        <label for="create-name" class="field-label">Name</label>
+        <input id="create-name" required maxLength={128} value={name} onInput={(e) => setName(e.currentTarget.value)} autoComplete="off" />
+        <label for="create-env" class="field-label">Environment</label>
+        <select id="create-env" value={environment} onChange={(e) => setEnvironment(e.currentTarget.value as 'live' | 'test')}>
+          {whoami.environment === 'live' && <option value="live">live</option>}
+          <option value="test">test (sandbox)</option>
+        </select>
+        <fieldset>
+          <legend>Management scopes</legend>
+          <label class="choice">
+            <input type="checkbox" checked={read} onChange={(e) => setRead(e.currentTarget.checked)} /> keys:read — view keys, events and the account
+          </label>
+          <label class="choice">
+            <input type="checkbox" checked={write} onChange={(e) => setWrite(e.currentTarget.checked)} /> keys:write — create, rotate and revoke keys
+          </label>
+        </fieldset>
+        <label for="create-scopes" class="field-label">Other scopes <span class="muted">(space or comma separated)</span></label>
+        <input id="create-scopes" value={other} onInput={(e) => setOther(e.currentTarget.value)} autoComplete="off" placeholder="reports:export billing:read" />
+        <label for="create-expires" class="field-label">Expires <span class="muted">(optional, your local time)</span></label>
+        <input id="create-expires" type="datetime-local" value={expires} onInput={(e) => setExpires(e.currentTarget.value)} />
+        <ErrorAlert error={action.error} />
+        <div class="actions">
+          <button type="submit" class="primary" disabled={action.busy}>{action.busy ? 'Creating…' : 'Create key'}</button>
+          <button type="button" onClick={onClose}>Cancel</button>
+        </div>
+      </form>
+    </Modal>
+  );
+}
+
+/** Copies text: the async Clipboard API where allowed, else a selected field and `execCommand`. */
+async function copyText(text: string, field: HTMLTextAreaElement | null): Promise<boolean> {
+  try {
+    if (navigator.clipboard && window.isSecureContext) {
+      await navigator.clipboard.writeText(text);
+      return true;
+    }
+  } catch {
+    // Denied or unavailable: fall through to the legacy path.
+  }
+  if (!field) return false;
+  field.focus();
+  field.select();
+  try {
+    return document.execCommand('copy');
+  } catch {
+    return false;
+  }
+}
+
+/** The one and only time a secret is shown. Closing forgets it. */
+export function SecretDialog({ title, keyName, secret, note, onClose }: { title: string; keyName: string; secret: string; note?: string; onClose: () => void }) {
+  const [status, setStatus] = useState<'idle' | 'copied' | 'failed'>('idle');
+  let field: HTMLTextAreaElement | null = null;
+  return (
+    <Modal title={title} onClose={onClose} wide>
+      <div class="stack">
+        <p class="warning" role="note">
+          <strong>Copy this secret now.</strong> It will not be shown again — rekey keeps only a one-way digest of it.
+        </p>
+        <p>
+          Secret for <strong>{keyName}</strong>:
+        </p>
+        <label for="secret-value" class="visually-hidden">New secret</label>
+        <textarea
+          id="secret-value"
+          class="secret"
+          readOnly
+          rows={3}
+          value={secret}
+          ref={(el) => {
+            field = el;
+          }}
+          onFocus={(e) => e.currentTarget.select()}
+          spellcheck={false}
+        />
+        {note && <p class="muted">{note}</p>}
+        <div class="actions">
+          <button
+            type="button"
+            class="primary"
+            data-autofocus
+            onClick={async () => setStatus((await copyText(secret, field)) ? 'copied' : 'failed')}
+          >
+            Copy secret
+          </button>
+          <button type="button" onClick={onClose}>I have stored it — close</button>
+        </div>
+        <p role="status" class={status === 'failed' ? 'error-text' : 'ok-text'}>
+          {status === 'copied' ? 'Copied to the clipboard.' : status === 'failed' ? 'Could not copy automatically: select the secret above and copy it by hand.' : ''}
+        </p>
+      </div>
+    </Modal>
+  );
+}
+
+/** Rotate: presets, custom window, and an explicit confirmation for "immediately". */
+export function RotateDialog({
+  client,
+  apiKey,
+  max,
+  onRotated,
+  onClose,
+}: {
+  client: RekeyClient;
+  apiKey: KeyView;
+  max: number;
+  onRotated: (key: KeyView, secret: string) => void;
+  onClose: () => void;
+}) {
+  const [value, setValue] = useState<DurationChoice>({ choice: max >= DEFAULT_WINDOW_SECONDS ? String(DEFAULT_WINDOW_SECONDS) : 'custom', custom: '' });
+  const [confirmed, setConfirmed] = useState(false);
+  const [localError, setLocalError] = useState<string | null>(null);
+  const action = useAction();
+  const immediate = value.choice === '0';
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const resolved = resolveDuration(value, max);
+    if ('error' in resolved) return setLocalError(resolved.error);
+    if (resolved.seconds === 0 && !confirmed) {
+      return setLocalError('Rotating immediately stops the old secret at once. Tick the confirmation box to go ahead.');
+    }
+    setLocalError(null);
+    const res = await action.run(() => client.rotateKey(apiKey.id, { oldKeyExpiresInSeconds: resolved.seconds }));
+    if (res) onRotated(res.key, res.secret);
+  };
+  return (
+    <Modal title={`Rotate “${apiKey.name}”`} onClose={onClose}>
+      <form onSubmit={submit} class="stack">
+        <p>
+          A new secret becomes current at once. The old secret <strong>{apiKey.currentSecret.hint}</strong> keeps working for the window you choose, so
+          clients can switch over without downtime.
+        </p>
+        <DurationPicker
+          legend="How long should the old secret keep working?"
+          name="rotate-window"
+          value={value}
+          onChange={(v) => {
+            setValue(v);
+            setLocalError(null);
+          }}
+          max={max}
+          includeZero
+          zeroLabel="Immediately (emergency)"
+        />
+        {immediate && (
+          <div class="warning">
+            <label class="choice">
+              <input type="checkbox" checked={confirmed} onChange={(e) => setConfirmed(e.currentTarget.checked)} />
+              I understand every client still using the old secret will be refused from now on.
+            </label>
+          </div>
+        )}
+        {localError && (
+          <p class="error" role="alert">
+            {localError}
+          </p>
+        )}
+        <ErrorAlert error={action.error} />
+        <div class="actions">
+          <button type="submit" class={immediate ? 'danger' : 'primary'} disabled={action.busy}>
+            {action.busy ? 'Rotating…' : immediate ? 'Rotate immediately' : 'Rotate key'}
+          </button>
+          <button type="button" onClick={onClose}>Cancel</button>
+        </div>
+      </form>
+    </Modal>
+  );
+}
+
+/** Extend or shorten the old secret's window, counted from now. */
+export function WindowDialog({ client, apiKey, max, onDone, onClose }: { client: RekeyClient; apiKey: KeyView; max: number; onDone: (key: KeyView) => void; onClose: () => void }) {
+  const [value, setValue] = useState<DurationChoice>({ choice: 'custom', custom: '' });
+  const [localError, setLocalError] = useState<string | null>(null);
+  const action = useAction();
+  const expiresAt = apiKey.previousSecret?.expiresAt ?? apiKey.rotation?.oldKeyExpiresAt;
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const resolved = resolveDuration(value, max);
+    if ('error' in resolved) return setLocalError(resolved.error);
+    setLocalError(null);
+    const res = await action.run(() => client.updateRotation(apiKey.id, { oldKeyExpiresInSeconds: resolved.seconds }));
+    if (res) onDone(res.key);
+  };
+  return (
+    <Modal title="Change the transition window" onClose={onClose}>
+      <form onSubmit={submit} class="stack">
+        <p>
+          The old secret <strong>{apiKey.rotation?.oldKeyHint}</strong> currently expires {expiresAt ? formatDateTime(expiresAt) : 'soon'}. Pick its new
+          remaining life, counted from now — longer extends the window, shorter shortens it.
+        </p>
+        <DurationPicker legend="Old secret keeps working for" name="window" value={value} onChange={(v) => (setValue(v), setLocalError(null))} max={max} includeZero={false} />
+        {localError && (
+          <p class="error" role="alert">
+            {localError}
+          </p>
+        )}
+        <ErrorAlert error={action.error} />
+        <div class="actions">
+          <button type="submit" class="primary" disabled={action.busy}>{action.busy ? 'Saving…' : 'Change window'}</button>
+          <button type="button" onClick={onClose}>Cancel</button>
+        </div>
+      </form>
+    </Modal>
+  );
+}
+
+/** Cancel a rotation in progress, or restore the old secret after it expired (within the restore window). */
+export function CancelDialog({
+  client,
+  apiKey,
+  mode,
+  max,
+  onDone,
+  onClose,
+}: {
+  client: RekeyClient;
+  apiKey: KeyView;
+  mode: 'cancel' | 'restore';
+  max: number;
+  onDone: (key: KeyView) => void;
+  onClose: () => void;
+}) {
+  // The API's defaults: a cancelled rotation discards the new secret at once; a restore keeps it 24 h.
+  const [keepNew, setKeepNew] = useState(mode === 'restore');
+  const [value, setValue] = useState<DurationChoice>({ choice: String(DEFAULT_WINDOW_SECONDS), custom: '' });
+  const [localError, setLocalError] = useState<string | null>(null);
+  const action = useAction();
+  const restoreMax = Math.max(max, DEFAULT_WINDOW_SECONDS);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    let seconds = 0;
+    if (keepNew) {
+      const resolved = resolveDuration(value, restoreMax);
+      if ('error' in resolved) return setLocalError(resolved.error);
+      seconds = resolved.seconds;
+    }
+    setLocalError(null);
+    const res = await action.run(() => client.cancelRotation(apiKey.id, { newKeyExpiresInSeconds: seconds }));
+    if (res) onDone(res.key);
+  };
+  const oldHint = apiKey.rotation?.oldKeyHint ?? 'the old secret';
+  return (
+    <Modal title={mode === 'cancel' ? 'Cancel the rotation' : 'Restore the old secret'} onClose={onClose}>
+      <form onSubmit={submit} class="stack">
+        <p>
+          The old secret <strong>{oldHint}</strong> becomes the current secret again. The new secret <strong>{apiKey.currentSecret.hint}</strong>:
+        </p>
+        <fieldset>
+          <legend>What happens to the new secret</legend>
+          <label class="choice">
+            <input type="radio" name="keep-new" checked={!keepNew} onChange={() => setKeepNew(false)} /> Stops working now
+          </label>
+          <label class="choice">
+            <input type="radio" name="keep-new" checked={keepNew} onChange={() => setKeepNew(true)} /> Keeps working for a while
+          </label>
+        </fieldset>
+        {keepNew && (
+          <DurationPicker legend="New secret keeps working for" name="keep-for" value={value} onChange={(v) => (setValue(v), setLocalError(null))} max={restoreMax} includeZero={false} />
+        )}
+        {localError && (
+          <p class="error" role="alert">
+            {localError}
+          </p>
+        )}
+        <ErrorAlert error={action.error} />
+        <div class="actions">
+          <button type="submit" class="primary" disabled={action.busy}>
+            {action.busy ? 'Working…' : mode === 'cancel' ? 'Cancel rotation' : 'Restore old secret'}
+          </button>
+          <button type="button" onClick={onClose}>Keep as is</button>
+        </div>
+      </form>
+    </Modal>
+  );
+}
+
+/** A yes/no confirmation for actions that take access away (revoke, expire now). */
+export function ConfirmDialog({
+  title,
+  children,
+  confirmLabel,
+  perform,
+  onDone,
+  onClose,
+}: {
+  title: string;
+  children: ComponentChildren;
+  confirmLabel: string;
+  perform: () => Promise<{ key: KeyView }>;
+  onDone: (key: KeyView) => void;
+  onClose: () => void;
+}) {
+  const action = useAction();
+  const go = async () => {
+    const res = await action.run(perform);
+    if (res) onDone(res.key);
+  };
+  return (
+    <Modal title={title} onClose={onClose}>
+      <div class="stack">
+        {children}
+        <ErrorAlert error={action.error} />
+        <div class="actions">
+          <button type="button" class="danger" onClick={go} disabled={action.busy}>
+            {action.busy ? 'Working…' : confirmLabel}
+          </button>
+          <button type="button" onClick={onClose} data-autofocus>
+            Cancel
+          </button>
+        </div>
+      </div>
+    </Modal>
+  );
+}

@@ -1,0 +1,398 @@
+/**
+ * The dashboard in a real browser (Debian's Chromium driven by playwright-core, never a browser
+ * download) against local mode on a free port: sign in, create, copy, rotate, watch the window,
+ * cancel, rotate again, see the old secret go at expiry, revoke and reactivate, errors in words,
+ * read-only keys, keyboard use, contrast, and layout at 375 px and 1280 px (screenshots saved to
+ * `test-results/screenshots/`).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RekeyClient } from '../../client/index.js';
+import { startLocal } from '../e2e/harness.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const DIST_INDEX = join(ROOT, 'dashboard', 'dist', 'index.html');
+const SHOTS = join(ROOT, 'test-results', 'screenshots');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+type Local = Awaited<ReturnType<typeof startLocal>>;
+
+/** Newest modification time of the dashboard's inputs (its sources and the client it bundles). */
+function newestSourceMtime(): number {
+  let newest = 0;
+  const walk = (p: string) => {
+    const st = statSync(p);
+    if (st.isDirectory()) for (const e of readdirSync(p)) walk(join(p, e));
+    else newest = Math.max(newest, st.mtimeMs);
+  };
+  for (const p of ['dashboard/src', 'dashboard/index.html', 'dashboard/vite.config.ts', 'client']) {
+    if (existsSync(join(ROOT, p))) walk(join(ROOT, p));
+  }
+  return newest;
+}
+
+/** Builds `dashboard/dist` when it is missing or older than its sources, so the test sees this checkout. */
+function ensureDashboardBuilt(): void {
+  if (existsSync(DIST_INDEX) && statSync(DIST_INDEX).mtimeMs >= newestSourceMtime()) return;
+  const vite = join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js');
+  const r = spawnSync(process.execPath, [vite, 'build', '--config', 'dashboard/vite.config.ts', '--logLevel', 'warn'], { cwd: ROOT, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`dashboard build failed:\n${r.stdout}\n${r.stderr}`);
+}
+
+let local: Local;
+let context: BrowserContext;
+let page: Page;
+let profileDir: string;
+let adminSecret: string;
+const requested: string[] = [];
+const consoleErrors: string[] = [];
+
+/** The card of the key named `name`. */
+const card = (name: string): Locator => page.locator('article.card', { has: page.getByRole('heading', { name, exact: true }) });
+
+async function whoamiStatus(secret: string): Promise<{ status: number; slot?: string }> {
+  const res = await fetch(`${local.baseUrl}/v1/whoami`, { headers: { authorization: `Bearer ${secret}` } });
+  const body = (await res.json()) as { slot?: string };
+  return { status: res.status, ...(body.slot ? { slot: body.slot } : {}) };
+}
+
+/** Polls until `fn` holds: access taken away reaches the authorizer within its cache TTL, not at once. */
+async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 8_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (ok(v) || Date.now() > end) return v;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Saves a screenshot at `width` (full page, or just the viewport while a modal dialog is open). */
+async function shot(name: string, width: number, fullPage = true): Promise<void> {
+  const before = page.viewportSize();
+  await page.setViewportSize({ width, height: width < 600 ? 812 : 900 });
+  await page.waitForTimeout(150);
+  await page.screenshot({ path: join(SHOTS, `${name}-${width}.png`), fullPage });
+  // Nothing may force sideways scrolling at either width.
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  expect(overflow, `horizontal overflow at ${width}px in ${name}`).toBeLessThanOrEqual(0);
+  if (before) await page.setViewportSize(before);
+}
+
+/** Text whose colour contrast with its background is below WCAG AA (4.5:1, 3:1 for large text). */
+async function contrastFailures(): Promise<string[]> {
+  return page.evaluate(() => {
+    type RGBA = { r: number; g: number; b: number; a: number };
+    const parse = (c: string): RGBA => {
+      const m = /rgba?\(([^)]+)\)/.exec(c);
+      const p = (m?.[1] ?? '0,0,0,0').split(/[\s,/]+/).filter(Boolean).map(Number);
+      return { r: p[0] ?? 0, g: p[1] ?? 0, b: p[2] ?? 0, a: p[3] ?? 1 };
+    };
+    const channel = (v: number) => {
+      const s = v / 255;
+      return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+    };
+    const lum = (c: RGBA) => 0.2126 * channel(c.r) + 0.7152 * channel(c.g) + 0.0722 * channel(c.b);
+    const background = (el: Element | null): RGBA => {
+      for (let e = el; e; e = e.parentElement) {
+        const c = parse(getComputedStyle(e).backgroundColor);
+        if (c.a > 0.5) return c;
+      }
+      return { r: 255, g: 255, b: 255, a: 1 };
+    };
+    const out: string[] = [];
+    for (const el of Array.from(document.querySelectorAll('body *'))) {
+      if (!(el as HTMLElement).checkVisibility?.()) continue;
+      if ((el as HTMLButtonElement).disabled) continue;
+      const ownText = Array.from(el.childNodes).some((n) => n.nodeType === Node.TEXT_NODE && (n.textContent ?? '').trim() !== '');
+      if (!ownText) continue;
+      const cs = getComputedStyle(el);
+      const l1 = lum(parse(cs.color));
+      const l2 = lum(background(el));
+      const ratio = (Math.max(l1, l2) + 0.05) / (Math.min(l1, l2) + 0.05);
+      const size = parseFloat(cs.fontSize);
+      const large = size >= 24 || (Number(cs.fontWeight) >= 700 && size >= 18.66);
+      if (ratio < (large ? 3 : 4.5)) out.push(`${el.tagName.toLowerCase()}.${el.className} "${(el.textContent ?? '').trim().slice(0, 40)}" ${ratio.toFixed(2)}:1`);
+    }
+    return out;
+  });
+}
+
+beforeAll(async () => {
+  ensureDashboardBuilt();
+  mkdirSync(SHOTS, { recursive: true });
+  local = await startLocal({
+    env: {
+      // Short policies so windows run out while the test watches.
+      REMINDER_LEAD_SECONDS: '2',
+      AUTH_CACHE_TTL_SECONDS: '1',
+      // The harness turns the dashboard off by default; this test is about it.
+      REKEY_DASHBOARD: 'auto',
+    },
+  });
+  adminSecret = (await local.createAccount()).secret;
+  profileDir = mkdtempSync(join(tmpdir(), 'rekey-chromium-'));
+  context = await chromium.launchPersistentContext(profileDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+    viewport: { width: 1280, height: 900 },
+  });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: local.baseUrl });
+  page = context.pages()[0] ?? (await context.newPage());
+  page.setDefaultTimeout(10_000);
+  page.on('request', (r) => requested.push(r.url()));
+  page.on('console', (m) => {
+    // Chromium logs every non-2xx answer ("Failed to load resource"); the test provokes 400s and
+    // 401s on purpose and config.json is optional, so only other errors count.
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) consoleErrors.push(m.text());
+  });
+  page.on('pageerror', (e) => consoleErrors.push(e.message));
+});
+
+afterAll(async () => {
+  await context?.close();
+  await local?.dispose();
+  if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+});
+
+describe('dashboard', () => {
+  let firstSecret = '';
+  let secondSecret = '';
+  let thirdSecret = '';
+
+  it('refuses an unknown key in words and signs in with a valid one kept only in sessionStorage', async () => {
+    await page.goto(`${local.baseUrl}/`);
+    const input = page.getByLabel('API key');
+    await expect.poll(() => input.evaluate((el) => el === document.activeElement)).toBe(true);
+    expect(await input.getAttribute('type')).toBe('password');
+    await page.keyboard.type('rekey_live_0000000000000000_nope');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.getByRole('alert').innerText()).toMatch(/not accepted/i);
+    await shot('signin-error', 375);
+    await shot('signin-error', 1280);
+
+    await input.fill(adminSecret);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'API keys' }).waitFor();
+    expect(await page.evaluate(() => sessionStorage.getItem('rekey.dashboard.secret'))).toBe(adminSecret);
+    expect(await page.evaluate(() => localStorage.length)).toBe(0);
+    expect(page.url()).not.toContain(adminSecret);
+    // Focus moves to the key list after signing in.
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('main');
+    // A reload keeps the session (sessionStorage) and the first Tab stop is the skip link, which
+    // moves focus to the main region.
+    await page.reload();
+    await page.getByRole('heading', { name: 'API keys' }).waitFor();
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
+    await page.keyboard.press('Enter');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('main');
+    // The signing-in key's card is there, its hint shown prominently.
+    await expect.poll(() => page.locator('[data-testid="current-hint"]').first().innerText()).toMatch(new RegExp(`…${adminSecret.slice(-4)}$`));
+  });
+
+  it('shows a validation error in words, then creates a key and shows its secret once with a working copy button', async () => {
+    await page.getByRole('button', { name: 'Create key' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Create a key' });
+    await dialog.waitFor();
+    expect(await page.evaluate(() => !!document.activeElement?.closest('dialog'))).toBe(true);
+    await dialog.getByLabel('Name').fill('billing-worker');
+    await dialog.getByLabel(/Other scopes/).fill('Not A Scope!');
+    await dialog.getByRole('button', { name: 'Create key' }).click();
+    const alert = dialog.getByRole('alert');
+    await expect.poll(() => alert.innerText()).toMatch(/not accepted/i);
+    expect(await alert.innerText()).toMatch(/scopes/);
+
+    await dialog.getByLabel(/Other scopes/).fill('reports:export');
+    await dialog.getByRole('button', { name: 'Create key' }).click();
+    const secretDialog = page.getByRole('dialog', { name: 'Key created' });
+    await secretDialog.waitFor();
+    expect(await secretDialog.innerText()).toMatch(/will not be shown again/);
+    firstSecret = await secretDialog.getByLabel('New secret').inputValue();
+    expect(firstSecret).toMatch(/^rekey_live_[0-9A-Za-z]{16}_[0-9A-Za-z]{49}$/);
+    await secretDialog.getByRole('button', { name: 'Copy secret' }).click();
+    await expect.poll(() => secretDialog.getByRole('status').innerText()).toMatch(/Copied/);
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(firstSecret);
+    await shot('secret-shown', 375, false);
+    await shot('secret-shown', 1280, false);
+
+    await secretDialog.getByRole('button', { name: /close/i }).first().click();
+    await secretDialog.waitFor({ state: 'detached' });
+    // Shown once: after closing, the secret is nowhere in the page.
+    expect(await page.content()).not.toContain(firstSecret);
+    expect(await whoamiStatus(firstSecret)).toEqual({ status: 200, slot: 'current' });
+    expect(await card('billing-worker').getByTestId('current-hint').innerText()).toBe(`rekey_live_…${firstSecret.slice(-4)}`);
+  });
+
+  it('rotates with a short custom window and shows both secrets, a live countdown and the timeline', async () => {
+    const c = card('billing-worker');
+    await c.getByRole('button', { name: 'Rotate' }).click();
+    const dialog = page.getByRole('dialog', { name: /Rotate/ });
+    await dialog.waitFor();
+    expect(await dialog.getByLabel(/24 hours/).isChecked()).toBe(true);
+    await shot('rotate-dialog', 375, false);
+    await dialog.getByLabel(/Custom duration/).fill('40');
+    expect(await dialog.getByLabel('Custom', { exact: true }).isChecked()).toBe(true);
+    await dialog.getByRole('button', { name: 'Rotate key' }).click();
+    const secretDialog = page.getByRole('dialog', { name: 'Your new secret' });
+    await secretDialog.waitFor();
+    secondSecret = await secretDialog.getByLabel('New secret').inputValue();
+    await secretDialog.getByRole('button', { name: /I have stored it/ }).click();
+
+    const old = c.getByTestId('old-secret');
+    await old.waitFor();
+    expect(await c.getByTestId('current-hint').innerText()).toBe(`rekey_live_…${secondSecret.slice(-4)}`);
+    expect(await old.innerText()).toContain(`…${firstSecret.slice(-4)}`);
+    const first = await old.getByTestId('countdown').innerText();
+    expect(first).toMatch(/^00:(3\d|40)$/);
+    // Live: it ticks down on its own, without any reload.
+    await expect.poll(() => old.getByTestId('countdown').innerText(), { timeout: 2_500 }).not.toBe(first);
+    expect(await c.getByRole('img', { name: /Transition window/ }).count()).toBe(1);
+    expect(await c.getByRole('timer').count()).toBe(1);
+    // Both secrets really work during the window.
+    expect(await whoamiStatus(secondSecret)).toEqual({ status: 200, slot: 'current' });
+    expect(await whoamiStatus(firstSecret)).toEqual({ status: 200, slot: 'previous' });
+    await shot('rotation-in-progress', 1280);
+    await shot('rotation-in-progress', 375);
+  });
+
+  it('extends the window from the card', async () => {
+    const c = card('billing-worker');
+    await c.getByRole('button', { name: 'Extend or shorten' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Change the transition window' });
+    await dialog.getByLabel(/Custom duration/).fill('1:00');
+    await dialog.getByRole('button', { name: 'Change window' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    expect(await c.getByTestId('countdown').innerText()).toMatch(/^(00:59:5\d|01:00:0\d)$/);
+  });
+
+  it('cancels the rotation: the old secret is current again and the new one stops working', async () => {
+    const c = card('billing-worker');
+    await c.getByRole('button', { name: 'Cancel rotation' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Cancel the rotation' });
+    expect(await dialog.getByLabel('Stops working now').isChecked()).toBe(true);
+    await dialog.getByRole('button', { name: 'Cancel rotation' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    expect(await c.getByTestId('old-secret').count()).toBe(0);
+    expect(await c.getByTestId('current-hint').innerText()).toBe(`rekey_live_…${firstSecret.slice(-4)}`);
+    expect((await eventually(() => whoamiStatus(secondSecret), (r) => r.status === 401)).status).toBe(401);
+    expect(await whoamiStatus(firstSecret)).toEqual({ status: 200, slot: 'current' });
+  });
+
+  it('asks for explicit confirmation before rotating immediately, and Escape closes the dialog back to its button', async () => {
+    const c = card('billing-worker');
+    const rotate = c.getByRole('button', { name: 'Rotate' });
+    await rotate.focus();
+    await page.keyboard.press('Enter');
+    const dialog = page.getByRole('dialog', { name: /Rotate/ });
+    await dialog.waitFor();
+    await dialog.getByLabel(/Immediately/).check();
+    await dialog.getByRole('button', { name: 'Rotate immediately' }).click();
+    await expect.poll(() => dialog.getByRole('alert').innerText()).toMatch(/confirmation/i);
+    expect(await whoamiStatus(firstSecret)).toEqual({ status: 200, slot: 'current' });
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    expect(await rotate.evaluate((el) => el === document.activeElement)).toBe(true);
+  });
+
+  it('rotates again and the old secret disappears from the card when its window ends', async () => {
+    const c = card('billing-worker');
+    await c.getByRole('button', { name: 'Rotate' }).click();
+    const dialog = page.getByRole('dialog', { name: /Rotate/ });
+    await dialog.getByLabel(/Custom duration/).fill('5');
+    await dialog.getByRole('button', { name: 'Rotate key' }).click();
+    const secretDialog = page.getByRole('dialog', { name: 'Your new secret' });
+    thirdSecret = await secretDialog.getByLabel('New secret').inputValue();
+    await secretDialog.getByRole('button', { name: /I have stored it/ }).click();
+    await c.getByTestId('old-secret').waitFor();
+    await c.getByTestId('old-secret').waitFor({ state: 'detached', timeout: 15_000 });
+    // After expiry the card offers the restore (restore window 24 h) and the old secret is refused.
+    await c.getByRole('button', { name: 'Restore old secret' }).waitFor();
+    expect(await c.getByTestId('current-hint').innerText()).toBe(`rekey_live_…${thirdSecret.slice(-4)}`);
+    expect((await whoamiStatus(firstSecret)).status).toBe(401);
+  });
+
+  it('revokes after confirmation and reactivates within the window', async () => {
+    const c = card('billing-worker');
+    await c.getByRole('button', { name: 'Revoke' }).click();
+    const dialog = page.getByRole('dialog', { name: /Revoke/ });
+    await dialog.getByRole('button', { name: 'Revoke key' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await c.locator('.badge.st-revoked').waitFor();
+    expect((await eventually(() => whoamiStatus(thirdSecret), (r) => r.status === 401)).status).toBe(401);
+    await shot('revoked', 375);
+    await c.getByRole('button', { name: 'Reactivate' }).click();
+    await c.locator('.badge.st-active').waitFor();
+    expect(await c.getByRole('button', { name: 'Reactivate' }).count()).toBe(0);
+    expect(await whoamiStatus(thirdSecret)).toEqual({ status: 200, slot: 'current' });
+  });
+
+  it("lists the key's audit trail newest first and loads more on request", async () => {
+    const c = card('billing-worker');
+    await c.getByRole('button', { name: 'Show activity' }).click();
+    const items = c.locator('ol.events > li');
+    await items.first().waitFor();
+    expect(await items.first().innerText()).toMatch(/reactivated/i);
+    const before = await items.count();
+    await c.getByRole('button', { name: 'Load more events' }).click();
+    await expect.poll(() => items.count()).toBeGreaterThan(before);
+    const all = (await items.allInnerTexts()).join('\n');
+    expect(all).toMatch(/created/i);
+    expect(all).toMatch(/cancel/i);
+    expect(all).toMatch(/revoked/i);
+  });
+
+  it('edits the alert emails and explains an invalid address in words', async () => {
+    const box = page.getByLabel(/Alert emails/);
+    await box.fill('ops@example.com\nnot-an-email');
+    await page.getByRole('button', { name: 'Save alert emails' }).click();
+    const account = page.locator('section.account');
+    await expect.poll(() => account.getByRole('alert').innerText()).toMatch(/not accepted/i);
+    await box.fill('ops@example.com\nsecurity@example.com');
+    await page.getByRole('button', { name: 'Save alert emails' }).click();
+    await expect.poll(() => account.getByRole('status').innerText()).toBe('Saved.');
+    const res = await new RekeyClient({ baseUrl: local.baseUrl, secret: adminSecret }).getAccount();
+    expect(res.account.alertEmails).toEqual(['ops@example.com', 'security@example.com']);
+    await shot('keys', 1280);
+    await shot('keys', 375);
+  });
+
+  it('keeps text contrast at WCAG AA and loads nothing from any other host', async () => {
+    expect(await contrastFailures()).toEqual([]);
+    const foreign = requested.filter((u) => !u.startsWith(local.baseUrl) && !u.startsWith('data:'));
+    expect(foreign).toEqual([]);
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it('shows a read-only key no write actions at all', async () => {
+    const admin = new RekeyClient({ baseUrl: local.baseUrl, secret: adminSecret });
+    const { secret } = await admin.createKey({ name: 'auditor', scopes: ['keys:read'] });
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    expect(await page.evaluate(() => sessionStorage.getItem('rekey.dashboard.secret'))).toBeNull();
+    await page.getByLabel('API key').fill(secret);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await card('billing-worker').waitFor();
+    await page.getByText('read-only').first().waitFor();
+    const writes = page.getByRole('button', { name: /create|rotate|revoke|reactivate|save|cancel rotation|extend|expire|restore/i });
+    expect(await writes.count()).toBe(0);
+    expect(await page.getByLabel(/Alert emails/).getAttribute('readonly')).not.toBeNull();
+    // Reading still works: the audit trail opens.
+    await card('billing-worker').getByRole('button', { name: 'Show activity' }).click();
+    await card('billing-worker').locator('ol.events > li').first().waitFor();
+    await shot('read-only', 375);
+  });
+});

@@ -1,0 +1,73 @@
+/**
+ * How local mode is found: the data directory, the port, and `<dataDir>/local.json`, which
+ * `npm start` writes while it runs. Kept apart from `main.ts` so the CLI loads no server code.
+ */
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { ConfigError } from '../config.js';
+
+/** What `npm start` writes to `<dataDir>/local.json` while it runs; the admin CLI and tests read it. */
+export interface LocalInstanceInfo {
+  readonly pid: number;
+  readonly port: number;
+  readonly dynamoEndpoint: string;
+  readonly tableName: string;
+  /** `http://127.0.0.1:<port>` */
+  readonly url: string;
+  /** The policy variables this instance was started with, so the CLI acts with the same policies. */
+  readonly env: Record<string, string>;
+}
+
+/** The policy variables of SPEC §6 (and the sender address): recorded so the CLI acts alike. */
+export const POLICY_ENV_VARS = [
+  'KEY_PREFIX',
+  'MAX_TRANSITION_SECONDS',
+  'REMINDER_LEAD_SECONDS',
+  'RESTORE_WINDOW_SECONDS',
+  'REACTIVATION_WINDOW_SECONDS',
+  'MAX_KEY_LIFETIME_SECONDS',
+  'EXPIRY_NOTICE_OFFSETS',
+  'AUTH_CACHE_TTL_SECONDS',
+  'SENDER_EMAIL',
+] as const;
+
+export const LOCAL_INFO_FILE = 'local.json';
+
+/** `REKEY_DATA_DIR`, default `.data`, relative to the working directory. */
+export function resolveDataDir(env: Record<string, string | undefined> = process.env): string {
+  const raw = env.REKEY_DATA_DIR?.trim();
+  return resolve(raw ? raw : '.data');
+}
+
+/** `PORT`, default 3000; 0 picks a free port. Throws a `ConfigError` naming the variable. */
+export function parsePort(raw: string | undefined): number {
+  if (raw === undefined || raw.trim() === '') return 3000;
+  const v = raw.trim();
+  if (!/^\d+$/.test(v) || Number(v) > 65535) {
+    throw new ConfigError(`Invalid configuration:\n  PORT must be a whole number from 0 to 65535 (0 picks a free port), got "${raw}"`);
+  }
+  return Number(v);
+}
+
+/** The running instance recorded in `dataDir`, or `null` when none is running there. */
+export function readLocalInstance(dataDir: string): LocalInstanceInfo | null {
+  const file = join(dataDir, LOCAL_INFO_FILE);
+  let info: LocalInstanceInfo;
+  try {
+    info = JSON.parse(readFileSync(file, 'utf8')) as LocalInstanceInfo;
+  } catch {
+    return null;
+  }
+  return typeof info.pid === 'number' && processAlive(info.pid) ? info : null;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it exists but belongs to someone else.
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+

@@ -8,18 +8,11 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { loadConfig, ConfigError, type Config } from './config.js';
 import { createDocumentClient, DynamoKeyStore } from './adapters/dynamoStore.js';
-import { EventBridgeScheduler } from './adapters/scheduler.js';
-import { SesMailer } from './adapters/mailer.js';
-import { EventBridgePublisher } from './adapters/eventBus.js';
-import { SecretsManagerPepper } from './adapters/pepper.js';
-import { LocalScheduler } from './local/localScheduler.js';
-import { FileMailer } from './local/fileMailer.js';
-import { JsonlEventPublisher } from './local/jsonlEvents.js';
-import { FilePepper } from './local/filePepper.js';
 import { renderEmail } from './domain/emails.js';
 import { randomIds } from './domain/ids.js';
 import type { Deps } from './domain/service.js';
 import type { Clock, EffectPerformers, EventPublisher, Log, Mailer, PepperSource, TimerScheduler } from './domain/ports.js';
+import { LocalScheduler } from './local/localScheduler.js';
 
 export interface Runtime extends Deps {
   readonly config: Config;
@@ -45,16 +38,19 @@ function required(value: string | undefined, name: string): string {
   return value;
 }
 
-/** Lazily builds a value on first property access (adapters a function may never need). */
-function lazy<T extends object>(build: () => T): T {
-  let value: T | undefined;
-  return new Proxy({} as T, {
-    get(_t, prop) {
-      value ??= build();
-      const v = Reflect.get(value, prop, value);
-      return typeof v === 'function' ? v.bind(value) : v;
-    },
-  });
+/**
+ * Builds an adapter on first use, loading its module (and the AWS SDK client inside it) only then:
+ * a read-only function never pays for Scheduler, SES or EventBridge at cold start.
+ */
+function once<T>(build: () => Promise<T>): () => Promise<T> {
+  let value: Promise<T> | undefined;
+  return () => {
+    value ??= build().catch((err: unknown) => {
+      value = undefined; // a failed build (e.g. missing setting) is retried on the next use
+      throw err;
+    });
+    return value;
+  };
 }
 
 export function createRuntime(config: Config, overrides: Partial<Runtime> = {}): Runtime {
@@ -63,31 +59,40 @@ export function createRuntime(config: Config, overrides: Partial<Runtime> = {}):
   const store = overrides.store ?? new DynamoKeyStore({ client: createDocumentClient({ endpoint: config.dynamoEndpoint }), tableName: config.tableName });
 
   let localScheduler: LocalScheduler | undefined;
-  let scheduler: TimerScheduler;
-  let publisher: EventPublisher;
-  let mailer: Mailer;
-  let pepper: PepperSource;
+  let schedulerImpl: () => Promise<TimerScheduler>;
+  let publisherImpl: () => Promise<EventPublisher>;
+  let mailerImpl: () => Promise<Mailer>;
+  let pepperImpl: () => Promise<PepperSource>;
   if (local) {
     const dataDir = config.dataDir!;
-    localScheduler = new LocalScheduler({ dataDir });
-    scheduler = localScheduler;
-    publisher = new JsonlEventPublisher({ dataDir });
-    mailer = new FileMailer({ dataDir, ...(config.senderEmail ? { from: config.senderEmail } : {}) });
-    pepper = new FilePepper({ dataDir });
+    // Local mode's main loop drives the scheduler, so it is built eagerly (it is light: no SDK).
+    const scheduler = new LocalScheduler({ dataDir });
+    localScheduler = scheduler;
+    schedulerImpl = async () => scheduler;
+    publisherImpl = once(async () => new (await import('./local/jsonlEvents.js')).JsonlEventPublisher({ dataDir }));
+    mailerImpl = once(async () => new (await import('./local/fileMailer.js')).FileMailer({ dataDir, ...(config.senderEmail ? { from: config.senderEmail } : {}) }));
+    pepperImpl = once(async () => new (await import('./local/filePepper.js')).FilePepper({ dataDir }));
   } else {
-    scheduler = lazy(
-      () =>
-        new EventBridgeScheduler({
-          groupName: required(config.scheduleGroupName, 'SCHEDULE_GROUP_NAME'),
-          targetArn: required(config.timerFunctionArn, 'TIMER_FUNCTION_ARN'),
-          roleArn: required(config.schedulerRoleArn, 'SCHEDULER_ROLE_ARN'),
-          ...(config.schedulerDlqArn ? { deadLetterArn: config.schedulerDlqArn } : {}),
-        }),
-    );
-    publisher = lazy(() => new EventBridgePublisher({ eventBusName: required(config.eventBusName, 'EVENT_BUS_NAME') }));
-    mailer = lazy(() => new SesMailer({ from: required(config.senderEmail, 'SENDER_EMAIL') }));
-    pepper = lazy(() => new SecretsManagerPepper({ secretId: required(config.pepperSecretArn, 'PEPPER_SECRET_ARN') }));
+    schedulerImpl = once(async () => {
+      const { EventBridgeScheduler } = await import('./adapters/scheduler.js');
+      return new EventBridgeScheduler({
+        groupName: required(config.scheduleGroupName, 'SCHEDULE_GROUP_NAME'),
+        targetArn: required(config.timerFunctionArn, 'TIMER_FUNCTION_ARN'),
+        roleArn: required(config.schedulerRoleArn, 'SCHEDULER_ROLE_ARN'),
+        ...(config.schedulerDlqArn ? { deadLetterArn: config.schedulerDlqArn } : {}),
+      });
+    });
+    publisherImpl = once(async () => new (await import('./adapters/eventBus.js')).EventBridgePublisher({ eventBusName: required(config.eventBusName, 'EVENT_BUS_NAME') }));
+    mailerImpl = once(async () => new (await import('./adapters/mailer.js')).SesMailer({ from: required(config.senderEmail, 'SENDER_EMAIL') }));
+    pepperImpl = once(async () => new (await import('./adapters/pepper.js')).SecretsManagerPepper({ secretId: required(config.pepperSecretArn, 'PEPPER_SECRET_ARN') }));
   }
+  const scheduler: TimerScheduler = {
+    schedule: async (t) => (await schedulerImpl()).schedule(t),
+    cancel: async (t) => (await schedulerImpl()).cancel(t),
+  };
+  const publisher: EventPublisher = { publish: async (e) => (await publisherImpl()).publish(e) };
+  const mailer: Mailer = { send: async (m) => (await mailerImpl()).send(m) };
+  const pepper: PepperSource = { get: async () => (await pepperImpl()).get() };
   const effects: EffectPerformers = overrides.effects ?? {
     scheduler,
     publisher,

@@ -113,7 +113,7 @@ export class DynamoKeyStore implements KeyStore {
 
   async createKey(record: KeyRecord, effects: readonly Effect[]): Promise<void> {
     const created = sortTime(record.createdAt) + '#' + record.id;
-    const item: Record<string, unknown> = {
+    await this.putNew(record.id, {
       pk: keyPk(record.id),
       sk: 'KEY',
       entity: 'key',
@@ -121,26 +121,39 @@ export class DynamoKeyStore implements KeyStore {
       gsi1sk: created,
       ...(record.environment === 'test' ? { gsi2pk: `${accountPk(record.accountId)}#test`, gsi2sk: created } : {}),
       ...record,
-      ob: outboxMap(effects),
-      ...(effects.length ? { obp: 1 } : {}),
-    };
+    }, effects);
+  }
+
+  /** Puts a new item with its initial outbox; an existing item is a conflict. */
+  private async putNew(id: string, item: Record<string, unknown>, effects: readonly Effect[]): Promise<void> {
+    const full = { ...item, ob: outboxMap(effects), ...(effects.length ? { obp: 1 } : {}) };
     try {
-      await this.send(() => this.client.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' })));
+      await this.send(() => this.client.send(new PutCommand({ TableName: this.tableName, Item: full, ConditionExpression: 'attribute_not_exists(pk)' })));
     } catch (err) {
-      if (isConditionFailure(err)) throw new VersionConflictError(record.id);
+      if (isConditionFailure(err)) throw new VersionConflictError(id);
       throw err;
     }
   }
 
-  async updateKey(record: KeyRecord, expectedVersion: number, effects: readonly Effect[]): Promise<void> {
-    if (record.version !== expectedVersion + 1) throw new Error('updateKey: version must grow by exactly one');
-    const names: Record<string, string> = {};
+  /**
+   * `UPDATE … SET <fields>, ob.<effect> = … [REMOVE …] IF version = :expected`: the state change and
+   * its outbox in one conditional write.
+   */
+  private async updateVersioned(
+    id: string,
+    key: { pk: string; sk: string },
+    fields: Record<string, unknown>,
+    removes: readonly string[],
+    removeNames: Record<string, string>,
+    expectedVersion: number,
+    effects: readonly Effect[],
+  ): Promise<void> {
+    const names: Record<string, string> = { ...removeNames, '#ver': 'version' };
     const values: Record<string, unknown> = { ':expected': expectedVersion };
     const sets: string[] = [];
-    const removes: string[] = [];
-    MUTABLE_KEY_FIELDS.forEach((field, i) => {
+    Object.entries(fields).forEach(([field, value], i) => {
       names[`#f${i}`] = field;
-      values[`:f${i}`] = record[field] ?? null;
+      values[`:f${i}`] = value ?? null;
       sets.push(`#f${i} = :f${i}`);
     });
     effects.forEach((e, i) => {
@@ -152,32 +165,38 @@ export class DynamoKeyStore implements KeyStore {
       values[':one'] = 1;
       sets.push('obp = :one');
     }
-    // Forget last-use entries of secrets the record no longer mentions.
-    const referenced = new Set([record.current.sid, record.previous?.sid, record.rotation?.oldSid].filter(Boolean));
-    Object.keys(record.lastUsed)
-      .filter((sid) => !referenced.has(sid))
-      .forEach((sid, i) => {
-        names[`#u${i}`] = sid;
-        removes.push(`lastUsed.#u${i}`);
-      });
-    const expression = `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`;
     try {
       await this.send(() =>
         this.client.send(
           new UpdateCommand({
             TableName: this.tableName,
-            Key: { pk: keyPk(record.id), sk: 'KEY' },
-            UpdateExpression: expression,
-            ConditionExpression: 'version = :expected',
+            Key: key,
+            UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+            ConditionExpression: '#ver = :expected',
             ExpressionAttributeNames: names,
             ExpressionAttributeValues: values,
           }),
         ),
       );
     } catch (err) {
-      if (isConditionFailure(err)) throw new VersionConflictError(record.id);
+      if (isConditionFailure(err)) throw new VersionConflictError(id);
       throw err;
     }
+  }
+
+  async updateKey(record: KeyRecord, expectedVersion: number, effects: readonly Effect[]): Promise<void> {
+    if (record.version !== expectedVersion + 1) throw new Error('updateKey: version must grow by exactly one');
+    const fields = Object.fromEntries(MUTABLE_KEY_FIELDS.map((f) => [f, record[f]]));
+    // Forget last-use entries of secrets the record no longer mentions.
+    const referenced = new Set([record.current.sid, record.previous?.sid, record.rotation?.oldSid].filter(Boolean));
+    const names: Record<string, string> = {};
+    const removes = Object.keys(record.lastUsed)
+      .filter((sid) => !referenced.has(sid))
+      .map((sid, i) => {
+        names[`#u${i}`] = sid;
+        return `lastUsed.#u${i}`;
+      });
+    await this.updateVersioned(record.id, { pk: keyPk(record.id), sk: 'KEY' }, fields, removes, names, expectedVersion, effects);
   }
 
   async listKeys(accountId: string, page: PageRequest, environment?: Environment): Promise<Page<KeyRecord>> {
@@ -247,54 +266,19 @@ export class DynamoKeyStore implements KeyStore {
   }
 
   async createAccount(account: AccountRecord, effects: readonly Effect[]): Promise<void> {
-    const item = {
+    await this.putNew(account.id, {
       pk: accountPk(account.id),
       sk: 'ACCT',
       entity: 'account',
       gsi1pk: 'ACCOUNTS',
       gsi1sk: `${sortTime(account.createdAt)}#${account.id}`,
       ...account,
-      ob: outboxMap(effects),
-      ...(effects.length ? { obp: 1 } : {}),
-    };
-    try {
-      await this.send(() => this.client.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' })));
-    } catch (err) {
-      if (isConditionFailure(err)) throw new VersionConflictError(account.id);
-      throw err;
-    }
+    }, effects);
   }
 
   async updateAccount(account: AccountRecord, expectedVersion: number, effects: readonly Effect[]): Promise<void> {
-    const names: Record<string, string> = { '#n': 'name', '#a': 'alertEmails', '#v': 'version' };
-    const values: Record<string, unknown> = { ':n': account.name, ':a': account.alertEmails, ':v': account.version, ':expected': expectedVersion };
-    const sets = ['#n = :n', '#a = :a', '#v = :v'];
-    effects.forEach((e, i) => {
-      names[`#e${i}`] = e.id;
-      values[`:e${i}`] = e;
-      sets.push(`ob.#e${i} = :e${i}`);
-    });
-    if (effects.length) {
-      values[':one'] = 1;
-      sets.push('obp = :one');
-    }
-    try {
-      await this.send(() =>
-        this.client.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: { pk: accountPk(account.id), sk: 'ACCT' },
-            UpdateExpression: `SET ${sets.join(', ')}`,
-            ConditionExpression: '#v = :expected',
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: values,
-          }),
-        ),
-      );
-    } catch (err) {
-      if (isConditionFailure(err)) throw new VersionConflictError(account.id);
-      throw err;
-    }
+    const fields = { name: account.name, alertEmails: account.alertEmails, version: account.version };
+    await this.updateVersioned(account.id, { pk: accountPk(account.id), sk: 'ACCT' }, fields, [], {}, expectedVersion, effects);
   }
 
   async listAccounts(page: PageRequest): Promise<Page<AccountRecord>> {

@@ -105,23 +105,24 @@ async function drainQuietly(ref: { kind: 'key' | 'account'; id: string }, deps: 
 }
 
 /**
- * Runs `decide` against the freshest record and commits the change with a conditional write,
- * retrying on a lost race. Conflicts become `ConflictError`s; `unchanged` returns the record as is.
+ * The one commit loop: read the freshest record, decide, commit the change and its outbox with a
+ * conditional write, retry on a lost race, then drain. Returns the decision and the record as it
+ * now stands (the committed one for a change, the read one otherwise); `null` if `load` found none.
  */
-async function mutateKey(
-  principal: Principal,
-  keyId: string,
-  deps: Deps,
+async function commitKeyChange(
+  load: () => Promise<KeyRecord | null>,
   decide: (record: KeyRecord, ctx: TransitionContext) => Decision,
-): Promise<{ record: KeyRecord; secret?: string }> {
+  actorKeyId: string | null,
+  deps: Deps,
+): Promise<{ decision: Decision; record: KeyRecord } | null> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const record = await loadOwned(principal, keyId, deps);
+    const record = await load();
+    if (!record) return null;
     const ctx = await transitionContext(deps, deps.clock.now());
-    const d = decide(record, ctx);
-    if (d.kind === 'conflict') throw conflictError(d.code);
-    if (d.kind === 'unchanged') return { record };
-    const next = pruneFired(d.next, deps.policies);
-    const effects = effectsFor(record, next, d.events, d.emails ?? [], principal.actorKeyId, ctx.now, deps);
+    const decision = decide(record, ctx);
+    if (decision.kind !== 'change') return { decision, record };
+    const next = pruneFired(decision.next, deps.policies);
+    const effects = effectsFor(record, next, decision.events, decision.emails ?? [], actorKeyId, ctx.now, deps);
     try {
       await deps.store.updateKey(next, record.version, effects);
     } catch (err) {
@@ -131,10 +132,23 @@ async function mutateKey(
       }
       throw err;
     }
-    await drainQuietly({ kind: 'key', id: keyId }, deps);
-    return d.secret === undefined ? { record: next } : { record: next, secret: d.secret };
+    await drainQuietly({ kind: 'key', id: record.id }, deps);
+    return { decision, record: next };
   }
-  throw new Error(`too much contention on key ${keyId}`);
+  throw new Error('too much contention on one key');
+}
+
+/** A principal's change to one of its keys. Conflicts become `ConflictError`s (409). */
+async function mutateKey(
+  principal: Principal,
+  keyId: string,
+  deps: Deps,
+  decide: (record: KeyRecord, ctx: TransitionContext) => Decision,
+): Promise<{ record: KeyRecord; secret?: string }> {
+  const result = (await commitKeyChange(() => loadOwned(principal, keyId, deps), decide, principal.actorKeyId, deps))!;
+  const d = result.decision;
+  if (d.kind === 'conflict') throw conflictError(d.code);
+  return d.kind === 'change' && d.secret !== undefined ? { record: result.record, secret: d.secret } : { record: result.record };
 }
 
 const backoff = (attempt: number) => new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 ** attempt)));
@@ -285,27 +299,14 @@ export async function createAccountWithKey(input: { name: string; alertEmails: r
 
 /** The timer function's logic: re-read, act only if the timer is still planned and not yet fired. */
 export async function handleTimer(timer: Timer, deps: Deps): Promise<'acted' | 'stale' | 'missing'> {
-  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const record = await deps.store.getKey(timer.keyId, { consistent: true });
-    if (!record) return 'missing';
-    const now = deps.clock.now();
-    const d = fireTimer(record, timer, now, deps.policies);
-    if (d.kind !== 'change') return 'stale';
-    const next = pruneFired(d.next, deps.policies);
-    const effects = effectsFor(record, next, d.events, d.emails ?? [], null, now, deps);
-    try {
-      await deps.store.updateKey(next, record.version, effects);
-    } catch (err) {
-      if (err instanceof VersionConflictError) {
-        await backoff(attempt);
-        continue;
-      }
-      throw err;
-    }
-    await drainQuietly({ kind: 'key', id: record.id }, deps);
-    return 'acted';
-  }
-  throw new Error(`too much contention on key ${timer.keyId}`);
+  const result = await commitKeyChange(
+    () => deps.store.getKey(timer.keyId, { consistent: true }),
+    (record, ctx) => fireTimer(record, timer, ctx.now, deps.policies),
+    null,
+    deps,
+  );
+  if (!result) return 'missing';
+  return result.decision.kind === 'change' ? 'acted' : 'stale';
 }
 
 export { ValidationError, ConflictError };

@@ -1,0 +1,356 @@
+import { ArnFormat, CfnOutput, Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as ses from 'aws-cdk-lib/aws-ses';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { loadConfig } from '../shared/config.js';
+import { DEFAULT_POLICIES, formatOffset } from '../shared/domain/policies.js';
+import { FUNCTION_ENTRIES, ROUTES, type RouteDef } from '../shared/http/routes.js';
+import { ServiceAlarms } from './alarms.js';
+import { ManagementApi, omitIdentitySource, type ApiThrottle } from './api.js';
+import { DashboardSite } from './dashboard.js';
+import { RekeyFunction } from './function.js';
+import { uniquePhysicalName } from './names.js';
+import { acknowledgeServiceFindings } from './nag.js';
+import { DEFAULT_DASHBOARD_DIR } from './paths.js';
+import { authorizerStatements, effectStatements, readStatements, routeAccess, type PermissionTargets } from './permissions.js';
+import { TimerScheduling } from './scheduling.js';
+import { KeyTable } from './table.js';
+
+/** Properties of {@link ApiKeyService}. Policies are those of SPEC §2 with the same defaults. */
+export interface ApiKeyServiceProps {
+  /** From address of reminders and notices (`SENDER_EMAIL`). Must be verified in SES. */
+  readonly senderEmail: string;
+  /**
+   * Verify this whole domain in SES instead of the single sender address (the address must be in
+   * it). The DKIM records are in the identity's outputs; publish them in DNS.
+   * @default - the sender address itself is the identity
+   */
+  readonly senderDomain?: string;
+  /**
+   * Create the SES identity. Set `false` when the identity already exists in the account and region
+   * (SES identities are account-wide, so a second copy of the stack must not create it again).
+   * @default true
+   */
+  readonly createSenderIdentity?: boolean;
+  /** Secret prefix (`KEY_PREFIX`). @default 'rekey' */
+  readonly keyPrefix?: string;
+  /** Longest transition window a rotation may ask for, seconds. @default 259200 (72 h) */
+  readonly maxTransitionSeconds?: number;
+  /** Reminder lead before the old secret expires, seconds. @default 7200 (2 h) */
+  readonly reminderLeadSeconds?: number;
+  /** How long after expiry a cancel can restore the old secret, seconds; 0 makes expiry final. @default 86400 */
+  readonly restoreWindowSeconds?: number;
+  /** How long a revoked key can be reactivated, seconds. @default 3600 */
+  readonly reactivationWindowSeconds?: number;
+  /** Longest key lifetime, seconds; 0 or undefined for unlimited. @default - unlimited */
+  readonly maxKeyLifetimeSeconds?: number;
+  /** Notice offsets before key expiry, seconds. @default [30 d, 14 d, 7 d, 3 d, 1 d] */
+  readonly expiryNoticeOffsets?: readonly number[];
+  /** Authorizer key-record cache TTL, seconds (how long a revocation may take). @default 10 */
+  readonly authCacheTtlSeconds?: number;
+  /** Deploy the dashboard to S3 + CloudFront. @default true */
+  readonly dashboard?: boolean;
+  /** Folder holding the built dashboard (`index.html`). @default `<repo>/dashboard/dist` */
+  readonly dashboardAssetPath?: string;
+  /**
+   * The one origin the management API allows cross-origin (`https://host[:port]`).
+   * @default - the dashboard's CloudFront origin; no CORS when the dashboard is off
+   */
+  readonly corsAllowedOrigin?: string;
+  /** Stage throttling of the management API. @default { rateLimit: 50, burstLimit: 100 } */
+  readonly throttle?: ApiThrottle;
+  /** API Gateway stage name (last segment of the API URL). @default 'prod' */
+  readonly stageName?: string;
+  /** Retention of function and access logs. @default logs.RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+  /** Topic the alarms notify. @default - a new topic if `alarmEmails` is given, else none */
+  readonly alarmTopic?: sns.ITopic;
+  /** Addresses subscribed to a new alarm topic (ignored with `alarmTopic`). @default [] */
+  readonly alarmEmails?: readonly string[];
+}
+
+/** Names of the non-route functions (keys of `FUNCTION_ENTRIES`). */
+export type TriggerName = keyof typeof FUNCTION_ENTRIES;
+/** Route names (keys of `ROUTES`). */
+export type RouteName = keyof typeof ROUTES;
+
+/** Memory and timeout per kind of function. */
+const SIZING: Record<TriggerName | 'route', { memorySize: number; timeout: Duration }> = {
+  // More memory is more CPU: the authorizer's cold start sits on a customer's request.
+  authorizer: { memorySize: 1024, timeout: Duration.seconds(10) },
+  timer: { memorySize: 512, timeout: Duration.seconds(60) },
+  outboxStream: { memorySize: 512, timeout: Duration.seconds(60) },
+  notFound: { memorySize: 256, timeout: Duration.seconds(5) },
+  // Under API Gateway's 29 s integration limit, with room for retries of a conflicting write.
+  route: { memorySize: 512, timeout: Duration.seconds(15) },
+};
+
+/**
+ * rekey on AWS (SPEC §5): the key table, one Lambda function per route of `ROUTES` plus the
+ * authorizer, timer, outbox sweeper and not-found functions, the management REST API, EventBridge
+ * Scheduler timers, the SES sender, the pepper in Secrets Manager, the EventBridge bus, alarms and,
+ * by default, the dashboard. Put it in any stack; use {@link restApiAuthorizer} and
+ * {@link httpApiAuthorizer} to protect other APIs with rekey keys.
+ */
+export class ApiKeyService extends Construct {
+  public readonly table: KeyTable;
+  public readonly pepper: secretsmanager.Secret;
+  public readonly eventBus: events.EventBus;
+  public readonly senderIdentity: ses.EmailIdentity | undefined;
+  public readonly scheduling: TimerScheduling;
+  /** The stream sweeper's dead-letter queue (stream batches that kept failing). */
+  public readonly outboxDeadLetterQueue: sqs.Queue;
+  /** Every function by route name or trigger name. */
+  public readonly functions: Readonly<Record<RouteName | TriggerName, NodejsFunction>>;
+  public readonly authorizerFunction: NodejsFunction;
+  public readonly api: ManagementApi;
+  public readonly dashboard: DashboardSite | undefined;
+  public readonly alarms: ServiceAlarms;
+  /** Management API base URL (no trailing slash). */
+  public readonly apiUrl: string;
+  /** Dashboard URL, when deployed. */
+  public readonly dashboardUrl: string | undefined;
+  /** CloudFormation outputs by name (`ApiUrl`, `TableName`, `PepperSecretArn`, …). */
+  public readonly outputs: Readonly<Record<string, CfnOutput>>;
+  /** Environment shared by every function (policies and resource names). */
+  public readonly environment: Readonly<Record<string, string>>;
+
+  constructor(scope: Construct, id: string, props: ApiKeyServiceProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const policyEnv = policyEnvironment(props);
+    const dashboardOn = props.dashboard ?? true;
+
+    this.table = new KeyTable(this, 'Keys');
+    this.pepper = new secretsmanager.Secret(this, 'Pepper', {
+      description: 'rekey HMAC pepper: every key digest depends on it. Never rotate or delete.',
+      // Generated by Secrets Manager at deploy time: the value never appears in the template.
+      generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.eventBus = new events.EventBus(this, 'Bus', { eventBusName: uniquePhysicalName(this, 'events') });
+    this.senderIdentity =
+      props.createSenderIdentity === false
+        ? undefined
+        : new ses.EmailIdentity(this, 'Sender', {
+            identity: props.senderDomain ? ses.Identity.domain(props.senderDomain) : ses.Identity.email(props.senderEmail),
+          });
+
+    // The timer function's ARN goes into its own environment and the scheduler role's policy, so its
+    // name is fixed before it exists (unique per stack, see uniquePhysicalName).
+    const timerFunctionName = uniquePhysicalName(this, 'timer');
+    const timerFunctionArn = stack.formatArn({ service: 'lambda', resource: 'function', resourceName: timerFunctionName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    this.scheduling = new TimerScheduling(this, 'Timers', { timerFunctionArn });
+    this.outboxDeadLetterQueue = new sqs.Queue(this, 'OutboxDeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+
+    const corsOrigin = props.corsAllowedOrigin ?? (dashboardOn ? Lazy.string({ produce: () => this.dashboard!.origin }) : undefined);
+    const env: Record<string, string> = {
+      ...policyEnv,
+      TABLE_NAME: this.table.table.tableName,
+      PEPPER_SECRET_ARN: this.pepper.secretArn,
+      SCHEDULE_GROUP_NAME: this.scheduling.groupName,
+      TIMER_FUNCTION_ARN: timerFunctionArn,
+      SCHEDULER_ROLE_ARN: this.scheduling.role.roleArn,
+      SCHEDULER_DLQ_ARN: this.scheduling.deadLetterQueue.queueArn,
+      EVENT_BUS_NAME: this.eventBus.eventBusName,
+      SENDER_EMAIL: props.senderEmail,
+      POWERTOOLS_METRICS_NAMESPACE: 'Rekey',
+      ...(corsOrigin ? { CORS_ALLOWED_ORIGIN: corsOrigin } : {}),
+    };
+    this.environment = env;
+
+    const targets: PermissionTargets = {
+      tableArn: this.table.table.tableArn,
+      tableAndIndexArns: this.table.arns,
+      pepperArn: this.pepper.secretArn,
+      schedulesArn: this.scheduling.schedulesArn,
+      schedulerRoleArn: this.scheduling.role.roleArn,
+      eventBusArn: this.eventBus.eventBusArn,
+      senderEmail: props.senderEmail,
+      sesIdentitiesArn: stack.formatArn({ service: 'ses', resource: 'identity', resourceName: '*' }),
+    };
+
+    const make = (name: string, entry: string, description: string, sizing: { memorySize: number; timeout: Duration }, functionName?: string) =>
+      new RekeyFunction(this, pascal(name), {
+        entry,
+        description,
+        environment: { ...env, POWERTOOLS_SERVICE_NAME: name },
+        logRetention: props.logRetention,
+        functionName,
+        // The authorizer's cold start sits on a customer's request; it logs no stack traces on
+        // the request path, so it skips parsing its source map.
+        enableSourceMaps: name !== 'authorizer',
+        ...sizing,
+      });
+
+    const fns: Partial<Record<RouteName | TriggerName, NodejsFunction>> = {};
+    const routeFns: { route: RouteDef; handler: lambda.IFunction }[] = [];
+    for (const [name, route] of Object.entries(ROUTES) as [RouteName, RouteDef][]) {
+      const f = make(name, route.entry, `rekey ${route.method} ${route.path}`, SIZING.route);
+      const access = routeAccess(route);
+      const statements = access === 'write' ? effectStatements(targets) : access === 'read' ? readStatements(targets) : [];
+      for (const s of statements) f.role.addToPolicy(s);
+      fns[name] = f.function;
+      routeFns.push({ route, handler: f.function });
+    }
+
+    const authorizer = make('authorizer', FUNCTION_ENTRIES.authorizer, 'rekey Lambda authorizer', SIZING.authorizer);
+    for (const s of authorizerStatements(targets)) authorizer.role.addToPolicy(s);
+    const timer = make('timer', FUNCTION_ENTRIES.timer, 'rekey timers (reminders, expiries, purges)', SIZING.timer, timerFunctionName);
+    const outbox = make('outboxStream', FUNCTION_ENTRIES.outboxStream, 'rekey outbox sweeper (DynamoDB stream)', SIZING.outboxStream);
+    for (const f of [timer, outbox]) for (const s of effectStatements(targets)) f.role.addToPolicy(s);
+    const notFound = make('notFound', FUNCTION_ENTRIES.notFound, 'rekey unknown routes (404)', SIZING.notFound);
+    fns.authorizer = authorizer.function;
+    fns.timer = timer.function;
+    fns.outboxStream = outbox.function;
+    fns.notFound = notFound.function;
+    this.functions = fns as Record<RouteName | TriggerName, NodejsFunction>;
+    this.authorizerFunction = authorizer.function;
+
+    // Only items that carry pending effects (`obp`) invoke the sweeper; the handler drains its own
+    // outbox first, so this is the safety net for a crash between commit and drain.
+    outbox.function.addEventSource(
+      new DynamoEventSource(this.table.table, {
+        startingPosition: lambda.StartingPosition.LATEST,
+        batchSize: 25,
+        maxBatchingWindow: Duration.seconds(1),
+        bisectBatchOnError: true,
+        retryAttempts: 10,
+        reportBatchItemFailures: true,
+        onFailure: new SqsDlq(this.outboxDeadLetterQueue),
+        filters: [lambda.FilterCriteria.filter({ dynamodb: { NewImage: { obp: { N: lambda.FilterRule.exists() } } } })],
+      }),
+    );
+
+    this.api = new ManagementApi(this, 'Api', {
+      routes: routeFns,
+      notFound: notFound.function,
+      authorizerFunction: authorizer.function,
+      stageName: props.stageName,
+      throttle: props.throttle,
+      corsAllowedOrigin: corsOrigin,
+      logRetention: props.logRetention,
+    });
+    this.apiUrl = this.api.url;
+
+    if (dashboardOn) {
+      this.dashboard = new DashboardSite(this, 'Dashboard', {
+        assetPath: props.dashboardAssetPath ?? DEFAULT_DASHBOARD_DIR,
+        apiUrl: this.api.url,
+        apiOrigin: this.api.origin,
+        // The rotate dialog offers windows up to the deployment's maximum.
+        settings: { maxTransitionSeconds: Number(policyEnv.MAX_TRANSITION_SECONDS) },
+      });
+      this.dashboardUrl = this.dashboard.origin;
+    }
+    for (const f of Object.values(fns)) {
+      f.addEnvironment('API_URL', this.api.url);
+      if (this.dashboardUrl) f.addEnvironment('DASHBOARD_URL', this.dashboardUrl);
+    }
+
+    this.alarms = new ServiceAlarms(this, 'Alarms', {
+      functions: { Authorizer: authorizer.function, Timer: timer.function, OutboxStream: outbox.function },
+      api: this.api.api,
+      stageName: this.api.stageName,
+      deadLetterQueues: { SchedulerDeadLetterQueue: this.scheduling.deadLetterQueue, OutboxDeadLetterQueue: this.outboxDeadLetterQueue },
+      topic: props.alarmTopic,
+      emails: props.alarmEmails,
+    });
+
+    const outputs: Record<string, [string, string]> = {
+      ApiUrl: [this.apiUrl, 'Management API base URL (paths start with /v1)'],
+      ...(this.dashboardUrl ? { DashboardUrl: [this.dashboardUrl, 'Self-service dashboard'] as [string, string] } : {}),
+      TableName: [this.table.table.tableName, 'Key table'],
+      PepperSecretArn: [this.pepper.secretArn, 'Pepper secret: never rotate or delete it'],
+      EventBusName: [this.eventBus.eventBusName, 'EventBridge bus of api_key.* events'],
+      AuthorizerFunctionArn: [authorizer.function.functionArn, 'Lambda authorizer for other APIs'],
+      KeyPrefix: [env.KEY_PREFIX!, 'Secret prefix'],
+      ScheduleGroupName: [this.scheduling.groupName, 'EventBridge Scheduler group of rekey timers'],
+      TimerFunctionArn: [timerFunctionArn, 'Timer function (schedule target)'],
+      SchedulerRoleArn: [this.scheduling.role.roleArn, 'Role the schedules run as'],
+      SchedulerDlqArn: [this.scheduling.deadLetterQueue.queueArn, 'Dead-letter queue of failed timers'],
+      SenderEmail: [props.senderEmail, 'From address of reminders and notices'],
+    };
+    // In the construct, not the stack, so `npm run admin -- --stack NAME` also finds a rekey that
+    // lives inside someone else's stack (it matches output keys by suffix).
+    this.outputs = Object.fromEntries(
+      Object.entries(outputs).map(([key, [value, description]]) => [key, new CfnOutput(this, key, { value, description })]),
+    );
+
+    acknowledgeServiceFindings(this);
+  }
+
+  /**
+   * A `REQUEST` authorizer backed by the rekey authorizer function, for a consumer's REST API
+   * (API Gateway v1) in the same stack. Attach it to methods with
+   * `{ authorizer, authorizationType: AuthorizationType.CUSTOM }`; the invoke permission for that API
+   * is added when it is bound. Integrations receive `keyId`, `accountId`, `environment`, `scopes`
+   * and `slot` in `requestContext.authorizer`.
+   *
+   * @param scope where the authorizer is created (the consumer's API construct or stack)
+   * @param id construct id. @default 'RekeyAuthorizer'
+   */
+  public restApiAuthorizer(scope: Construct, id = 'RekeyAuthorizer'): apigw.RequestAuthorizer {
+    const authorizer = new apigw.RequestAuthorizer(scope, id, {
+      handler: this.authorizerFunction,
+      // See ManagementApi: the secret may come in either of two headers; caching stays inside
+      // the authorizer so expiry is checked on every request.
+      identitySources: [],
+      resultsCacheTtl: Duration.seconds(0),
+    });
+    omitIdentitySource(authorizer);
+    return authorizer;
+  }
+
+  /**
+   * A Lambda authorizer for a consumer's HTTP API (API Gateway v2): payload format 2.0 with simple
+   * responses (`{ isAuthorized, context }`), no result caching (the function caches records
+   * itself). The invoke permission for the API is added when a route uses it.
+   *
+   * @param id authorizer id within the HTTP API. @default 'RekeyAuthorizer'
+   */
+  public httpApiAuthorizer(id = 'RekeyAuthorizer'): HttpLambdaAuthorizer {
+    return new HttpLambdaAuthorizer(id, this.authorizerFunction, {
+      responseTypes: [HttpLambdaResponseType.SIMPLE],
+      identitySource: [],
+      resultsCacheTtl: Duration.seconds(0),
+    });
+  }
+}
+
+/**
+ * The policy variables of `shared/config.ts` for these props, validated at synth with the same
+ * parser the functions use, so a bad value fails `cdk synth` instead of every cold start.
+ */
+export function policyEnvironment(props: Partial<ApiKeyServiceProps>): Record<string, string> {
+  const d = DEFAULT_POLICIES;
+  const env: Record<string, string> = {
+    KEY_PREFIX: props.keyPrefix ?? d.keyPrefix,
+    MAX_TRANSITION_SECONDS: String(props.maxTransitionSeconds ?? d.maxTransitionSeconds),
+    REMINDER_LEAD_SECONDS: String(props.reminderLeadSeconds ?? d.reminderLeadSeconds),
+    RESTORE_WINDOW_SECONDS: String(props.restoreWindowSeconds ?? d.restoreWindowSeconds),
+    REACTIVATION_WINDOW_SECONDS: String(props.reactivationWindowSeconds ?? d.reactivationWindowSeconds),
+    MAX_KEY_LIFETIME_SECONDS: String(props.maxKeyLifetimeSeconds ?? 0),
+    EXPIRY_NOTICE_OFFSETS: (props.expiryNoticeOffsets ?? d.expiryNoticeOffsets).map(formatOffset).join(','),
+    AUTH_CACHE_TTL_SECONDS: String(props.authCacheTtlSeconds ?? d.authCacheTtlSeconds),
+  };
+  loadConfig(env); // throws ConfigError naming each bad setting
+  return env;
+}
+
+function pascal(name: string): string {
+  return name.charAt(0).toUpperCase() + name.slice(1);
+}

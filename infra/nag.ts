@@ -1,0 +1,93 @@
+/**
+ * cdk-nag (AWS Solutions pack) for rekey. Every finding the design accepts is acknowledged here,
+ * one finding id at a time, on the narrowest construct, with the reason it is accepted. Anything
+ * else fails `cdk synth` and `test/infra/nag.test.ts`.
+ */
+import { Stack, Validations, type App } from 'aws-cdk-lib';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+import { ROUTES } from '../shared/http/routes.js';
+import type { ApiKeyService } from './api-key-service.js';
+import { routeAccess } from './permissions.js';
+
+/** Runs cdk-nag's AWS Solutions pack on the app; findings fail `cdk synth`. */
+export function addNagChecks(app: App): void {
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+}
+
+function ack(scope: IConstruct, id: string, reason: string): void {
+  Validations.of(scope).acknowledge({ id, reason });
+}
+
+/** CloudFormation-template form of an ARN pattern, as cdk-nag prints it in finding ids. */
+function nagArn(service: string, resource: string): string {
+  return `arn:<AWS::Partition>:${service}:<AWS::Region>:<AWS::AccountId>:${resource}`;
+}
+
+const XRAY = 'X-Ray PutTraceSegments and PutTelemetryRecords (added by active tracing) support no resource-level permissions.';
+
+/** Acknowledges the accepted findings of one {@link ApiKeyService}. */
+export function acknowledgeServiceFindings(service: ApiKeyService): void {
+  const roles = Object.entries(service.functions).map(([name, fn]) => [name, fn.role as iam.Role] as const);
+  for (const [name, role] of roles) {
+    const reason = name === 'outboxStream' ? `${XRAY} dynamodb:ListStreams (added by the DynamoDB stream event source) supports none either.` : XRAY;
+    ack(role, 'AwsSolutions-IAM5[Resource::*]', reason);
+  }
+  const effectNames = new Set<string>([
+    ...Object.entries(ROUTES).filter(([, r]) => routeAccess(r) === 'write').map(([name]) => name),
+    'timer',
+    'outboxStream',
+  ]);
+  for (const [, role] of roles.filter(([name]) => effectNames.has(name))) {
+    ack(
+      role,
+      `AwsSolutions-IAM5[Resource::${nagArn('scheduler', `schedule/${service.scheduling.groupName}/*`)}]`,
+      'Schedule names are made at run time from key and timer ids; the wildcard is confined to rekey\'s own schedule group.',
+    );
+    ack(
+      role,
+      `AwsSolutions-IAM5[Resource::${nagArn('ses', 'identity/*')}]`,
+      'In the SES sandbox SendEmail is also authorized against each recipient identity, which is not known in advance; the ses:FromAddress condition pins the sender address.',
+    );
+  }
+
+  ack(service.pepper, 'AwsSolutions-SMG4', 'The pepper keys every stored key digest: rotating it would invalidate every API key. It is generated at deploy time and retained.');
+  ack(service.scheduling.deadLetterQueue, 'AwsSolutions-SQS3', "This queue is EventBridge Scheduler's dead-letter queue; it needs none of its own (cdk-nag only recognises SQS redrive).");
+  ack(service.outboxDeadLetterQueue, 'AwsSolutions-SQS3', "This queue is the stream event source's on-failure destination, itself a dead-letter queue.");
+
+  const api = service.api.api;
+  ack(api, 'AwsSolutions-APIG2', 'Every handler validates its input with the zod schemas of the route table (one source of truth, the same 400 body everywhere); API Gateway models would duplicate them.');
+  ack(api.deploymentStage, 'AwsSolutions-APIG3', 'WAF is optional and billed per web ACL: the stage is throttled and the authorizer rejects malformed keys without a database read. Associate a web ACL with the stage if your policy requires one.');
+  ack(api.deploymentStage, 'AwsSolutions-APIG6', 'Execution logging needs the account-wide API Gateway CloudWatch role (AWS::ApiGateway::Account), a singleton that a construct deployable twice per account must not own. JSON access logs are on.');
+  for (const method of api.methods) {
+    if (method.httpMethod === 'OPTIONS') continue;
+    ack(method, 'AwsSolutions-COG4', 'Callers authenticate with rekey API keys through the rekey Lambda authorizer, not Cognito.');
+  }
+  const openapi = api.methods.find((m) => m.resource.path === '/v1/openapi.json' && m.httpMethod === 'GET');
+  if (openapi) ack(openapi, 'AwsSolutions-APIG4', 'GET /v1/openapi.json is public by design (SPEC §8): it describes the API and holds no data.');
+
+  const dashboard = service.dashboard;
+  if (dashboard) {
+    ack(dashboard.bucket, 'AwsSolutions-S1', 'The bucket holds only the public build output of the dashboard, rewritten by each deployment and served through CloudFront.');
+    const d = dashboard.distribution;
+    ack(d, 'AwsSolutions-CFR1', 'The dashboard serves customers anywhere; geo restriction is a deployment choice.');
+    ack(d, 'AwsSolutions-CFR2', 'Static files only, no origin compute; attach a web ACL if your policy requires one.');
+    ack(d, 'AwsSolutions-CFR3', 'Static public files only; API calls are logged by the API access logs. CloudFront standard logs need an ACL-enabled bucket.');
+    ack(d, 'AwsSolutions-CFR4', 'The default *.cloudfront.net certificate lets CloudFront negotiate TLS 1.0+; a minimum of TLS 1.2 needs a custom domain and certificate.');
+    // CDK's BucketDeployment provider is a stack-wide singleton that aws-cdk-lib defines.
+    const stack = Stack.of(service);
+    for (const c of stack.node.children) {
+      if (!c.node.id.startsWith('Custom::CDKBucketDeployment')) continue;
+      const provider = "aws-cdk-lib's BucketDeployment provider (copies the dashboard into its bucket at deploy time); its role and runtime are set by aws-cdk-lib.";
+      ack(c, 'AwsSolutions-L1', `${provider} It runs only during deployments.`);
+      ack(c, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', provider);
+      for (const action of ['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:DeleteObject*', 's3:Abort*']) {
+        ack(c, `AwsSolutions-IAM5[Action::${action}]`, `${provider} It reads the asset and replaces the dashboard bucket's objects.`);
+      }
+      ack(c, 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*]', `${provider} It reads the dashboard asset from the CDK bootstrap bucket.`);
+      ack(c, `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(dashboard.bucket.node.defaultChild as never)}.Arn>/*]`, `${provider} It replaces every object of the dashboard bucket.`);
+      ack(c, 'AwsSolutions-IAM5[Resource::*]', `${provider} cloudfront:CreateInvalidation supports no resource-level permissions.`);
+    }
+  }
+}

@@ -1,0 +1,54 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import { Construct } from 'constructs';
+import { GSI, TABLE_PARTITION_KEY, TABLE_SORT_KEY } from '../shared/adapters/tableSchema.js';
+
+/** Attribute that DynamoDB TTL reads to purge items (epoch seconds). */
+export const TTL_ATTRIBUTE = 'ttl';
+
+/**
+ * The single table of `shared/adapters/tableSchema.ts`: on demand, point-in-time recovery,
+ * deletion protection, retained when the stack is deleted, TTL on `ttl`, and a `NEW_IMAGE` stream
+ * that feeds the outbox sweeper.
+ */
+export class KeyTable extends Construct {
+  public readonly table: dynamodb.Table;
+  /** ARNs of the table and of each of its indexes, for precise IAM statements. */
+  public readonly arns: readonly string[];
+
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    this.table = new dynamodb.Table(this, 'Table', {
+      partitionKey: { name: TABLE_PARTITION_KEY, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: TABLE_SORT_KEY, type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: true,
+      // Keys and audit trails outlive the stack: deleting the stack must never delete customers' keys.
+      removalPolicy: RemovalPolicy.RETAIN,
+      timeToLiveAttribute: TTL_ATTRIBUTE,
+      stream: dynamodb.StreamViewType.NEW_IMAGE,
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+    });
+    const s = dynamodb.AttributeType.STRING;
+    this.table.addGlobalSecondaryIndex({
+      indexName: GSI.byAccount.name,
+      partitionKey: { name: GSI.byAccount.partitionKey, type: s },
+      sortKey: { name: GSI.byAccount.sortKey, type: s },
+    });
+    this.table.addGlobalSecondaryIndex({
+      indexName: GSI.testByAccount.name,
+      partitionKey: { name: GSI.testByAccount.partitionKey, type: s },
+      sortKey: { name: GSI.testByAccount.sortKey, type: s },
+    });
+    this.table.addGlobalSecondaryIndex({
+      indexName: GSI.pendingOutbox.name,
+      partitionKey: { name: GSI.pendingOutbox.partitionKey, type: dynamodb.AttributeType.NUMBER },
+      sortKey: { name: GSI.pendingOutbox.sortKey, type: s },
+    });
+    this.arns = [
+      this.table.tableArn,
+      ...Object.values(GSI).map((g) => `${this.table.tableArn}/index/${g.name}`),
+    ];
+  }
+}

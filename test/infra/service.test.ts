@@ -1,0 +1,414 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import type { CfnElement } from 'aws-cdk-lib';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ROUTES, FUNCTION_ENTRIES, type RouteDef } from '../../shared/http/routes.js';
+import { RekeyStack } from '../../infra/stack.js';
+import { routeAccess } from '../../infra/permissions.js';
+import { fakeDashboard, removeTempDirs, roleActions, roleStatements, testApp } from './synth.js';
+
+afterAll(removeTempDirs);
+
+const app = testApp();
+const stack = new RekeyStack(app, 'Svc', {
+  service: { senderEmail: 'rekey@mail.example.org', alarmEmails: ['ops@example.org'], dashboardAssetPath: fakeDashboard() },
+});
+const template = Template.fromStack(stack);
+const assemblyDir = app.outdir;
+const json = template.toJSON() as { Resources: Record<string, Record<string, unknown>>; Outputs: Record<string, unknown> };
+const svc = stack.service;
+const id = (c: { node: { defaultChild?: unknown } }) => stack.getLogicalId(c.node.defaultChild as CfnElement);
+const ref = (c: { node: { defaultChild?: unknown } }) => ({ Ref: id(c) });
+const fnId = (name: keyof typeof svc.functions) => id(svc.functions[name]);
+const roleId = (name: keyof typeof svc.functions) => id(svc.functions[name].role as never);
+const resource = (logicalId: string) => json.Resources[logicalId] as { Type: string; Properties: Record<string, unknown> };
+const resolve = (v: unknown) => stack.resolve(v);
+
+const LOGS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
+const XRAY = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
+const EFFECTS = [
+  'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem',
+  'events:PutEvents', 'iam:PassRole', 'scheduler:CreateSchedule', 'scheduler:DeleteSchedule',
+  'secretsmanager:GetSecretValue', 'ses:SendEmail',
+];
+const sorted = (a: string[]) => [...a].sort();
+const routeEntries = Object.entries(ROUTES) as [keyof typeof ROUTES, RouteDef][];
+
+describe('key table', () => {
+  it('is on demand, with point-in-time recovery, deletion protection, TTL and a NEW_IMAGE stream', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      DeletionProtectionEnabled: true,
+      TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+      StreamSpecification: { StreamViewType: 'NEW_IMAGE' },
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+    });
+  });
+
+  it('is retained when the stack is deleted or the table replaced', () => {
+    template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+  });
+
+  it('has the three GSIs of tableSchema.ts, the outbox one keyed by a NUMBER obp', () => {
+    const table = resource(id(svc.table.table)).Properties;
+    const gsis = table.GlobalSecondaryIndexes as { IndexName: string; KeySchema: { AttributeName: string }[] }[];
+    expect(gsis.map((g) => [g.IndexName, g.KeySchema.map((k) => k.AttributeName)])).toEqual([
+      ['gsi1', ['gsi1pk', 'gsi1sk']],
+      ['gsi2', ['gsi2pk', 'gsi2sk']],
+      ['gsi3', ['obp', 'pk']],
+    ]);
+    expect(table.AttributeDefinitions).toContainEqual({ AttributeName: 'obp', AttributeType: 'N' });
+    expect(table.TableName).toBeUndefined();
+  });
+});
+
+describe('functions', () => {
+  const all = Object.keys(svc.functions) as (keyof typeof svc.functions)[];
+
+  it('exist once per route of ROUTES and per FUNCTION_ENTRIES trigger', () => {
+    expect(sorted(all)).toEqual(sorted([...Object.keys(ROUTES), ...Object.keys(FUNCTION_ENTRIES)]));
+    for (const [name, route] of routeEntries) {
+      expect(resource(fnId(name)).Properties.Description).toBe(`rekey ${route.method} ${route.path}`);
+    }
+  });
+
+  it('run on ARM64 with Node.js 24, active tracing and their own log group with retention', () => {
+    for (const name of all) {
+      const p = resource(fnId(name)).Properties;
+      expect(p.Architectures, name).toEqual(['arm64']);
+      expect(p.Runtime, name).toBe('nodejs24.x');
+      expect(p.TracingConfig, name).toEqual({ Mode: 'Active' });
+      const logGroup = (p.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
+      expect(resource(logGroup).Properties.RetentionInDays, name).toBe(30);
+      expect(p.MemorySize as number, name).toBeGreaterThanOrEqual(256);
+      expect(p.Timeout as number, name).toBeLessThanOrEqual(60);
+    }
+    // Route functions answer within API Gateway's 29 s integration timeout.
+    for (const [name] of routeEntries) expect(resource(fnId(name)).Properties.Timeout as number).toBeLessThan(29);
+  });
+
+  it('have no fixed names except the timer, whose name is derived from the stack', () => {
+    for (const name of all) {
+      const fnName = resource(fnId(name)).Properties.FunctionName;
+      if (name === 'timer') expect(fnName).toMatch(/^Svc-timer-[0-9a-f]{8}$/);
+      else expect(fnName, name).toBeUndefined();
+    }
+  });
+
+  it('get the configuration variables of shared/config.ts with the SPEC defaults', () => {
+    const timerName = resource(fnId('timer')).Properties.FunctionName as string;
+    for (const name of all) {
+      const vars = (resource(fnId(name)).Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+      expect(vars, name).toMatchObject({
+        KEY_PREFIX: 'rekey',
+        MAX_TRANSITION_SECONDS: '259200',
+        REMINDER_LEAD_SECONDS: '7200',
+        RESTORE_WINDOW_SECONDS: '86400',
+        REACTIVATION_WINDOW_SECONDS: '3600',
+        MAX_KEY_LIFETIME_SECONDS: '0',
+        AUTH_CACHE_TTL_SECONDS: '10',
+        TABLE_NAME: ref(svc.table.table),
+        PEPPER_SECRET_ARN: ref(svc.pepper),
+        SCHEDULE_GROUP_NAME: svc.scheduling.groupName,
+        SCHEDULER_ROLE_ARN: { 'Fn::GetAtt': [id(svc.scheduling.role), 'Arn'] },
+        SCHEDULER_DLQ_ARN: { 'Fn::GetAtt': [id(svc.scheduling.deadLetterQueue), 'Arn'] },
+        EVENT_BUS_NAME: ref(svc.eventBus),
+        SENDER_EMAIL: 'rekey@mail.example.org',
+        API_URL: resolve(svc.apiUrl),
+        DASHBOARD_URL: resolve(svc.dashboardUrl),
+        CORS_ALLOWED_ORIGIN: resolve(svc.dashboard!.origin),
+      });
+      expect(JSON.stringify(vars.TIMER_FUNCTION_ARN), name).toContain(`:function:${timerName}`);
+      expect(String(vars.EXPIRY_NOTICE_OFFSETS)).toMatch(/^30d,/);
+    }
+  });
+});
+
+describe('least privilege', () => {
+  it('read-only routes may only GetItem and Query the table and its indexes', () => {
+    const readRoutes = routeEntries.filter(([, r]) => routeAccess(r) === 'read');
+    expect(readRoutes.map(([n]) => n)).toEqual(expect.arrayContaining(['listKeys', 'getKey', 'listKeyEvents', 'getAccount', 'whoami']));
+    for (const [name] of readRoutes) {
+      expect(roleActions(json, roleId(name)), name).toEqual(sorted(['dynamodb:GetItem', 'dynamodb:Query', ...LOGS, ...XRAY]));
+      const read = roleStatements(json, roleId(name)).find((s) => s.Action.includes('dynamodb:Query'))!;
+      expect(JSON.stringify(read.Resource)).toContain('/index/gsi1');
+    }
+  });
+
+  it('the unauthenticated openapi route and the not-found function touch no data', () => {
+    for (const name of ['openapi', 'notFound'] as const) {
+      expect(roleActions(json, roleId(name)), name).toEqual(sorted([...LOGS, ...XRAY]));
+    }
+  });
+
+  it('write routes, the timer and the outbox sweeper get exactly the effect permissions', () => {
+    const writers = [...routeEntries.filter(([, r]) => routeAccess(r) === 'write').map(([n]) => n), 'timer' as const];
+    expect(writers).toEqual(expect.arrayContaining(['createKey', 'rotateKey', 'revokeKey', 'putAlertEmails', 'timer']));
+    for (const name of writers) expect(roleActions(json, roleId(name)), name).toEqual(sorted([...EFFECTS, ...LOGS, ...XRAY]));
+    // The sweeper also reads the stream and writes failed batches to its dead-letter queue.
+    expect(roleActions(json, roleId('outboxStream'))).toEqual(
+      sorted([...EFFECTS, ...LOGS, ...XRAY, 'dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams',
+        'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']),
+    );
+  });
+
+  it('effect permissions are confined to rekey resources', () => {
+    const statements = roleStatements(json, roleId('rotateKey'));
+    const by = (action: string) => statements.find((s) => s.Action.includes(action))!;
+    expect(by('scheduler:CreateSchedule').Resource).toEqual(resolve(svc.scheduling.schedulesArn));
+    expect(JSON.stringify(by('scheduler:CreateSchedule').Resource)).toContain(`:schedule/${svc.scheduling.groupName}/*`);
+    expect(by('iam:PassRole')).toMatchObject({
+      Resource: { 'Fn::GetAtt': [id(svc.scheduling.role), 'Arn'] },
+      Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+    });
+    expect(by('events:PutEvents').Resource).toEqual({ 'Fn::GetAtt': [id(svc.eventBus), 'Arn'] });
+    expect(by('secretsmanager:GetSecretValue').Resource).toEqual(ref(svc.pepper));
+    expect(by('ses:SendEmail').Condition).toEqual({ StringEquals: { 'ses:FromAddress': 'rekey@mail.example.org' } });
+    expect(by('dynamodb:PutItem').Action).not.toContain('dynamodb:DeleteItem');
+  });
+
+  it('the authorizer reads keys and the pepper and can update only the last-use attribute', () => {
+    expect(roleActions(json, roleId('authorizer'))).toEqual(
+      sorted(['dynamodb:GetItem', 'dynamodb:UpdateItem', 'secretsmanager:GetSecretValue', ...LOGS, ...XRAY]),
+    );
+    const statements = roleStatements(json, roleId('authorizer'));
+    const update = statements.find((s) => s.Action.includes('dynamodb:UpdateItem'))!;
+    expect(update.Resource).toEqual({ 'Fn::GetAtt': [id(svc.table.table), 'Arn'] });
+    expect(update.Condition).toEqual({ 'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['pk', 'sk', 'lastUsed'] } });
+    expect(statements.find((s) => s.Action.includes('secretsmanager:GetSecretValue'))!.Resource).toEqual(ref(svc.pepper));
+  });
+
+  it('no policy grants a wildcard action', () => {
+    for (const r of Object.values(json.Resources)) {
+      if (r.Type !== 'AWS::IAM::Policy') continue;
+      for (const s of (r.Properties as { PolicyDocument: { Statement: { Action: string | string[] }[] } }).PolicyDocument.Statement) {
+        for (const a of ([] as string[]).concat(s.Action)) expect(a).not.toMatch(/^\*$|:\*$/);
+      }
+    }
+  });
+});
+
+describe('timers', () => {
+  it('the scheduler role is assumable by this account\'s schedules only and may invoke only the timer and write its DLQ', () => {
+    const role = resource(id(svc.scheduling.role)).Properties;
+    expect(role.AssumeRolePolicyDocument).toMatchObject({
+      Statement: [
+        {
+          Principal: { Service: 'scheduler.amazonaws.com' },
+          Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+        },
+      ],
+    });
+    const statements = roleStatements(json, id(svc.scheduling.role));
+    expect(statements.map((s) => [s.Action, s.Resource])).toEqual([
+      [['lambda:InvokeFunction'], resolve(svc.environment.TIMER_FUNCTION_ARN)],
+      [['sqs:SendMessage'], { 'Fn::GetAtt': [id(svc.scheduling.deadLetterQueue), 'Arn'] }],
+    ]);
+  });
+
+  it('only the scheduler role can invoke the timer function', () => {
+    const timerArn = JSON.stringify(resolve(svc.environment.TIMER_FUNCTION_ARN));
+    const permissions = Object.values(json.Resources).filter((r) => r.Type === 'AWS::Lambda::Permission');
+    for (const p of permissions) expect((p.Properties as { FunctionName: unknown }).FunctionName).not.toEqual({ 'Fn::GetAtt': [fnId('timer'), 'Arn'] });
+    const invokers = Object.entries(json.Resources)
+      .filter(([, r]) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties).includes('lambda:InvokeFunction'))
+      .map(([, r]) => (r.Properties as { Roles: unknown[] }).Roles);
+    expect(invokers).toEqual([[ref(svc.scheduling.role)]]);
+    expect(timerArn).toContain('Svc-timer-');
+  });
+
+  it('the schedule group has a stack-unique name and the dead-letter queues are encrypted and TLS-only', () => {
+    template.hasResourceProperties('AWS::Scheduler::ScheduleGroup', { Name: Match.stringLikeRegexp('^Svc-timers-[0-9a-f]{8}$') });
+    for (const q of [svc.scheduling.deadLetterQueue, svc.outboxDeadLetterQueue]) {
+      expect(resource(id(q)).Properties).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 1_209_600 });
+      expect(resource(id(q)).Properties.QueueName).toBeUndefined();
+    }
+    template.resourcePropertiesCountIs(
+      'AWS::SQS::QueuePolicy',
+      { PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) } },
+      2,
+    );
+  });
+
+  it('the outbox sweeper consumes the stream only for items with pending effects, with a DLQ', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: fnId('outboxStream') },
+      EventSourceArn: { 'Fn::GetAtt': [id(svc.table.table), 'StreamArn'] },
+      FilterCriteria: { Filters: [{ Pattern: JSON.stringify({ dynamodb: { NewImage: { obp: { N: [{ exists: true }] } } } }) }] },
+      BisectBatchOnFunctionError: true,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [id(svc.outboxDeadLetterQueue), 'Arn'] } } },
+    });
+  });
+});
+
+describe('management API', () => {
+  const api = svc.api.api;
+  const authorizerId = id(svc.api.authorizer);
+  const methods = Object.values(json.Resources).filter((r) => r.Type === 'AWS::ApiGateway::Method') as { Properties: Record<string, unknown> }[];
+  const methodAt = (path: string, verb: string) => {
+    const m = api.methods.find((x) => x.resource.path === path && x.httpMethod === verb);
+    if (!m) throw new Error(`no ${verb} ${path}`);
+    return resource(id(m)).Properties;
+  };
+  const integrationTarget = (p: Record<string, unknown>) => JSON.stringify((p.Integration as { Uri: unknown }).Uri);
+
+  it('serves every route of ROUTES with its own function, behind the authorizer unless its scope is none', () => {
+    for (const [name, route] of routeEntries) {
+      const m = methodAt(route.path, route.method);
+      expect(integrationTarget(m), name).toContain(`"${fnId(name)}"`);
+      if (route.scope === 'none') {
+        expect(m.AuthorizationType, name).toBe('NONE');
+      } else {
+        expect(m, name).toMatchObject({ AuthorizationType: 'CUSTOM', AuthorizerId: { Ref: authorizerId } });
+      }
+    }
+    expect(routeEntries.filter(([, r]) => r.scope === 'none').map(([, r]) => r.path)).toEqual(['/v1/openapi.json']);
+  });
+
+  it('sends unknown paths and wrong methods to the not-found function behind the authorizer', () => {
+    const anys = api.methods.filter((m) => m.httpMethod === 'ANY');
+    const paths = anys.map((m) => m.resource.path);
+    expect(paths).toEqual(expect.arrayContaining(['/', '/{proxy+}', '/v1', '/v1/keys', '/v1/keys/{id}', '/v1/keys/{id}/rotation', '/v1/openapi.json']));
+    for (const m of anys) {
+      const p = resource(id(m)).Properties;
+      expect(integrationTarget(p), m.resource.path).toContain(`"${fnId('notFound')}"`);
+      expect(p, m.resource.path).toMatchObject({ AuthorizationType: 'CUSTOM', AuthorizerId: { Ref: authorizerId } });
+    }
+    // Every method but the public route and CORS preflights is authorized.
+    const open = methods.filter((m) => m.Properties.AuthorizationType === 'NONE').map((m) => m.Properties.HttpMethod);
+    expect(open.filter((v) => v !== 'OPTIONS')).toEqual(['GET']);
+  });
+
+  it('uses an uncached REQUEST authorizer with no identity sources', () => {
+    const a = resource(authorizerId).Properties;
+    expect(a).toMatchObject({ Type: 'REQUEST', AuthorizerResultTtlInSeconds: 0 });
+    expect(a.IdentitySource).toBeUndefined();
+    expect(JSON.stringify(a.AuthorizerUri)).toContain(`"${fnId('authorizer')}"`);
+  });
+
+  it('throttles the stage, writes JSON access logs without headers and traces with X-Ray', () => {
+    const stage = resource(id(api.deploymentStage)).Properties;
+    expect(stage).toMatchObject({ StageName: 'prod', TracingEnabled: true });
+    expect(stage.MethodSettings).toEqual([expect.objectContaining({ HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 })]);
+    const access = stage.AccessLogSetting as { DestinationArn: unknown; Format: string };
+    expect(JSON.stringify(access.DestinationArn)).toContain(id(svc.api.accessLogs));
+    const format = JSON.parse(access.Format) as Record<string, string>;
+    expect(format).toMatchObject({ requestId: '$context.requestId', status: '$context.status', keyId: '$context.authorizer.principalId' });
+    expect(access.Format.toLowerCase()).not.toMatch(/authorization|x-api-key|header/);
+  });
+
+  it('answers gateway errors in the API error shape, with CORS headers for the dashboard', () => {
+    const responses = Object.values(json.Resources).filter((r) => r.Type === 'AWS::ApiGateway::GatewayResponse').map((r) => r.Properties as Record<string, unknown>);
+    const byType = (t: string) => responses.find((r) => r.ResponseType === t)!;
+    const origin = resolve(`'${svc.dashboard!.origin}'`);
+    for (const [type, status, code] of [['UNAUTHORIZED', '401', 'unauthorized'], ['ACCESS_DENIED', '403', 'forbidden'], ['DEFAULT_5XX', undefined, 'internal_error'], ['DEFAULT_4XX', undefined, 'bad_request']] as const) {
+      const r = byType(type);
+      expect(r.StatusCode, type).toBe(status);
+      const body = JSON.parse((r.ResponseTemplates as Record<string, string>)['application/json']!) as { error: Record<string, string> };
+      expect(body.error, type).toMatchObject({ code, requestId: '$context.requestId' });
+      expect((r.ResponseParameters as Record<string, unknown>)['gatewayresponse.header.Access-Control-Allow-Origin'], type).toEqual(origin);
+    }
+  });
+
+  it('allows cross-origin calls from the dashboard origin only', () => {
+    const preflight = methodAt('/v1/keys', 'OPTIONS');
+    const headers = (preflight.Integration as { IntegrationResponses: { ResponseParameters: Record<string, unknown> }[] }).IntegrationResponses[0]!.ResponseParameters;
+    expect(headers['method.response.header.Access-Control-Allow-Origin']).toEqual(resolve(`'${svc.dashboard!.origin}'`));
+    expect(JSON.stringify(headers)).not.toContain("'*'");
+  });
+
+  it('the authorizer function may be invoked by this API\'s authorizer', () => {
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      FunctionName: { 'Fn::GetAtt': [fnId('authorizer'), 'Arn'] },
+      Principal: 'apigateway.amazonaws.com',
+      SourceArn: Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith([Match.stringLikeRegexp('/authorizers/')])]) }),
+    });
+  });
+});
+
+describe('alarms', () => {
+  const alarms = Object.values(json.Resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm').map((r) => r.Properties as Record<string, unknown>);
+  const alarmOn = (metric: string, dims: unknown) => alarms.find((a) => a.MetricName === metric && JSON.stringify(a.Dimensions) === JSON.stringify(dims));
+
+  it('watch errors and throttles of the authorizer, timer and outbox sweeper', () => {
+    for (const name of ['authorizer', 'timer', 'outboxStream'] as const) {
+      for (const metric of ['Errors', 'Throttles']) {
+        expect(alarmOn(metric, [{ Name: 'FunctionName', Value: { Ref: fnId(name) } }]), `${name} ${metric}`).toMatchObject({ Threshold: 1, Namespace: 'AWS/Lambda' });
+      }
+    }
+  });
+
+  it('watch API 5XX, both dead-letter queues and authorizer store failures', () => {
+    expect(alarms.find((a) => a.MetricName === '5XXError')).toMatchObject({ Namespace: 'AWS/ApiGateway' });
+    for (const q of [svc.scheduling.deadLetterQueue, svc.outboxDeadLetterQueue]) {
+      expect(alarmOn('ApproximateNumberOfMessagesVisible', [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [id(q), 'QueueName'] } }])).toBeDefined();
+    }
+    expect(alarmOn('StoreFailures', [{ Name: 'Service', Value: 'authorizer' }])).toMatchObject({ Namespace: 'Rekey', Threshold: 1 });
+  });
+
+  it('notify the SNS topic that alarmEmails subscribe to', () => {
+    const topic = id(svc.alarms.topic as never);
+    for (const a of alarms) expect(a.AlarmActions).toEqual([{ Ref: topic }]);
+    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.org', TopicArn: { Ref: topic } });
+  });
+});
+
+describe('secrets, events, email, dashboard and outputs', () => {
+  it('generates the pepper at deploy time and retains it', () => {
+    template.hasResource('AWS::SecretsManager::Secret', {
+      DeletionPolicy: 'Retain',
+      Properties: { GenerateSecretString: Match.objectLike({ PasswordLength: 64 }), Name: Match.absent(), SecretString: Match.absent() },
+    });
+  });
+
+  it('creates the EventBridge bus and the SES identity of the sender address', () => {
+    template.hasResourceProperties('AWS::Events::EventBus', { Name: Match.stringLikeRegexp('^Svc-events-[0-9a-f]{8}$') });
+    template.hasResourceProperties('AWS::SES::EmailIdentity', { EmailIdentity: 'rekey@mail.example.org' });
+  });
+
+  it('serves the dashboard from a private bucket through CloudFront with a CSP that allows only the API', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+    });
+    template.hasResourceProperties('AWS::CloudFront::Distribution', {
+      DistributionConfig: Match.objectLike({
+        DefaultRootObject: 'index.html',
+        DefaultCacheBehavior: Match.objectLike({ ViewerProtocolPolicy: 'redirect-to-https' }),
+        Origins: [Match.objectLike({ OriginAccessControlId: Match.anyValue() })],
+      }),
+    });
+    const policy = Object.values(json.Resources).find((r) => r.Type === 'AWS::CloudFront::ResponseHeadersPolicy')!;
+    const csp = JSON.stringify(policy.Properties);
+    expect(csp).toContain("connect-src 'self' ");
+    expect(csp).toContain(`"Ref":"${id(api())}"`);
+    expect(csp).toContain("frame-ancestors 'none'");
+  });
+
+  it('writes config.json with the API URL and the maximum transition next to the dashboard', () => {
+    const deployment = Object.values(json.Resources).find((r) => r.Type === 'Custom::CDKBucketDeployment')!;
+    expect(JSON.stringify(deployment.Properties)).toContain(`"Ref":"${id(api())}"`);
+    expect((deployment.Properties as { SourceBucketNames: unknown[] }).SourceBucketNames).toHaveLength(2);
+    // Source.jsonData stages config.json as its own asset, with tokens replaced at deploy time.
+    const staged = readdirSync(assemblyDir).filter((f) => f.startsWith('asset.')).map((f) => path.join(assemblyDir, f, 'config.json')).find((f) => existsSync(f));
+    const config = JSON.parse(readFileSync(staged!, 'utf8')) as Record<string, unknown>;
+    expect(config).toMatchObject({ maxTransitionSeconds: 259200, apiUrl: expect.stringMatching(/^<<marker:0xbaba:\d+>>$/) });
+  });
+
+  it('outputs what the operator CLI and the docs name', () => {
+    for (const key of ['ApiUrl', 'DashboardUrl', 'TableName', 'PepperSecretArn', 'EventBusName', 'AuthorizerFunctionArn', 'ScheduleGroupName', 'TimerFunctionArn', 'SchedulerRoleArn', 'SchedulerDlqArn', 'SenderEmail', 'KeyPrefix', 'AdminCommand']) {
+      expect(json.Outputs[key], key).toBeDefined();
+    }
+    expect(json.Outputs.TableName).toMatchObject({ Value: ref(svc.table.table) });
+  });
+});
+
+function api() {
+  return svc.api.api;
+}

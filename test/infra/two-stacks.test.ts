@@ -1,0 +1,64 @@
+import { Template } from 'aws-cdk-lib/assertions';
+import { afterAll, describe, expect, it } from 'vitest';
+import { RekeyStack } from '../../infra/stack.js';
+import { fakeDashboard, removeTempDirs, testApp } from './synth.js';
+
+afterAll(removeTempDirs);
+
+/** Properties that, when set, are account-wide physical names. */
+const NAME_PROPS: Record<string, string> = {
+  'AWS::DynamoDB::Table': 'TableName',
+  'AWS::Lambda::Function': 'FunctionName',
+  'AWS::SQS::Queue': 'QueueName',
+  'AWS::S3::Bucket': 'BucketName',
+  'AWS::IAM::Role': 'RoleName',
+  'AWS::SecretsManager::Secret': 'Name',
+  'AWS::Events::EventBus': 'Name',
+  'AWS::Scheduler::ScheduleGroup': 'Name',
+  'AWS::Logs::LogGroup': 'LogGroupName',
+  'AWS::SNS::Topic': 'TopicName',
+  'AWS::CloudWatch::Alarm': 'AlarmName',
+  'AWS::CloudFront::ResponseHeadersPolicy': 'ResponseHeadersPolicyConfig.Name',
+};
+
+function physicalNames(template: Template): string[] {
+  const out: string[] = [];
+  for (const r of Object.values((template.toJSON() as { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> }).Resources)) {
+    const prop = NAME_PROPS[r.Type];
+    if (!prop) continue;
+    const value = prop.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], r.Properties);
+    if (value !== undefined) out.push(`${r.Type} ${JSON.stringify(value)}`);
+  }
+  return out;
+}
+
+describe('two copies in one account', () => {
+  const app = testApp();
+  const dashboard = fakeDashboard();
+  const a = new RekeyStack(app, 'RekeyBlue', { service: { senderEmail: 'blue@example.org', dashboardAssetPath: dashboard } });
+  // Same construct ids, different stack name: the case a pipeline deploying `-c stackName=…` hits.
+  const b = new RekeyStack(app, 'RekeyGreen', { stackName: 'rekey-green', service: { senderEmail: 'blue@example.org', createSenderIdentity: false, dashboardAssetPath: dashboard } });
+  const assembly = app.synth();
+  // Templates from the one synthesis (Template.fromStack would synthesize again).
+  const ta = Template.fromJSON(assembly.getStackByName(a.stackName).template as Record<string, unknown>);
+  const tb = Template.fromJSON(assembly.getStackByName(b.stackName).template as Record<string, unknown>);
+
+  it('synthesize side by side in one app', () => {
+    expect(assembly.stacks.map((s) => s.stackName).sort()).toEqual(['RekeyBlue', 'rekey-green']);
+  });
+
+  it('share no physical name, and name only what must be known in advance', () => {
+    const na = physicalNames(ta);
+    const nb = physicalNames(tb);
+    expect(na.filter((n) => nb.includes(n))).toEqual([]);
+    // Only the timer function, the schedule group and the bus are named (the policy name is
+    // not account-wide but set by CDK), and each name starts with its stack's name.
+    expect(na.filter((n) => !n.startsWith('AWS::CloudFront')).map((n) => n.split(' ')[0]).sort()).toEqual(['AWS::Events::EventBus', 'AWS::Lambda::Function', 'AWS::Scheduler::ScheduleGroup']);
+    for (const n of nb.filter((x) => !x.startsWith('AWS::CloudFront'))) expect(n).toContain('"rekey-green-');
+  });
+
+  it('lets the second copy reuse an SES identity the first one created', () => {
+    ta.resourceCountIs('AWS::SES::EmailIdentity', 1);
+    tb.resourceCountIs('AWS::SES::EmailIdentity', 0);
+  });
+});

@@ -10,6 +10,7 @@ import { loadConfig, ConfigError, type Config } from './config.js';
 import { createDocumentClient, DynamoKeyStore } from './adapters/dynamoStore.js';
 import { renderEmail } from './domain/emails.js';
 import { randomIds } from './domain/ids.js';
+import { retryableOnce as once } from './domain/once.js';
 import type { Deps } from './domain/service.js';
 import type { Clock, EffectPerformers, EventPublisher, Log, Mailer, PepperSource, TimerScheduler } from './domain/ports.js';
 import { LocalScheduler } from './local/localScheduler.js';
@@ -36,21 +37,6 @@ export function createLog(serviceName = 'rekey'): Log & { logger: Logger } {
 function required(value: string | undefined, name: string): string {
   if (!value) throw new ConfigError(`Invalid configuration:\n  ${name} is required for this function`);
   return value;
-}
-
-/**
- * Builds an adapter on first use, loading its module (and the AWS SDK client inside it) only then:
- * a read-only function never pays for Scheduler, SES or EventBridge at cold start.
- */
-function once<T>(build: () => Promise<T>): () => Promise<T> {
-  let value: Promise<T> | undefined;
-  return () => {
-    value ??= build().catch((err: unknown) => {
-      value = undefined; // a failed build (e.g. missing setting) is retried on the next use
-      throw err;
-    });
-    return value;
-  };
 }
 
 export function createRuntime(config: Config, overrides: Partial<Runtime> = {}): Runtime {

@@ -1,6 +1,7 @@
 /** Sources of the HMAC pepper: AWS Secrets Manager in AWS, a fixed value in tests. */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { PepperSource } from '../domain/ports.js';
+import { retryableOnce } from '../domain/once.js';
 
 /** A pepper shorter than the HMAC-SHA256 block of security we want (256 bits) is refused. */
 export const MIN_PEPPER_BYTES = 32;
@@ -65,22 +66,14 @@ export interface SecretsManagerPepperOptions {
  */
 export class SecretsManagerPepper implements PepperSource {
   private readonly client: SecretsManagerClient;
-  private cached: Promise<Buffer> | null = null;
+  private readonly cached = retryableOnce(() => this.load());
 
   constructor(private readonly opts: SecretsManagerPepperOptions) {
     this.client = opts.client ?? sharedClient();
   }
 
   get(): Promise<Buffer> {
-    if (!this.cached) {
-      const pending = this.load();
-      this.cached = pending;
-      pending.catch(() => {
-        // Only clear if no newer attempt replaced it meanwhile.
-        if (this.cached === pending) this.cached = null;
-      });
-    }
-    return this.cached;
+    return this.cached();
   }
 
   private async load(): Promise<Buffer> {

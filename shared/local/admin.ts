@@ -12,7 +12,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { z } from 'zod';
 import { ConfigError } from '../config.js';
 import { ApiError } from '../domain/errors.js';
-import { POLICY_ENV_VARS, readLocalInstance, resolveDataDir } from './instance.js';
+import { POLICY_ENV_VARS, readLocalInstance, resolveDataDir, useLocalAwsEnvironment } from './instance.js';
 
 /** A usage error: printed with the command's help, exit status 2. */
 export class UsageError extends Error {
@@ -236,12 +236,7 @@ async function connect(target: Target, io: Io): Promise<{ describe: string; apiU
       if (info.env?.[name] !== undefined) process.env[name] = info.env[name];
       else delete process.env[name];
     }
-    process.env.AWS_ACCESS_KEY_ID = 'local';
-    process.env.AWS_SECRET_ACCESS_KEY = 'local';
-    delete process.env.AWS_SESSION_TOKEN;
-    delete process.env.AWS_PROFILE;
-    process.env.AWS_REGION ??= 'us-east-1';
-    process.env.AWS_EC2_METADATA_DISABLED = 'true';
+    useLocalAwsEnvironment();
     process.env.DYNAMODB_ENDPOINT = info.dynamoEndpoint;
     process.env.TABLE_NAME = info.tableName;
     process.env.REKEY_DATA_DIR = target.dataDir;

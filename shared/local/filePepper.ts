@@ -3,6 +3,7 @@ import { chmod, link, mkdir, readFile, stat, unlink, writeFile } from 'node:fs/p
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { PepperSource } from '../domain/ports.js';
+import { retryableOnce } from '../domain/once.js';
 
 export const PEPPER_BYTES = 32;
 
@@ -14,21 +15,14 @@ export const PEPPER_BYTES = 32;
  */
 export class FilePepper implements PepperSource {
   readonly file: string;
-  private cached: Promise<Buffer> | null = null;
+  private readonly cached = retryableOnce(() => this.load());
 
   constructor(private readonly opts: { dataDir: string }) {
     this.file = join(opts.dataDir, 'pepper');
   }
 
   get(): Promise<Buffer> {
-    if (!this.cached) {
-      const pending = this.load();
-      this.cached = pending;
-      pending.catch(() => {
-        if (this.cached === pending) this.cached = null;
-      });
-    }
-    return this.cached;
+    return this.cached();
   }
 
   private async load(): Promise<Buffer> {

@@ -71,3 +71,17 @@ function processAlive(pid: number): boolean {
   }
 }
 
+
+/**
+ * Local mode never talks to AWS: fixed dummy credentials keep a developer's real ones (and the
+ * credential chain's metadata-service probes) out of every request to dynalite.
+ */
+export function useLocalAwsEnvironment(env: NodeJS.ProcessEnv = process.env): void {
+  env.AWS_ACCESS_KEY_ID = 'local';
+  env.AWS_SECRET_ACCESS_KEY = 'local';
+  delete env.AWS_SESSION_TOKEN;
+  delete env.AWS_PROFILE;
+  env.AWS_REGION ??= 'us-east-1';
+  env.AWS_EC2_METADATA_DISABLED = 'true';
+  env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+}

@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from '../config.js';
-import { LOCAL_INFO_FILE, parsePort, POLICY_ENV_VARS, readLocalInstance, resolveDataDir, type LocalInstanceInfo } from './instance.js';
+import { LOCAL_INFO_FILE, parsePort, POLICY_ENV_VARS, readLocalInstance, resolveDataDir, type LocalInstanceInfo, useLocalAwsEnvironment } from './instance.js';
 import { createGateway, type DashboardSource } from './gateway.js';
 import { startDynalite, type LocalDynamo } from './dynalite.js';
 
@@ -41,15 +41,7 @@ async function main(): Promise<void> {
 
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
 
-  // Local mode never talks to AWS: fixed dummy credentials keep a developer's real ones (and the
-  // credential chain's metadata-service probes) out of every request to dynalite.
-  process.env.AWS_ACCESS_KEY_ID = 'local';
-  process.env.AWS_SECRET_ACCESS_KEY = 'local';
-  delete process.env.AWS_SESSION_TOKEN;
-  delete process.env.AWS_PROFILE;
-  process.env.AWS_REGION ??= 'us-east-1';
-  process.env.AWS_EC2_METADATA_DISABLED = 'true';
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  useLocalAwsEnvironment();
 
   let dynamo: LocalDynamo;
   try {

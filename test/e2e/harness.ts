@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AccountViewT, KeyViewT } from '../../shared/http/schemas.js';
+import { POLICY_ENV_VARS } from '../../shared/local/instance.js';
 
 export const ROOT_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MAIN = join(ROOT_DIR, 'shared', 'local', 'main.ts');
@@ -27,15 +28,8 @@ const ISOLATED_VARS = [
   'TABLE_NAME',
   'DYNAMODB_ENDPOINT',
   'PEPPER_SECRET_ARN',
-  'KEY_PREFIX',
-  'MAX_TRANSITION_SECONDS',
-  'REMINDER_LEAD_SECONDS',
-  'RESTORE_WINDOW_SECONDS',
-  'REACTIVATION_WINDOW_SECONDS',
-  'MAX_KEY_LIFETIME_SECONDS',
-  'EXPIRY_NOTICE_OFFSETS',
-  'AUTH_CACHE_TTL_SECONDS',
   'NODE_OPTIONS',
+  ...POLICY_ENV_VARS,
 ];
 
 export interface CreatedAccount {

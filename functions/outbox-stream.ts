@@ -1,15 +1,23 @@
-import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
-import { drainOutbox } from '../shared/domain/outbox.js';
+import type { DynamoDBBatchResponse, DynamoDBStreamEvent, ScheduledEvent } from 'aws-lambda';
+import { drainOutbox, sweepOutbox } from '../shared/domain/outbox.js';
 import type { OutboxRef } from '../shared/domain/types.js';
 import { runtime } from '../shared/runtime.js';
 
 /**
- * DynamoDB Streams consumer: the guaranteed path for outbox effects a handler could not perform
- * (it died after its write, or an effect failed). The event source mapping filters to images with
- * a pending outbox (`obp`). A failed drain reports the record so Lambda retries it.
+ * The guaranteed path for outbox effects a handler could not perform (it died after its write, an
+ * effect failed, or another dispatcher held the outbox). Two triggers:
+ * - the DynamoDB stream, filtered to images with a pending outbox (`obp`): drains each item and
+ *   reports the ones it could not finish, so Lambda retries them;
+ * - an EventBridge schedule (every minute): sweeps every item still pending (sparse index `gsi3`),
+ *   which also recovers items whose dispatcher died holding the lease.
  */
-export const handler = async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
+export const handler = async (event: DynamoDBStreamEvent | ScheduledEvent): Promise<DynamoDBBatchResponse | { swept: number }> => {
   const rt = runtime();
+  if (!('Records' in event)) {
+    const result = await sweepOutbox(rt);
+    if (result.items) rt.log.info('outbox sweep', result);
+    return { swept: result.items };
+  }
   const failures: { itemIdentifier: string }[] = [];
   const seen = new Set<string>();
   for (const record of event.Records) {
@@ -19,7 +27,7 @@ export const handler = async (event: DynamoDBStreamEvent): Promise<DynamoDBBatch
     seen.add(pk!);
     try {
       const result = await drainOutbox(ref, rt);
-      if (result.failed && record.dynamodb?.SequenceNumber) failures.push({ itemIdentifier: record.dynamodb.SequenceNumber });
+      if ((result.failed || result.busy) && record.dynamodb?.SequenceNumber) failures.push({ itemIdentifier: record.dynamodb.SequenceNumber });
     } catch (err) {
       rt.log.error('outbox drain failed', { item: pk, error: err instanceof Error ? err.name : String(err) });
       if (record.dynamodb?.SequenceNumber) failures.push({ itemIdentifier: record.dynamodb.SequenceNumber });

@@ -4,6 +4,7 @@
  * write (`ob` map, `obp` flag for the sparse sweeper index), because DynamoDB-compatible local
  * engines have no transactions and a second write could be lost.
  */
+import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { decodeCursor, encodeCursor } from '../domain/cursor.js';
@@ -18,6 +19,8 @@ export function createDocumentClient(opts: { endpoint?: string | undefined; regi
     ...(opts.endpoint ? { endpoint: opts.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
     region: opts.region ?? process.env.AWS_REGION ?? 'us-east-1',
     maxAttempts: 3,
+    // A hung connection must fail fast, not hold a Lambda (or the authorizer) until its timeout.
+    requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 },
   });
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }
@@ -28,6 +31,18 @@ const refKey = (ref: OutboxRef) =>
   ref.kind === 'key' ? { pk: keyPk(ref.id), sk: 'KEY' } : { pk: accountPk(ref.id), sk: 'ACCT' };
 /** Zero-padded epoch ms, so string order is time order. */
 const sortTime = (ms: number) => ms.toString().padStart(13, '0');
+
+/** Most items one sweep visits; the next sweep continues with the rest. */
+const MAX_SWEEP_ITEMS = 5_000;
+
+/**
+ * Outbox entries in commit order: by the record version and sequence number inside the id
+ * (`ids.ts`: time(9) version(5) random(8) seq(2)), so clock skew between writers cannot reorder them.
+ */
+function byCommitOrder(a: string, b: string): number {
+  const key = (id: string) => (id.length === 24 ? id.slice(9, 14) + id.slice(22) + id : id);
+  return key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0;
+}
 
 const LIST_POSITION = /^\d{13}#[0-9A-Za-z]{16}$/;
 const EVENT_POSITION = /^[0-9A-Za-z]{19,24}$/;
@@ -234,7 +249,8 @@ export class DynamoKeyStore implements KeyStore {
     );
     const items = out.Items ?? [];
     const pageItems = items.slice(0, page.limit);
-    const more = items.length > page.limit;
+    // DynamoDB may also stop early (1 MB per query): then there is more even with fewer items.
+    const more = items.length > page.limit || (out.LastEvaluatedKey !== undefined && pageItems.length > 0);
     return { items: pageItems.map(map), nextCursor: more ? encodeCursor(positionOf(pageItems[pageItems.length - 1]!)) : null };
   }
 
@@ -328,84 +344,105 @@ export class DynamoKeyStore implements KeyStore {
     }
   }
 
-  async claimOutbox(ref: OutboxRef, now: number, leaseMs: number): Promise<Effect[] | null> {
+  async claimOutbox(ref: OutboxRef, now: number, leaseMs: number): Promise<{ token: string; effects: Effect[] } | 'busy' | null> {
+    const token = randomUUID();
     try {
       const out = await this.send(() =>
         this.client.send(
           new UpdateCommand({
             TableName: this.tableName,
             Key: refKey(ref),
-            UpdateExpression: 'SET obl = :until',
+            UpdateExpression: 'SET obl = :until, obt = :token',
             ConditionExpression: 'attribute_exists(obp) AND (attribute_not_exists(obl) OR obl < :now)',
-            ExpressionAttributeValues: { ':until': now + leaseMs, ':now': now },
+            ExpressionAttributeValues: { ':until': now + leaseMs, ':now': now, ':token': token },
             ReturnValues: 'ALL_NEW',
           }),
         ),
       );
       const ob = (out.Attributes?.ob as Record<string, Effect> | undefined) ?? {};
-      return Object.keys(ob)
-        .sort()
-        .map((k) => ob[k]!);
+      return { token, effects: Object.keys(ob).sort(byCommitOrder).map((k) => ob[k]!) };
     } catch (err) {
-      if (isConditionFailure(err)) return null;
-      throw err;
+      if (!isConditionFailure(err)) throw err;
+      // Nothing pending, or someone else's claim: one small read tells which (only on contention).
+      const cur = await this.send(() =>
+        this.client.send(new GetCommand({ TableName: this.tableName, Key: refKey(ref), ConsistentRead: true, ProjectionExpression: 'obp, obl' })),
+      );
+      return cur.Item?.obp !== undefined ? 'busy' : null;
     }
   }
 
-  async releaseOutbox(ref: OutboxRef, doneIds: readonly string[]): Promise<void> {
+  async releaseOutbox(ref: OutboxRef, token: string, doneIds: readonly string[]): Promise<void> {
     const names: Record<string, string> = {};
-    const removes = ['obl'];
-    doneIds.forEach((id, i) => {
+    const removes = doneIds.map((id, i) => {
       names[`#d${i}`] = id;
-      removes.push(`ob.#d${i}`);
+      return `ob.#d${i}`;
     });
-    const out = await this.send(() =>
-      this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: refKey(ref),
-          UpdateExpression: `REMOVE ${removes.join(', ')}`,
-          ConditionExpression: 'attribute_exists(pk)',
-          ...(doneIds.length ? { ExpressionAttributeNames: names } : {}),
-          ReturnValues: 'ALL_NEW',
-        }),
-      ),
-    );
-    const remaining = Object.keys((out.Attributes?.ob as Record<string, unknown> | undefined) ?? {}).length;
-    if (remaining === 0 && out.Attributes?.obp !== undefined) {
-      try {
-        // Only clear the sweeper flag if no effect was appended meanwhile.
-        await this.send(() =>
-          this.client.send(
-            new UpdateCommand({
-              TableName: this.tableName,
-              Key: refKey(ref),
-              UpdateExpression: 'REMOVE obp',
-              ConditionExpression: 'size(ob) = :zero',
-              ExpressionAttributeValues: { ':zero': 0 },
-            }),
-          ),
-        );
-      } catch (err) {
-        if (!isConditionFailure(err)) throw err;
-      }
+    // Performed effects go whatever happened to the lease (removing them twice is harmless).
+    if (removes.length) {
+      await this.send(() =>
+        this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: refKey(ref),
+            UpdateExpression: `REMOVE ${removes.join(', ')}`,
+            ConditionExpression: 'attribute_exists(pk)',
+            ExpressionAttributeNames: names,
+          }),
+        ),
+      );
+    }
+    // The lease, and the sweeper flag once nothing is left, only if this claim still holds it: a
+    // dispatcher that outlived its lease must not release the one that took over.
+    try {
+      await this.send(() =>
+        this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: refKey(ref),
+            UpdateExpression: 'REMOVE obl, obt',
+            ConditionExpression: 'obt = :token',
+            ExpressionAttributeValues: { ':token': token },
+          }),
+        ),
+      );
+      await this.send(() =>
+        this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: refKey(ref),
+            UpdateExpression: 'REMOVE obp',
+            // Only if no effect was appended meanwhile and nobody claimed it since.
+            ConditionExpression: 'size(ob) = :zero AND attribute_not_exists(obl)',
+            ExpressionAttributeValues: { ':zero': 0 },
+          }),
+        ),
+      );
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
     }
   }
 
   async itemsWithPendingEffects(): Promise<OutboxRef[]> {
-    const out = await this.send(() =>
-      this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: GSI.pendingOutbox.name,
-          KeyConditionExpression: 'obp = :one',
-          ExpressionAttributeValues: { ':one': 1 },
-          Limit: 500,
-        }),
-      ),
-    );
-    return (out.Items ?? []).map((item) =>
-      (item.pk as string).startsWith('KEY#') ? { kind: 'key' as const, id: (item.pk as string).slice(4) } : { kind: 'account' as const, id: (item.pk as string).slice(5) },
-    );
+    const refs: OutboxRef[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.send(() =>
+        this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: GSI.pendingOutbox.name,
+            KeyConditionExpression: 'obp = :one',
+            ExpressionAttributeValues: { ':one': 1 },
+            ExclusiveStartKey: start,
+          }),
+        ),
+      );
+      for (const item of out.Items ?? []) {
+        const pk = item.pk as string;
+        refs.push(pk.startsWith('KEY#') ? { kind: 'key', id: pk.slice(4) } : { kind: 'account', id: pk.slice(5) });
+      }
+      start = out.LastEvaluatedKey;
+    } while (start && refs.length < MAX_SWEEP_ITEMS);
+    return refs;
   }
 }

@@ -36,6 +36,9 @@ export interface SesMailerOptions {
  * idempotency key were already delivered in this process and skips them on a retry (at least once
  * across processes). The idempotency key is attached as the `rekey-idempotency-key` message tag.
  */
+/** SES answers that a retry cannot change. */
+const PERMANENT_SES_ERRORS = new Set(['MessageRejected', 'BadRequestException']);
+
 export class SesMailer implements Mailer {
   private readonly client: SESv2Client;
   private readonly delivered = new Set<string>();
@@ -63,16 +66,23 @@ export class SesMailer implements Mailer {
     };
   }
 
+  /**
+   * Sends to every recipient, even when one fails, so one bad address cannot silence the others.
+   * Then throws if any failed: a `PermanentEffectError` when every failure is one no retry can fix
+   * (SES rejected the message or the address), which lets the outbox drop it; otherwise a plain
+   * error, and the retry skips the recipients already served.
+   */
   async send(message: EmailMessage): Promise<void> {
     if (/[\r\n]/.test(message.subject)) throw new Error('email subject must be a single line');
+    const failures: { recipient: string; name: string }[] = [];
     for (const recipient of new Set(message.to)) {
       const memo = `${message.idempotencyKey}\n${recipient.toLowerCase()}`;
       if (this.delivered.has(memo)) continue;
       try {
         await this.client.send(new SendEmailCommand(this.sendEmailInput(message, recipient)));
       } catch (err) {
-        // The address is named (it is configuration, not a secret) so an operator can fix it.
-        throw new Error(`SendEmail to ${recipient} failed: ${err instanceof Error ? err.name : 'UnknownError'}`, { cause: err });
+        failures.push({ recipient, name: err instanceof Error ? err.name : 'UnknownError' });
+        continue;
       }
       this.delivered.add(memo);
       if (this.delivered.size > DELIVERED_MEMORY) {
@@ -80,5 +90,10 @@ export class SesMailer implements Mailer {
         if (oldest !== undefined) this.delivered.delete(oldest);
       }
     }
+    if (failures.length === 0) return;
+    // Addresses are named (configuration, not secrets) so an operator can fix them.
+    const error = new Error(`SendEmail failed for ${failures.map((f) => `${f.recipient} (${f.name})`).join(', ')}`);
+    if (failures.every((f) => PERMANENT_SES_ERRORS.has(f.name))) error.name = 'PermanentEffectError';
+    throw error;
   }
 }

@@ -12,13 +12,16 @@ import { generateSecret, hintOf } from './keyFormat.js';
 import type { Policies } from './policies.js';
 import type { Ids } from './ports.js';
 import type { Caller, EmailRequest, Environment, EventType, KeyRecord, PreviousSecretRecord, SecretRecord } from './types.js';
-import { keyExpired, secretValid } from './view.js';
+import { iso, isoOrNull, keyExpired, secretValid } from './view.js';
+import { timerId } from './timers.js';
 
 /** An event a transition wants recorded (audit) and, for published types, sent to the bus. */
 export interface EventDraft {
   readonly type: EventType;
   readonly data: Readonly<Record<string, unknown>>;
 }
+
+type ExpiryEmail = Omit<EmailRequest, 'accountId' | 'keyId' | 'keyName'>;
 
 export type Decision =
   | { readonly kind: 'conflict'; readonly code: ConflictCode }
@@ -45,6 +48,9 @@ export function conflictError(code: ConflictCode): ConflictError {
   return new ConflictError(code, CONFLICT_MESSAGES[code]);
 }
 
+/** The furthest `expiresAt` accepted when the deployment sets no maximum lifetime. */
+export const MAX_EXPIRY_HORIZON_MS = 100 * 365 * 86_400_000;
+
 // ---- input checks that depend on policies or the clock (run before any read: 400 precedes 404) ----
 
 /** Resolves an `expiresAt` input (`undefined` = not given) to epoch ms or null, or throws a ValidationError. */
@@ -58,6 +64,8 @@ export function resolveExpiresAt(input: string | null | undefined, now: number, 
   const at = Date.parse(input);
   if (!Number.isFinite(at)) throw new ValidationError([{ field, message: 'must be an RFC 3339 timestamp' }]);
   if (at <= now) throw new ValidationError([{ field, message: 'must be in the future' }]);
+  // Beyond this, timestamps stop being RFC 3339 (year 10000) and schedules cannot express them.
+  if (at > now + MAX_EXPIRY_HORIZON_MS) throw new ValidationError([{ field, message: 'must be within 100 years from now' }]);
   if (max !== null && at > now + max * 1000) {
     throw new ValidationError([{ field, message: `must be within ${max} seconds (the maximum key lifetime) from now` }]);
   }
@@ -139,7 +147,7 @@ export function createKeyRecord(accountId: string, input: CreateKeyInput, caller
     fired: [],
   };
   const events: EventDraft[] = [
-    { type: 'api_key.created', data: { name: record.name, environment, scopes: record.scopes, hint: current.hint, expiresAt: expiresAt } },
+    { type: 'api_key.created', data: { name: record.name, environment, scopes: record.scopes, hint: current.hint, expiresAt: isoOrNull(expiresAt) } },
   ];
   return { record, secret, events };
 }
@@ -168,7 +176,7 @@ export function updateKey(record: KeyRecord, input: UpdateKeyInput, ctx: Transit
   }
   if (input.expiresAt !== undefined && input.expiresAt !== record.current.expiresAt) {
     next = { ...next, current: { ...record.current, expiresAt: input.expiresAt } };
-    changes.expiresAt = input.expiresAt;
+    changes.expiresAt = isoOrNull(input.expiresAt);
   }
   if (Object.keys(changes).length === 0) return { kind: 'unchanged' };
   return { kind: 'change', next: bump(record, next), events: [{ type: 'api_key.updated', data: { changes } }] };
@@ -206,18 +214,28 @@ export function rotateKey(record: KeyRecord, input: RotateInput, ctx: Transition
   const events: EventDraft[] = [
     {
       type: 'api_key.rotated',
-      data: { rotationId: rotation.id, oldKeyHint: old.hint, newKeyHint: current.hint, oldKeyExpiresAt, expiresAt, reminderAt: rotation.reminderAt },
+      data: {
+        rotationId: rotation.id, oldKeyHint: old.hint, newKeyHint: current.hint,
+        oldKeyExpiresAt: iso(oldKeyExpiresAt), expiresAt: isoOrNull(expiresAt), reminderAt: isoOrNull(rotation.reminderAt),
+      },
     },
   ];
-  if (oldKeyExpiresAt <= now) events.push({ type: 'api_key.old_secret_expired', data: { rotationId: rotation.id, oldKeyHint: old.hint, oldKeyExpiresAt } });
-  return { kind: 'change', next: bump(record, { current, previous, rotation, lastRotatedAt: now }), events, secret };
+  let fired = record.fired;
+  const emails: ExpiryEmail[] = [];
+  if (oldKeyExpiresAt <= now) {
+    // Announced here, at once: mark the expiry timer as fired so it does not announce it again.
+    events.push({ type: 'api_key.old_secret_expired', data: { rotationId: rotation.id, oldKeyHint: old.hint, oldKeyExpiresAt: iso(oldKeyExpiresAt) } });
+    emails.push({ template: 'old_secret_expired', hint: old.hint, expiresAt: oldKeyExpiresAt });
+    fired = [...fired, timerId('old_secret_expired', old.sid, oldKeyExpiresAt)];
+  }
+  return { kind: 'change', next: bump(record, { current, previous, rotation, lastRotatedAt: now, fired }), events, emails, secret };
 }
 
-/** Reminder only when the window is longer than the lead; restore window counted from expiry. */
+/** No reminder when the window is shorter than the lead (SPEC §2); restore window counted from expiry. */
 function rotationTimes(now: number, oldKeyExpiresAt: number, policies: Policies) {
   const lead = policies.reminderLeadSeconds * 1000;
   return {
-    reminderAt: oldKeyExpiresAt - now > lead ? oldKeyExpiresAt - lead : null,
+    reminderAt: oldKeyExpiresAt > now && oldKeyExpiresAt - now >= lead ? oldKeyExpiresAt - lead : null,
     restorableUntil: policies.restoreWindowSeconds > 0 ? oldKeyExpiresAt + policies.restoreWindowSeconds * 1000 : null,
   };
 }
@@ -233,12 +251,16 @@ export function changeRotationWindow(record: KeyRecord, seconds: number, ctx: Tr
   const ofRotation = r !== null && r.cancelledAt === null && r.oldSid === prev.sid;
   const rotation = ofRotation ? { ...r, oldKeyExpiresAt: expiresAt, ...rotationTimes(now, expiresAt, policies) } : r;
   const events: EventDraft[] = [
-    { type: 'api_key.rotation_updated', data: { rotationId: r?.id ?? null, hint: prev.hint, previousExpiresAt: prev.expiresAt, expiresAt } },
+    { type: 'api_key.rotation_updated', data: { rotationId: r?.id ?? null, hint: prev.hint, previousExpiresAt: isoOrNull(prev.expiresAt), expiresAt: iso(expiresAt) } },
   ];
+  let fired = record.fired;
+  const emails: ExpiryEmail[] = [];
   if (expiresAt <= now && ofRotation) {
-    events.push({ type: 'api_key.old_secret_expired', data: { rotationId: r.id, oldKeyHint: prev.hint, oldKeyExpiresAt: expiresAt } });
+    events.push({ type: 'api_key.old_secret_expired', data: { rotationId: r.id, oldKeyHint: prev.hint, oldKeyExpiresAt: iso(expiresAt) } });
+    emails.push({ template: 'old_secret_expired', hint: prev.hint, expiresAt });
+    fired = [...fired, timerId('old_secret_expired', prev.sid, expiresAt)];
   }
-  return { kind: 'change', next: bump(record, { previous: { ...prev, expiresAt }, rotation }), events };
+  return { kind: 'change', next: bump(record, { previous: { ...prev, expiresAt }, rotation, fired }), events, emails };
 }
 
 /**
@@ -255,6 +277,8 @@ export function cancelRotation(record: KeyRecord, seconds: number | undefined, c
   if (!r || r.cancelledAt !== null || !prev || prev.sid !== r.oldSid || prev.digest === null) return conflict('nothing_to_cancel');
   const inProgress = secretValid(prev, now);
   if (!inProgress && (r.restorableUntil === null || now >= r.restorableUntil)) return conflict('nothing_to_cancel');
+  // A restore must bring back a working secret: not one whose own lifetime has ended meanwhile.
+  if (prev.ownExpiresAt !== null && now >= prev.ownExpiresAt) return conflict('nothing_to_cancel');
 
   const keepFor = seconds ?? (inProgress ? 0 : Math.min(86_400, policies.maxTransitionSeconds));
   const restored: SecretRecord = { sid: prev.sid, digest: prev.digest, hint: prev.hint, createdAt: prev.createdAt, expiresAt: prev.ownExpiresAt };
@@ -263,7 +287,7 @@ export function cancelRotation(record: KeyRecord, seconds: number | undefined, c
   const events: EventDraft[] = [
     {
       type: 'api_key.rotation_cancelled',
-      data: { rotationId: r.id, restoredAfterExpiry: !inProgress, restoredHint: prev.hint, newKeyHint: record.current.hint, newKeyExpiresAt: demoted?.expiresAt ?? now },
+      data: { rotationId: r.id, restoredAfterExpiry: !inProgress, restoredHint: prev.hint, newKeyHint: record.current.hint, newKeyExpiresAt: iso(demoted?.expiresAt ?? now) },
     },
   ];
   return {
@@ -279,7 +303,7 @@ export function revokeKey(record: KeyRecord, ctx: TransitionContext): Decision {
   return {
     kind: 'change',
     next: bump(record, { status: 'revoked', revokedAt: ctx.now, reactivatableUntil }),
-    events: [{ type: 'api_key.revoked', data: { reactivatableUntil } }],
+    events: [{ type: 'api_key.revoked', data: { reactivatableUntil: iso(reactivatableUntil) } }],
   };
 }
 
@@ -291,6 +315,6 @@ export function reactivateKey(record: KeyRecord, ctx: TransitionContext): Decisi
   return {
     kind: 'change',
     next: bump(record, { status: 'active', revokedAt: null, reactivatableUntil: null }),
-    events: [{ type: 'api_key.reactivated', data: { revokedAt: record.revokedAt } }],
+    events: [{ type: 'api_key.reactivated', data: { revokedAt: isoOrNull(record.revokedAt) } }],
   };
 }

@@ -44,33 +44,69 @@ export async function performEffect(effect: Effect, deps: OutboxDeps): Promise<v
   }
 }
 
+/** Errors no retry can fix: the effect is dropped (and logged) instead of blocking the outbox. */
+const PERMANENT_ERRORS = new Set(['SecretInEventError', 'ValidationException', 'MessageRejected', 'PermanentEffectError']);
+/** An effect still failing after this long is dropped too: it must not hold back later effects forever. */
+export const MAX_EFFECT_AGE_MS = 3 * 86_400_000;
+
+/** Commit time of an effect, from its sortable id (see `ids.ts`); `null` if the id has another shape. */
+function effectTime(id: string): number | null {
+  const t = parseInt(id.slice(0, 9), 36);
+  return id.length >= 9 && Number.isFinite(t) ? t : null;
+}
+
+function isPermanent(err: unknown, effect: Effect, now: number): boolean {
+  if (err instanceof Error && PERMANENT_ERRORS.has(err.name)) return true;
+  const at = effectTime(effect.id);
+  return at !== null && now - at > MAX_EFFECT_AGE_MS;
+}
+
 /**
- * Performs an item's pending effects. Stops at the first failure (later effects may depend on
- * earlier ones, e.g. unschedule before schedule) and leaves the rest for the next drain.
- * Returns how many effects were performed; never throws for an effect failure.
+ * Performs an item's pending effects in commit order. A transient failure stops the drain (later
+ * effects may depend on earlier ones, e.g. unschedule before schedule) and leaves the rest for the
+ * next drain; a permanent one drops that effect, logged as an error, and goes on.
+ * Never throws for an effect failure.
  */
-export async function drainOutbox(ref: OutboxRef, deps: OutboxDeps): Promise<{ performed: number; failed: boolean }> {
-  const pending = await deps.store.claimOutbox(ref, deps.clock.now(), OUTBOX_LEASE_MS);
-  if (!pending || pending.length === 0) return { performed: 0, failed: false };
+export interface DrainResult {
+  readonly performed: number;
+  readonly dropped: number;
+  /** An effect failed and stays pending. */
+  readonly failed: boolean;
+  /** Another dispatcher holds the outbox; nothing was done. */
+  readonly busy: boolean;
+}
+
+export async function drainOutbox(ref: OutboxRef, deps: OutboxDeps): Promise<DrainResult> {
+  const claim = await deps.store.claimOutbox(ref, deps.clock.now(), OUTBOX_LEASE_MS);
+  if (claim === null) return { performed: 0, dropped: 0, failed: false, busy: false };
+  if (claim === 'busy') return { performed: 0, dropped: 0, failed: false, busy: true };
   const done: string[] = [];
+  let dropped = 0;
   let failed = false;
-  for (const effect of pending) {
+  for (const effect of claim.effects) {
     try {
       await performEffect(effect, deps);
       done.push(effect.id);
     } catch (err) {
-      failed = true;
-      deps.log.error('outbox effect failed; it will be retried', {
+      const meta = {
         item: `${ref.kind}:${ref.id}`,
         effectId: effect.id,
         effectKind: effect.kind,
         error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
-      });
+      };
+      if (isPermanent(err, effect, deps.clock.now())) {
+        deps.log.error('outbox effect dropped: it cannot succeed', meta);
+        done.push(effect.id);
+        dropped++;
+        continue;
+      }
+      failed = true;
+      deps.log.error('outbox effect failed; it will be retried', meta);
       break;
     }
   }
-  await deps.store.releaseOutbox(ref, done);
-  return { performed: done.length, failed };
+  await deps.store.releaseOutbox(ref, claim.token, done);
+  return { performed: done.length - dropped, dropped, failed, busy: false };
 }
 
 /** Drains every item with pending effects (local mode's periodic sweep; a safety net in AWS). */

@@ -62,11 +62,12 @@ export interface KeyStore {
 
   /**
    * Claims the item's outbox until `now + leaseMs` unless another dispatcher holds an unexpired claim.
-   * Returns the pending effects in commit order, or `null` when the outbox is empty or claimed.
+   * Returns the claim's token and the pending effects in commit order, `'busy'` when another
+   * dispatcher holds an unexpired claim, or `null` when nothing is pending.
    */
-  claimOutbox(ref: OutboxRef, now: number, leaseMs: number): Promise<Effect[] | null>;
-  /** Removes the performed effects and releases the claim. */
-  releaseOutbox(ref: OutboxRef, doneIds: readonly string[]): Promise<void>;
+  claimOutbox(ref: OutboxRef, now: number, leaseMs: number): Promise<{ token: string; effects: Effect[] } | 'busy' | null>;
+  /** Removes the performed (or dropped) effects and releases the claim if `token` still holds it. */
+  releaseOutbox(ref: OutboxRef, token: string, doneIds: readonly string[]): Promise<void>;
   /** Items whose outbox is not empty (for the sweeper). */
   itemsWithPendingEffects(): Promise<OutboxRef[]>;
 }

@@ -44,7 +44,11 @@ export interface Principal {
 export const principalOf = (caller: Caller): Principal => ({ accountId: caller.accountId, environment: caller.environment, actorKeyId: caller.keyId });
 export const OPERATOR: Principal = Object.freeze({ accountId: null, environment: 'live', actorKeyId: null });
 
-const MAX_ATTEMPTS = 12;
+/**
+ * Attempts of the read–decide–write loop. Every lost race means another writer committed, so the
+ * loop always makes progress; the cap only guards against a bug, not against honest contention.
+ */
+const MAX_ATTEMPTS = 200;
 
 const notFound = () => new ApiError('not_found', 'No such key.');
 
@@ -80,7 +84,13 @@ export function effectsFor(
     const id = nextId();
     out.push({ id, kind: 'event', event: { id, type: e.type, at: now, actorKeyId, accountId: after.accountId, keyId: after.id, data: e.data } });
   }
-  const { schedule, unschedule } = diffTimers(before ? planTimers(before, deps.policies) : [], planTimers(after, deps.policies), now);
+  const reactivated = before?.status === 'revoked' && after.status === 'active';
+  const { schedule, unschedule } = diffTimers(
+    before ? planTimers(before, deps.policies) : [],
+    planTimers(after, deps.policies),
+    now,
+    reactivated ? { fired: after.fired } : undefined,
+  );
   for (const timer of unschedule) out.push({ id: nextId(), kind: 'unschedule', timer });
   for (const timer of schedule) out.push({ id: nextId(), kind: 'schedule', timer });
   for (const m of emails) out.push({ id: nextId(), kind: 'email', email: { ...m, accountId: after.accountId, keyId: after.id, keyName: after.name } });
@@ -89,15 +99,29 @@ export function effectsFor(
 
 /** `fired` only remembers timers the new state still plans, so the record stays small. */
 function pruneFired(record: KeyRecord, policies: Policies): KeyRecord {
-  if (record.fired.length === 0) return record;
+  // While revoked the plan holds only the purge; keep what fired so a reactivation does not repeat it.
+  if (record.fired.length === 0 || record.status === 'revoked') return record;
   const planned = new Set(planTimers(record, policies).map((t) => t.id));
   const fired = record.fired.filter((id) => planned.has(id));
   return fired.length === record.fired.length ? record : { ...record, fired };
 }
 
+/** How long a handler waits for another dispatcher to free its item's outbox before answering. */
+const DRAIN_WAIT_MS = 2_000;
+
+/**
+ * Performs the effects just committed before the caller answers. If another dispatcher holds the
+ * outbox (a concurrent change of the same key), waits for it briefly so this change's effects are
+ * done too; anything left is the stream consumer's / sweeper's.
+ */
 async function drainQuietly(ref: { kind: 'key' | 'account'; id: string }, deps: Deps): Promise<void> {
+  const deadline = Date.now() + DRAIN_WAIT_MS;
   try {
-    await drainOutbox(ref, deps);
+    for (let wait = 5; ; wait = Math.min(wait * 2, 100)) {
+      const result = await drainOutbox(ref, deps);
+      if (!result.busy || Date.now() >= deadline) return;
+      await new Promise((r) => setTimeout(r, wait * (0.5 + Math.random())));
+    }
   } catch (err) {
     // The state change is committed; the sweeper / stream consumer will perform the effects.
     deps.log.warn('outbox drain deferred', { item: `${ref.kind}:${ref.id}`, error: err instanceof Error ? err.name : String(err) });
@@ -151,7 +175,7 @@ async function mutateKey(
   return d.kind === 'change' && d.secret !== undefined ? { record: result.record, secret: d.secret } : { record: result.record };
 }
 
-const backoff = (attempt: number) => new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 ** attempt)));
+const backoff = (attempt: number) => new Promise((r) => setTimeout(r, Math.random() * Math.min(40, 2 ** attempt)));
 
 // ---- key services ---------------------------------------------------------------------------------
 
@@ -246,6 +270,8 @@ export function normalizeEmails(emails: readonly string[]): string[] {
 }
 
 export async function setAlertEmails(principal: Principal, accountId: string, alertEmails: readonly string[], deps: Deps): Promise<AccountRecord> {
+  // The alert list serves live keys too: a sandbox key must not redirect or silence it.
+  if (principal.environment === 'test') throw new ApiError('forbidden', 'A test key cannot change the account.');
   const emails = normalizeEmails(alertEmails);
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const account = await deps.store.getAccount(accountId, { consistent: true });

@@ -9,14 +9,28 @@
 import type { Decision, EventDraft } from './keys.js';
 import type { Policies } from './policies.js';
 import type { EmailRequest, KeyRecord, Timer, TimerKind } from './types.js';
+import { iso, isoOrNull } from './view.js';
 
 const sec = (ms: number) => Math.floor(ms / 1000);
 /** Scheduler works in whole seconds: round up, so a timer never fires before its instant. */
 const ceilToSecond = (ms: number) => Math.ceil(ms / 1000) * 1000;
 
-function timer(keyId: string, kind: TimerKind, tag: string, ref: string, at: number): Timer {
-  const due = ceilToSecond(at);
-  return { id: `${tag}-${ref}-${sec(due)}`, keyId, kind, at: due };
+const TAGS: Record<TimerKind, string> = {
+  rotation_reminder: 'rem',
+  old_secret_expired: 'ose',
+  purge_previous: 'pp',
+  expiry_notice: 'exn',
+  key_expired: 'kex',
+  purge_revoked: 'prv',
+};
+
+/** The deterministic id of a timer: kind, the secret it is about, and its due second. */
+export function timerId(kind: TimerKind, ref: string, at: number): string {
+  return `${TAGS[kind]}-${ref}-${sec(ceilToSecond(at))}`;
+}
+
+function timer(keyId: string, kind: TimerKind, ref: string, at: number): Timer {
+  return { id: timerId(kind, ref, at), keyId, kind, at: ceilToSecond(at) };
 }
 
 export function planTimers(record: KeyRecord, policies: Policies): Timer[] {
@@ -24,38 +38,49 @@ export function planTimers(record: KeyRecord, policies: Policies): Timer[] {
   const { id } = record;
   if (record.status === 'revoked') {
     const hasDigests = record.current.digest !== null || (record.previous?.digest ?? null) !== null;
-    if (hasDigests && record.reactivatableUntil !== null) out.push(timer(id, 'purge_revoked', 'prv', record.current.sid, record.reactivatableUntil));
+    if (hasDigests && record.reactivatableUntil !== null) out.push(timer(id, 'purge_revoked', record.current.sid, record.reactivatableUntil));
     return out;
   }
   const prev = record.previous;
   const r = record.rotation;
   if (prev && prev.digest !== null && prev.expiresAt !== null) {
     if (r && r.cancelledAt === null && r.oldSid === prev.sid) {
-      if (r.reminderAt !== null) out.push(timer(id, 'rotation_reminder', 'rem', prev.sid, r.reminderAt));
-      out.push(timer(id, 'old_secret_expired', 'ose', prev.sid, r.oldKeyExpiresAt));
-      out.push(timer(id, 'purge_previous', 'pp', prev.sid, r.restorableUntil ?? r.oldKeyExpiresAt));
+      if (r.reminderAt !== null) out.push(timer(id, 'rotation_reminder', prev.sid, r.reminderAt));
+      out.push(timer(id, 'old_secret_expired', prev.sid, r.oldKeyExpiresAt));
+      out.push(timer(id, 'purge_previous', prev.sid, r.restorableUntil ?? r.oldKeyExpiresAt));
     } else {
       // A secret parked in the previous slot by a cancel: nothing to announce, purge when it ends.
-      out.push(timer(id, 'purge_previous', 'pp', prev.sid, prev.expiresAt));
+      out.push(timer(id, 'purge_previous', prev.sid, prev.expiresAt));
     }
   }
   const cur = record.current;
   if (cur.expiresAt !== null && cur.digest !== null) {
     for (const offset of policies.expiryNoticeOffsets) {
       const at = cur.expiresAt - offset * 1000;
-      if (at > cur.createdAt) out.push(timer(id, 'expiry_notice', 'exn', cur.sid, at));
+      if (at > cur.createdAt) out.push(timer(id, 'expiry_notice', cur.sid, at));
     }
-    out.push(timer(id, 'key_expired', 'kex', cur.sid, cur.expiresAt));
+    out.push(timer(id, 'key_expired', cur.sid, cur.expiresAt));
   }
   return out;
 }
 
-/** What a change from `before` to `after` must schedule and unschedule. Only future timers move. */
-export function diffTimers(before: readonly Timer[], after: readonly Timer[], now: number) {
+/**
+ * Kinds that still matter once overdue: a purge must still happen and an expiry must still be
+ * announced. Reminders and advance notices that came due meanwhile are pointless, so they are not.
+ */
+const CATCH_UP_KINDS: ReadonlySet<TimerKind> = new Set(['old_secret_expired', 'purge_previous', 'key_expired']);
+
+/**
+ * What a change from `before` to `after` must schedule and unschedule. Only future timers move,
+ * except with `catchUp` (a reactivation: timers were unscheduled while revoked), where overdue
+ * purges and expiry announcements not yet fired are scheduled too; the scheduler runs them at once.
+ */
+export function diffTimers(before: readonly Timer[], after: readonly Timer[], now: number, catchUp?: { fired: readonly string[] }) {
   const beforeIds = new Set(before.map((t) => t.id));
   const afterIds = new Set(after.map((t) => t.id));
+  const due = (t: Timer) => t.at >= now || (catchUp !== undefined && CATCH_UP_KINDS.has(t.kind) && !catchUp.fired.includes(t.id));
   return {
-    schedule: after.filter((t) => !beforeIds.has(t.id) && t.at > now),
+    schedule: after.filter((t) => !beforeIds.has(t.id) && due(t)),
     unschedule: before.filter((t) => !afterIds.has(t.id) && t.at > now),
   };
 }
@@ -75,27 +100,27 @@ export function fireTimer(record: KeyRecord, delivered: Timer, now: number, poli
     case 'rotation_reminder': {
       const r = record.rotation!;
       const events: EventDraft[] = [
-        { type: 'api_key.rotation_reminder', data: { rotationId: r.id, oldKeyHint: r.oldKeyHint, oldKeyExpiresAt: r.oldKeyExpiresAt } },
+        { type: 'api_key.rotation_reminder', data: { rotationId: r.id, oldKeyHint: r.oldKeyHint, oldKeyExpiresAt: iso(r.oldKeyExpiresAt) } },
       ];
       return { kind: 'change', next: next({ fired }), events, emails: [email('rotation_reminder', r.oldKeyHint, r.oldKeyExpiresAt)] };
     }
     case 'old_secret_expired': {
       const r = record.rotation!;
       const events: EventDraft[] = [
-        { type: 'api_key.old_secret_expired', data: { rotationId: r.id, oldKeyHint: r.oldKeyHint, oldKeyExpiresAt: r.oldKeyExpiresAt, restorableUntil: r.restorableUntil } },
+        { type: 'api_key.old_secret_expired', data: { rotationId: r.id, oldKeyHint: r.oldKeyHint, oldKeyExpiresAt: iso(r.oldKeyExpiresAt), restorableUntil: isoOrNull(r.restorableUntil) } },
       ];
       return { kind: 'change', next: next({ fired }), events, emails: [email('old_secret_expired', r.oldKeyHint, r.oldKeyExpiresAt)] };
     }
     case 'expiry_notice': {
       const cur = record.current;
       const events: EventDraft[] = [
-        { type: 'api_key.expiring', data: { hint: cur.hint, expiresAt: cur.expiresAt, secondsLeft: Math.max(0, sec(cur.expiresAt! - now)) } },
+        { type: 'api_key.expiring', data: { hint: cur.hint, expiresAt: isoOrNull(cur.expiresAt), secondsLeft: Math.max(0, sec(cur.expiresAt! - now)) } },
       ];
       return { kind: 'change', next: next({ fired }), events, emails: [email('key_expiring', cur.hint, cur.expiresAt!)] };
     }
     case 'key_expired': {
       const cur = record.current;
-      const events: EventDraft[] = [{ type: 'api_key.expired', data: { hint: cur.hint, expiresAt: cur.expiresAt } }];
+      const events: EventDraft[] = [{ type: 'api_key.expired', data: { hint: cur.hint, expiresAt: isoOrNull(cur.expiresAt) } }];
       return { kind: 'change', next: next({ fired }), events, emails: [email('key_expired', cur.hint, cur.expiresAt!)] };
     }
     case 'purge_previous': {

@@ -6,8 +6,11 @@
  */
 import { z } from 'zod';
 
-// Names appear in email subjects and logs: no control characters, no line/paragraph separators.
-const NAME_PATTERN = /^[^\p{Cc}\u2028\u2029]+$/u;
+// Names appear in email subjects and logs: no control characters, no line/paragraph separators,
+// no bidirectional overrides (spoofing in subjects), no unpaired surrogates (not valid Unicode).
+const NAME_PATTERN = /^[^\p{Cc}\p{Cs}\u2028\u2029\u202A-\u202E\u2066-\u2069]+$/u;
+// Anything shaped like a secret: a name must never carry one into events, emails and logs.
+const SECRET_LIKE = /_(live|test)_[0-9A-Za-z]{16}_[0-9A-Za-z]{49}/;
 export const SCOPE_PATTERN = /^[a-z0-9][a-z0-9_.:*-]{0,63}$/;
 
 export const Name = z
@@ -15,6 +18,7 @@ export const Name = z
   .min(1, 'must be 1 to 128 characters')
   .max(128, 'must be 1 to 128 characters')
   .regex(NAME_PATTERN, 'must not contain control characters')
+  .refine((v) => !SECRET_LIKE.test(v), 'must not contain an API key')
   .meta({ description: 'Human-readable key name, 1–128 characters, no control characters.', example: 'billing-worker' });
 
 export const EnvironmentSchema = z.enum(['live', 'test']).meta({ description: '`live` or `test` (sandbox).' });
@@ -85,7 +89,13 @@ export const AlertEmailsBody = z
   .meta({ id: 'AlertEmailsRequest' });
 
 export const PageQuery = z.strictObject({
-  limit: z.coerce.number<string>().int('must be an integer').min(1, 'must be 1 to 100').max(100, 'must be 1 to 100').optional(),
+  limit: z
+    .string()
+    .refine((v) => /^[1-9][0-9]{0,2}$/.test(v) && Number(v) <= 100, 'must be an integer from 1 to 100')
+    .transform(Number)
+    .optional()
+    // A query value is a string on the wire; documented as what it means: an integer 1–100.
+    .meta({ type: 'integer', minimum: 1, maximum: 100, default: 20 }),
   cursor: z.string().min(1).max(2048).optional(),
 });
 

@@ -82,6 +82,10 @@ describe('management API handlers (through the middy stack)', () => {
       [{ name: 'a', expiresAt: '2000-01-01T00:00:00Z' }, 'expiresAt'],
       [{ name: 'a', expiresAt: 'tomorrow' }, 'expiresAt'],
       [{}, 'name'],
+      [{ name: 'a\u202Eevil' }, 'name'],
+      [{ name: 'lone \ud800 surrogate' }, 'name'],
+      [{ name: 'rekey_live_AAAAAAAAAAAAAAAA_' + 'a'.repeat(49) }, 'name'],
+      [{ name: 'a', expiresAt: '9999-12-31T23:59:59-23:59' }, 'expiresAt'],
     ];
     for (const [body, field] of cases) {
       const res = await call({ method: 'POST', path: '/v1/keys', body });
@@ -94,8 +98,11 @@ describe('management API handlers (through the middy stack)', () => {
     expect(tooLong.body.error.details[0]).toEqual({ field: 'oldKeyExpiresInSeconds', message: expect.stringContaining('7200') });
     const neg = await call({ method: 'PATCH', path: `/v1/keys/${key.id}/rotation`, body: { oldKeyExpiresInSeconds: -1 } });
     expect(neg.status).toBe(400);
-    const list = await call({ method: 'GET', path: '/v1/keys', query: { limit: '0' } });
-    expect(list.body.error.details[0].field).toBe('limit');
+    for (const limit of ['0', '101', '1e1', ' 5', '2.0', 'abc', '']) {
+      const list = await call({ method: 'GET', path: '/v1/keys', query: { limit } });
+      expect([list.status, list.body.error?.details[0].field], limit).toEqual([400, 'limit']);
+    }
+    expect((await call({ method: 'GET', path: '/v1/keys', query: { limit: '100' } })).status).toBe(200);
     const cursor = await call({ method: 'GET', path: '/v1/keys', query: { cursor: 'not-a-cursor!' } });
     expect([cursor.status, cursor.body.error.details[0].field]).toEqual([400, 'cursor']);
     const forged = Buffer.from(JSON.stringify({ p: '0000000000000#AAAAAAAAAAAAAAAA' })).toString('base64url');

@@ -241,3 +241,74 @@ describe('the outbox', () => {
     expect(OPERATOR.actorKeyId).toBeNull();
   });
 });
+
+describe('review fixes: outbox and contention', () => {
+  it('20 concurrent 0 s rotations all succeed (no 500), each one version and one audit event, effects drained before answering', async () => {
+    const { w, p } = await setup();
+    const { record } = await createKey(p, p.accountId!, { name: 'hot' }, w.rt);
+    const results = await Promise.all(Array.from({ length: 20 }, () => codeOf(rotateKey(p, record.id, { oldKeyExpiresInSeconds: 0 }, w.rt))));
+    expect(results).toEqual(Array(20).fill('ok'));
+    const after = (await w.store.getKey(record.id, { consistent: true }))!;
+    expect(after.version).toBe(record.version + 20);
+    const events = await listKeyEvents(p, record.id, { limit: 100 }, w.rt);
+    expect(events.items.filter((e) => e.type === 'api_key.rotated')).toHaveLength(20);
+  });
+
+  it('an effect that can never succeed is dropped and logged; the effects after it still happen', async () => {
+    const { w, p } = await setup();
+    const { record } = await createKey(p, p.accountId!, { name: 'poison' }, w.rt);
+    const publish = w.rt.effects.publisher.publish;
+    let poisoned = 0;
+    (w.rt.effects.publisher as { publish: typeof publish }).publish = async (e) => {
+      if (e.type === 'api_key.rotated' && poisoned++ === 0) {
+        const err = new Error('detail looks like it holds a secret');
+        err.name = 'SecretInEventError';
+        throw err;
+      }
+      return publish(e);
+    };
+    const scheduledBefore = w.rec.scheduled.length;
+    await rotateKey(p, record.id, { oldKeyExpiresInSeconds: 3 * 3600 }, w.rt);
+    expect(w.rec.scheduled.length - scheduledBefore).toBe(3); // not blocked behind the dropped event
+    expect(w.rec.logs.some((l) => l.includes('outbox effect dropped'))).toBe(true);
+    expect((await w.store.itemsWithPendingEffects()).map((r) => r.id)).not.toContain(record.id);
+  });
+
+  it('a dispatcher that outlived its lease cannot release the claim of the one that took over', async () => {
+    const { w, p } = await setup();
+    const { record } = await createKey(p, p.accountId!, { name: 'lease' }, w.rt);
+    w.rec.failNext.publish = 1;
+    await rotateKey(p, record.id, {}, w.rt); // leaves effects pending
+    const ref = { kind: 'key' as const, id: record.id };
+    const now = w.clock.now();
+    const d1 = await w.store.claimOutbox(ref, now, 30_000);
+    expect(d1).not.toBeNull();
+    expect(await w.store.claimOutbox(ref, now + 1_000, 30_000)).toBe('busy');
+    const d2 = await w.store.claimOutbox(ref, now + 31_000, 30_000); // d1's lease ran out
+    expect(d2 && d2 !== 'busy').toBe(true);
+    await w.store.releaseOutbox(ref, (d1 as { token: string }).token, []); // the late d1 finishes
+    expect(await w.store.claimOutbox(ref, now + 32_000, 30_000)).toBe('busy'); // d2 still owns it
+    await w.store.releaseOutbox(ref, (d2 as { token: string }).token, (d2 as { effects: { id: string }[] }).effects.map((e) => e.id));
+    expect(await w.store.claimOutbox(ref, now + 33_000, 30_000)).toBeNull();
+    expect((await w.store.itemsWithPendingEffects()).map((r) => r.id)).not.toContain(record.id);
+  });
+
+  it('a revoked key reactivated after its old secret was due for purge still gets purged', async () => {
+    const { w, p } = await setup({ restoreWindowSeconds: 0 });
+    const { record } = await createKey(p, p.accountId!, { name: 'catch-up' }, w.rt);
+    await rotateKey(p, record.id, { oldKeyExpiresInSeconds: 60 }, w.rt);
+    await revokeKey(p, record.id, w.rt);
+    w.clock.advance(120);
+    const scheduledBefore = w.rec.scheduled.length;
+    await reactivateKey(p, record.id, w.rt);
+    const caught = w.rec.scheduled.slice(scheduledBefore);
+    expect(caught.map((t) => t.kind).sort()).toEqual(['old_secret_expired', 'purge_previous']);
+    for (const t of caught) expect(await handleTimer(t, w.rt)).toBe('acted');
+    expect((await w.store.getKey(record.id, { consistent: true }))!.previous).toBeNull();
+  });
+
+  it('a test key cannot change the account alert list', async () => {
+    const { w, p } = await setup();
+    expect(await codeOf(setAlertEmails({ ...p, environment: 'test' }, p.accountId!, ['x@y.test'], w.rt))).toBe('forbidden');
+  });
+});

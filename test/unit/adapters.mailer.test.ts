@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
-import { SESv2Client, SendEmailCommand, TooManyRequestsException } from '@aws-sdk/client-sesv2';
+import { SESv2Client, SendEmailCommand, TooManyRequestsException, MessageRejected } from '@aws-sdk/client-sesv2';
 import { SesMailer, tagValue } from '../../shared/adapters/mailer.js';
 import type { EmailMessage } from '../../shared/domain/ports.js';
 
@@ -64,10 +64,23 @@ describe('SesMailer', () => {
       .rejectsOnce(new TooManyRequestsException({ message: 'slow down', $metadata: {} }))
       .resolves({});
     const m = mailer();
-    await expect(m.send(message)).rejects.toThrow(/SendEmail to dev@example.org failed: TooManyRequestsException/);
+    await expect(m.send(message)).rejects.toThrow(/SendEmail failed for dev@example.org \(TooManyRequestsException\)/);
     await m.send(message);
     const to = sesMock.commandCalls(SendEmailCommand).map((c) => c.args[0].input.Destination!.ToAddresses![0]);
     expect(to).toEqual(['ops@example.com', 'dev@example.org', 'dev@example.org']);
+  });
+
+  it('a rejected address does not stop the others, and a rejection-only failure is permanent', async () => {
+    sesMock
+      .on(SendEmailCommand)
+      .rejectsOnce(new MessageRejected({ message: 'Email address is not verified.', $metadata: {} }))
+      .resolves({});
+    const err = await mailer().send({ ...message, to: ['bad@example.com', 'ok@example.com'] }).catch((e: Error) => e);
+    const to = sesMock.commandCalls(SendEmailCommand).map((c) => c.args[0].input.Destination!.ToAddresses![0]);
+    expect(to).toEqual(['bad@example.com', 'ok@example.com']);
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).name).toBe('PermanentEffectError');
+    expect((err as Error).message).toContain('bad@example.com (MessageRejected)');
   });
 
   it('refuses a multi-line subject (header injection) without sending', async () => {

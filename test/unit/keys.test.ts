@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { cancelRotation, changeRotationWindow, createKeyRecord, reactivateKey, resolveExpiresAt, revokeKey, rotateKey, updateKey, type Decision, type TransitionContext } from '../../shared/domain/keys.js';
 import { DEFAULT_POLICIES, formatOffset, parseOffsets, type Policies } from '../../shared/domain/policies.js';
 import { randomIds } from '../../shared/domain/ids.js';
-import { fireTimer, planTimers } from '../../shared/domain/timers.js';
+import { diffTimers, fireTimer, planTimers } from '../../shared/domain/timers.js';
 import { keyView, secretValid } from '../../shared/domain/view.js';
 import { ValidationError } from '../../shared/domain/errors.js';
 import type { KeyRecord } from '../../shared/domain/types.js';
@@ -34,9 +34,9 @@ describe('rotation state machine', () => {
     expect(keyView(r, T0 + 24 * H).rotation!.state).toBe('completed');
   });
 
-  it('a window no longer than the reminder lead has no reminder; 0 s expires the old secret at once', () => {
+  it('a window shorter than the reminder lead has no reminder; 0 s expires the old secret at once', () => {
     const k = fresh();
-    expect(changed(rotateKey(k, { oldKeyExpiresInSeconds: 7200 }, ctx(T0))).rotation!.reminderAt).toBeNull();
+    expect(changed(rotateKey(k, { oldKeyExpiresInSeconds: 7199 }, ctx(T0))).rotation!.reminderAt).toBeNull();
     const d = rotateKey(k, { oldKeyExpiresInSeconds: 0 }, ctx(T0));
     const r = changed(d);
     expect(secretValid(r.previous, T0)).toBe(false);
@@ -168,5 +168,57 @@ describe('policies', () => {
     expect(() => parseOffsets('30d,soon')).toThrow(/"soon"/);
     expect(formatOffset(86400)).toBe('1d');
     expect(formatOffset(90)).toBe('90s');
+  });
+});
+
+describe('review fixes', () => {
+  it('a 0 s rotation announces the old secret expired once: its timer is already marked fired', () => {
+    const d = rotateKey(fresh(), { oldKeyExpiresInSeconds: 0 }, ctx(T0 + 123));
+    const r = changed(d);
+    const ose = planTimers(r, DEFAULT_POLICIES).find((t) => t.kind === 'old_secret_expired')!;
+    expect(r.fired).toContain(ose.id);
+    expect(fireTimer(r, ose, ose.at, DEFAULT_POLICIES)).toEqual({ kind: 'unchanged' });
+    expect(d.kind === 'change' && d.emails!.map((e) => e.template)).toEqual(['old_secret_expired']);
+    const w = changed(rotateKey(fresh(), { oldKeyExpiresInSeconds: 600 }, ctx(T0)));
+    const ended = changeRotationWindow(w, 0, ctx(T0 + 5_500));
+    const ose2 = planTimers(changed(ended), DEFAULT_POLICIES).find((t) => t.kind === 'old_secret_expired')!;
+    expect(fireTimer(changed(ended), ose2, ose2.at, DEFAULT_POLICIES)).toEqual({ kind: 'unchanged' });
+  });
+
+  it('refuses an expiresAt so far ahead that timestamps would stop being RFC 3339', () => {
+    expect(() => resolveExpiresAt('9999-12-31T23:59:59-23:59', T0, DEFAULT_POLICIES)).toThrow(/100 years/);
+    expect(resolveExpiresAt('2120-01-01T00:00:00Z', T0, DEFAULT_POLICIES)).toBe(Date.UTC(2120, 0, 1));
+  });
+
+  it('does not restore an old secret whose own lifetime ended in the meantime', () => {
+    const k = fresh(T0 + 10 * H);
+    const r = changed(rotateKey(k, { oldKeyExpiresInSeconds: 86400 }, ctx(T0 + 9 * H)));
+    expect(r.previous!.expiresAt).toBe(T0 + 10 * H);
+    expect(cancelRotation(r, undefined, ctx(T0 + 10 * H + 60_000))).toEqual({ kind: 'conflict', code: 'nothing_to_cancel' });
+  });
+
+  it('sends a reminder when the window equals the lead (only a shorter window has none)', () => {
+    expect(changed(rotateKey(fresh(), { oldKeyExpiresInSeconds: 7200 }, ctx(T0))).rotation!.reminderAt).toBe(T0);
+    expect(changed(rotateKey(fresh(), { oldKeyExpiresInSeconds: 7199 }, ctx(T0))).rotation!.reminderAt).toBeNull();
+  });
+
+  it('writes RFC 3339 timestamps in event data', () => {
+    const d = rotateKey(fresh(), { oldKeyExpiresInSeconds: 3 * 3600 }, ctx(T0));
+    const data = d.kind === 'change' ? d.events[0]!.data : {};
+    expect(data).toMatchObject({ oldKeyExpiresAt: '2026-11-23T15:00:00.000Z', reminderAt: '2026-11-23T13:00:00.000Z', expiresAt: null });
+    const rv = revokeKey(fresh(), ctx(T0));
+    expect(rv.kind === 'change' && rv.events[0]!.data).toEqual({ reactivatableUntil: '2026-11-23T13:00:00.000Z' });
+  });
+
+  it('on reactivation, purges and expiry announcements that came due while revoked are scheduled again', () => {
+    const r = changed(rotateKey(fresh(), { oldKeyExpiresInSeconds: 60 }, ctx(T0, { restoreWindowSeconds: 0 })));
+    const revoked = changed(revokeKey(r, ctx(T0 + 1000)));
+    const back = changed(reactivateKey(revoked, ctx(T0 + 120_000)));
+    const before = planTimers(revoked, DEFAULT_POLICIES);
+    const after = planTimers(back, { ...DEFAULT_POLICIES, restoreWindowSeconds: 0 });
+    const plain = diffTimers(before, after, T0 + 120_000);
+    expect(plain.schedule).toEqual([]);
+    const caught = diffTimers(before, after, T0 + 120_000, { fired: back.fired });
+    expect(caught.schedule.map((t) => t.kind).sort()).toEqual(['old_secret_expired', 'purge_previous']);
   });
 });

@@ -2,6 +2,7 @@ import { ArnFormat, CfnOutput, Duration, Lazy, RemovalPolicy, Stack } from 'aws-
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -107,8 +108,10 @@ export class ApiKeyService extends Construct {
   public readonly eventBus: events.EventBus;
   public readonly senderIdentity: ses.EmailIdentity | undefined;
   public readonly scheduling: TimerScheduling;
-  /** The stream sweeper's dead-letter queue (stream batches that kept failing). */
+  /** The outbox function's dead-letter queue: stream batches that kept failing, and sweep invocations EventBridge could not deliver. */
   public readonly outboxDeadLetterQueue: sqs.Queue;
+  /** Runs the outbox sweep every minute (items whose dispatcher died holding the claim). */
+  public readonly outboxSweepRule: events.Rule;
   /** Every function by route name or trigger name. */
   public readonly functions: Readonly<Record<RouteName | TriggerName, NodejsFunction>>;
   public readonly authorizerFunction: NodejsFunction;
@@ -210,7 +213,9 @@ export class ApiKeyService extends Construct {
     const authorizer = make('authorizer', FUNCTION_ENTRIES.authorizer, 'rekey Lambda authorizer', SIZING.authorizer);
     for (const s of authorizerStatements(targets)) authorizer.role.addToPolicy(s);
     const timer = make('timer', FUNCTION_ENTRIES.timer, 'rekey timers (reminders, expiries, purges)', SIZING.timer, timerFunctionName);
-    const outbox = make('outboxStream', FUNCTION_ENTRIES.outboxStream, 'rekey outbox sweeper (DynamoDB stream)', SIZING.outboxStream);
+    const outbox = make('outboxStream', FUNCTION_ENTRIES.outboxStream, 'rekey outbox sweeper (DynamoDB stream, every minute)', SIZING.outboxStream);
+    // effectStatements cover the sweep too: Query on every index (gsi3 included), GetItem,
+    // UpdateItem and PutItem on the table, and the effects' own permissions.
     for (const f of [timer, outbox]) for (const s of effectStatements(targets)) f.role.addToPolicy(s);
     const notFound = make('notFound', FUNCTION_ENTRIES.notFound, 'rekey unknown routes (404)', SIZING.notFound);
     fns.authorizer = authorizer.function;
@@ -221,7 +226,9 @@ export class ApiKeyService extends Construct {
     this.authorizerFunction = authorizer.function;
 
     // Only items that carry pending effects (`obp`) invoke the sweeper; the handler drains its own
-    // outbox first, so this is the safety net for a crash between commit and drain.
+    // outbox first, so this is the safety net for a crash between commit and drain. An item another
+    // dispatcher holds is reported as failed, so Lambda retries it: bisect isolates it, the retries
+    // are bounded, and what still fails goes to the dead-letter queue (and its alarm).
     outbox.function.addEventSource(
       new DynamoEventSource(this.table.table, {
         startingPosition: lambda.StartingPosition.LATEST,
@@ -234,6 +241,21 @@ export class ApiKeyService extends Construct {
         filters: [lambda.FilterCriteria.filter({ dynamodb: { NewImage: { obp: { N: lambda.FilterRule.exists() } } } })],
       }),
     );
+    // The stream fires only when an item changes; an item whose dispatcher died holding the claim
+    // (and whose stream retries ran out while it was held) changes no more. Once a minute the same
+    // function sweeps every item still pending (sparse index gsi3, keys only); idle, that is one
+    // Query. A missed minute is harmless (the next sweep covers it), so retries are few and short.
+    this.outboxSweepRule = new events.Rule(this, 'OutboxSweep', {
+      description: 'rekey: sweep outbox items left pending (every minute)',
+      schedule: events.Schedule.rate(Duration.minutes(1)),
+      targets: [
+        new eventTargets.LambdaFunction(outbox.function, {
+          retryAttempts: 2,
+          maxEventAge: Duration.minutes(2),
+          deadLetterQueue: this.outboxDeadLetterQueue,
+        }),
+      ],
+    });
 
     this.api = new ManagementApi(this, 'Api', {
       routes: routeFns,

@@ -4,6 +4,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { RouteDef } from '../shared/http/routes.js';
+import { uniquePhysicalName } from './names.js';
 
 /** Stage throttling of the management API. */
 export interface ApiThrottle {
@@ -58,6 +59,11 @@ export class ManagementApi extends Construct {
   public readonly authorizer: apigw.RequestAuthorizer;
   public readonly accessLogs: logs.LogGroup;
   public readonly stageName: string;
+  /**
+   * The API's name: derived from the stack and the construct path, so each copy of rekey in a
+   * region has its own, and the `ApiName` dimension of its 5XX metric is its alone.
+   */
+  public readonly restApiName: string;
   /** Base URL without a trailing slash (`https://…/prod`), built without referencing the stage. */
   public readonly url: string;
   /** `https://<api id>.execute-api.<region>.<suffix>`: the API's origin. */
@@ -66,12 +72,14 @@ export class ManagementApi extends Construct {
   constructor(scope: Construct, id: string, props: ManagementApiProps) {
     super(scope, id);
     this.stageName = props.stageName ?? 'prod';
+    this.restApiName = uniquePhysicalName(this, 'api', 128);
     this.accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH });
     const cors: apigw.CorsOptions | undefined = props.corsAllowedOrigin
       ? { allowOrigins: [props.corsAllowedOrigin], allowHeaders: CORS_HEADERS, allowMethods: CORS_METHODS, maxAge: Duration.minutes(10) }
       : undefined;
 
     this.api = new apigw.RestApi(this, 'Api', {
+      restApiName: this.restApiName,
       description: 'rekey management API',
       endpointTypes: [apigw.EndpointType.REGIONAL],
       // The account-wide API Gateway logging role is a singleton (AWS::ApiGateway::Account); a

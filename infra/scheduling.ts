@@ -21,6 +21,8 @@ export class TimerScheduling extends Construct {
   public readonly groupName: string;
   /** `arn:…:schedule/<group>/*`: the schedules rekey may create and delete. */
   public readonly schedulesArn: string;
+  /** `arn:…:schedule-group/<group>`: what EventBridge Scheduler reports as `aws:SourceArn`. */
+  public readonly groupArn: string;
   public readonly role: iam.Role;
   public readonly deadLetterQueue: sqs.Queue;
 
@@ -29,6 +31,7 @@ export class TimerScheduling extends Construct {
     this.groupName = uniquePhysicalName(this, 'timers');
     this.group = new scheduler.CfnScheduleGroup(this, 'Group', { name: this.groupName });
     this.schedulesArn = Stack.of(this).formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${this.groupName}/*` });
+    this.groupArn = Stack.of(this).formatArn({ service: 'scheduler', resource: 'schedule-group', resourceName: this.groupName });
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -40,10 +43,12 @@ export class TimerScheduling extends Construct {
     this.role = new iam.Role(this, 'InvokeRole', {
       description: 'rekey: EventBridge Scheduler invokes the timer function',
       // Confused-deputy guard: only schedules of this account's rekey group may assume the role.
+      // EventBridge Scheduler sets `aws:SourceArn` to the schedule GROUP's ARN (not the schedule's),
+      // and its guide warns against scoping it to a schedule name or prefix: such a condition never
+      // matches and every timer would fail to assume the role.
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
         conditions: {
-          StringEquals: { 'aws:SourceAccount': stack.account },
-          ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${this.groupName}/*` }) },
+          StringEquals: { 'aws:SourceAccount': stack.account, 'aws:SourceArn': this.groupArn },
         },
       }),
     });

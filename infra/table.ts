@@ -35,16 +35,20 @@ export class KeyTable extends Construct {
       indexName: GSI.byAccount.name,
       partitionKey: { name: GSI.byAccount.partitionKey, type: s },
       sortKey: { name: GSI.byAccount.sortKey, type: s },
+      projectionType: dynamodb.ProjectionType[GSI.byAccount.projection],
     });
     this.table.addGlobalSecondaryIndex({
       indexName: GSI.testByAccount.name,
       partitionKey: { name: GSI.testByAccount.partitionKey, type: s },
       sortKey: { name: GSI.testByAccount.sortKey, type: s },
+      projectionType: dynamodb.ProjectionType[GSI.testByAccount.projection],
     });
     this.table.addGlobalSecondaryIndex({
       indexName: GSI.pendingOutbox.name,
       partitionKey: { name: GSI.pendingOutbox.partitionKey, type: dynamodb.AttributeType.NUMBER },
       sortKey: { name: GSI.pendingOutbox.sortKey, type: s },
+      // Keys only: the sweeper reads nothing but `pk` from it (see tableSchema.ts).
+      projectionType: dynamodb.ProjectionType[GSI.pendingOutbox.projection],
     });
     this.arns = [
       this.table.tableArn,

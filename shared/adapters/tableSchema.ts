@@ -13,21 +13,29 @@
 export const TABLE_PARTITION_KEY = 'pk';
 export const TABLE_SORT_KEY = 'sk';
 
+/**
+ * The GSIs. `projection` is what each index copies: the listing indexes return whole records; the
+ * outbox index is read only for `pk` (the sweeper then claims each item on the table), so it keeps
+ * keys only and costs no extra writes when an outbox changes.
+ */
 export const GSI = {
-  byAccount: { name: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
-  testByAccount: { name: 'gsi2', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
-  pendingOutbox: { name: 'gsi3', partitionKey: 'obp', sortKey: 'pk' },
+  byAccount: { name: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk', projection: 'ALL' },
+  testByAccount: { name: 'gsi2', partitionKey: 'gsi2pk', sortKey: 'gsi2sk', projection: 'ALL' },
+  pendingOutbox: { name: 'gsi3', partitionKey: 'obp', sortKey: 'pk', projection: 'KEYS_ONLY' },
 } as const;
 
-/** `CreateTable` input (on-demand) for local mode and tests. */
+/**
+ * `CreateTable` input (on-demand) for local mode and tests. Local mode creates the table only when
+ * it is missing, so a data directory made before an index's projection changed keeps its old one.
+ */
 export function createTableInput(tableName: string) {
-  const index = (g: { name: string; partitionKey: string; sortKey: string }) => ({
+  const index = (g: { name: string; partitionKey: string; sortKey: string; projection: 'ALL' | 'KEYS_ONLY' }) => ({
     IndexName: g.name,
     KeySchema: [
       { AttributeName: g.partitionKey, KeyType: 'HASH' as const },
       { AttributeName: g.sortKey, KeyType: 'RANGE' as const },
     ],
-    Projection: { ProjectionType: 'ALL' as const },
+    Projection: { ProjectionType: g.projection },
   });
   return {
     TableName: tableName,

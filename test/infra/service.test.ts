@@ -5,7 +5,8 @@ import type { CfnElement } from 'aws-cdk-lib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ROUTES, FUNCTION_ENTRIES, type RouteDef } from '../../shared/http/routes.js';
 import { RekeyStack } from '../../infra/stack.js';
-import { routeAccess } from '../../infra/permissions.js';
+import { AUTHORIZER_PROTECTED_ATTRIBUTES, routeAccess } from '../../infra/permissions.js';
+import { createTableInput } from '../../shared/adapters/tableSchema.js';
 import { fakeDashboard, removeTempDirs, roleActions, roleStatements, testApp } from './synth.js';
 
 afterAll(removeTempDirs);
@@ -64,6 +65,20 @@ describe('key table', () => {
     ]);
     expect(table.AttributeDefinitions).toContainEqual({ AttributeName: 'obp', AttributeType: 'N' });
     expect(table.TableName).toBeUndefined();
+  });
+
+  it('projects only keys into the outbox index gsi3 and whole items into the listing indexes, like local mode\'s table', () => {
+    const gsis = resource(id(svc.table.table)).Properties.GlobalSecondaryIndexes as { IndexName: string; KeySchema: unknown; Projection: unknown }[];
+    expect(Object.fromEntries(gsis.map((g) => [g.IndexName, g.Projection]))).toEqual({
+      gsi1: { ProjectionType: 'ALL' },
+      gsi2: { ProjectionType: 'ALL' },
+      gsi3: { ProjectionType: 'KEYS_ONLY' },
+    });
+    // Local mode creates its table from tableSchema.ts: same indexes, keys and projections.
+    const local = createTableInput('t').GlobalSecondaryIndexes;
+    expect(local.map((g) => ({ IndexName: g.IndexName, KeySchema: g.KeySchema, Projection: g.Projection }))).toEqual(
+      gsis.map((g) => ({ IndexName: g.IndexName, KeySchema: g.KeySchema, Projection: g.Projection })),
+    );
   });
 });
 
@@ -157,6 +172,16 @@ describe('least privilege', () => {
     );
   });
 
+  it('the outbox function may Query the sparse outbox index gsi3 and read and write the table', () => {
+    const statements = roleStatements(json, roleId('outboxStream'));
+    const gsi3 = { 'Fn::Join': ['', [{ 'Fn::GetAtt': [id(svc.table.table), 'Arn'] }, '/index/gsi3']] };
+    const table = { 'Fn::GetAtt': [id(svc.table.table), 'Arn'] };
+    const granting = (action: string, res: unknown) =>
+      statements.some((s) => s.Effect === 'Allow' && s.Action.includes(action) && ([] as unknown[]).concat(s.Resource).some((r) => JSON.stringify(r) === JSON.stringify(res)));
+    expect(granting('dynamodb:Query', gsi3)).toBe(true);
+    for (const action of ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem']) expect(granting(action, table), action).toBe(true);
+  });
+
   it('effect permissions are confined to rekey resources', () => {
     const statements = roleStatements(json, roleId('rotateKey'));
     const by = (action: string) => statements.find((s) => s.Action.includes(action))!;
@@ -172,14 +197,25 @@ describe('least privilege', () => {
     expect(by('dynamodb:PutItem').Action).not.toContain('dynamodb:DeleteItem');
   });
 
-  it('the authorizer reads keys and the pepper and can update only the last-use attribute', () => {
+  it('the authorizer reads keys and the pepper and its UpdateItem may not name any attribute but the key and lastUsed', () => {
     expect(roleActions(json, roleId('authorizer'))).toEqual(
       sorted(['dynamodb:GetItem', 'dynamodb:UpdateItem', 'secretsmanager:GetSecretValue', ...LOGS, ...XRAY]),
     );
     const statements = roleStatements(json, roleId('authorizer'));
     const update = statements.find((s) => s.Action.includes('dynamodb:UpdateItem'))!;
     expect(update.Resource).toEqual({ 'Fn::GetAtt': [id(svc.table.table), 'Arn'] });
-    expect(update.Condition).toEqual({ 'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['pk', 'sk', 'lastUsed'] } });
+    expect(update.Condition).toEqual({ 'ForAllValues:StringNotEquals': { 'dynamodb:Attributes': [...AUTHORIZER_PROTECTED_ATTRIBUTES] } });
+    const denied = update.Condition!['ForAllValues:StringNotEquals'] as Record<string, string[]>;
+    // Every field that decides whether a secret works, the index keys and the outbox are refused…
+    expect(denied['dynamodb:Attributes']).toEqual(expect.arrayContaining([
+      'status', 'current', 'previous', 'rotation', 'version', 'revokedAt', 'reactivatableUntil', 'scopes', 'environment', 'accountId',
+      'alertEmails', 'fired', 'gsi1pk', 'gsi2pk', 'obp', 'ob', 'obl', 'obt', 'ttl', 'entity', 'type', 'data',
+    ]));
+    // …while recordUse (key, lastUsed and, if DynamoDB reports map keys, the random sid) is allowed.
+    const allowed = (names: string[]) => names.every((n) => !denied['dynamodb:Attributes']!.includes(n));
+    expect(allowed(['pk', 'sk', 'lastUsed'])).toBe(true);
+    expect(allowed(['pk', 'sk', 'lastUsed', 'Ab3dE5gH'])).toBe(true);
+    expect(allowed(['pk', 'sk', 'status'])).toBe(false);
     expect(statements.find((s) => s.Action.includes('secretsmanager:GetSecretValue'))!.Resource).toEqual(ref(svc.pepper));
   });
 
@@ -196,14 +232,22 @@ describe('least privilege', () => {
 describe('timers', () => {
   it('the scheduler role is assumable by this account\'s schedules only and may invoke only the timer and write its DLQ', () => {
     const role = resource(id(svc.scheduling.role)).Properties;
-    expect(role.AssumeRolePolicyDocument).toMatchObject({
+    const groupArn = {
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':scheduler:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:schedule-group/${svc.scheduling.groupName}`]],
+    };
+    // Scheduler reports the schedule GROUP's ARN as aws:SourceArn (never a schedule's).
+    expect(role.AssumeRolePolicyDocument).toEqual({
+      Version: '2012-10-17',
       Statement: [
         {
+          Effect: 'Allow',
+          Action: 'sts:AssumeRole',
           Principal: { Service: 'scheduler.amazonaws.com' },
-          Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+          Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' }, 'aws:SourceArn': groupArn } },
         },
       ],
     });
+    expect(resolve(svc.scheduling.groupArn)).toEqual(groupArn);
     const statements = roleStatements(json, id(svc.scheduling.role));
     expect(statements.map((s) => [s.Action, s.Resource])).toEqual([
       [['lambda:InvokeFunction'], resolve(svc.environment.TIMER_FUNCTION_ARN)],
@@ -241,8 +285,41 @@ describe('timers', () => {
       EventSourceArn: { 'Fn::GetAtt': [id(svc.table.table), 'StreamArn'] },
       FilterCriteria: { Filters: [{ Pattern: JSON.stringify({ dynamodb: { NewImage: { obp: { N: [{ exists: true }] } } } }) }] },
       BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 10,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [id(svc.outboxDeadLetterQueue), 'Arn'] } } },
+    });
+  });
+
+  it('sweeps the outbox every minute through the outbox function, with bounded retries and its dead-letter queue', () => {
+    const rule = resource(id(svc.outboxSweepRule)).Properties;
+    expect(rule).toMatchObject({ ScheduleExpression: 'rate(1 minute)', State: 'ENABLED' });
+    expect(rule.Targets).toEqual([
+      expect.objectContaining({
+        Arn: { 'Fn::GetAtt': [fnId('outboxStream'), 'Arn'] },
+        RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 120 },
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [id(svc.outboxDeadLetterQueue), 'Arn'] } },
+      }),
+    ]);
+    // EventBridge may invoke the function for this rule only, and write undeliverable events to the DLQ.
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      FunctionName: { 'Fn::GetAtt': [fnId('outboxStream'), 'Arn'] },
+      Principal: 'events.amazonaws.com',
+      SourceArn: { 'Fn::GetAtt': [id(svc.outboxSweepRule), 'Arn'] },
+    });
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      Queues: [{ Ref: id(svc.outboxDeadLetterQueue) }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Allow',
+            Action: 'sqs:SendMessage',
+            Principal: { Service: 'events.amazonaws.com' },
+            Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [id(svc.outboxSweepRule), 'Arn'] } } },
+          }),
+        ]),
+      },
     });
   });
 });
@@ -347,6 +424,14 @@ describe('alarms', () => {
 
   it('watch API 5XX, both dead-letter queues and authorizer store failures', () => {
     expect(alarms.find((a) => a.MetricName === '5XXError')).toMatchObject({ Namespace: 'AWS/ApiGateway' });
+    // The alarm's ApiName is this deployment's API, whose name is derived from the stack.
+    const apiName = resource(id(svc.api.api)).Properties.Name as string;
+    expect(apiName).toMatch(/^Svc-api-[0-9a-f]{8}$/);
+    expect(apiName).toBe(svc.api.restApiName);
+    expect(alarms.find((a) => a.MetricName === '5XXError')!.Dimensions).toEqual([
+      { Name: 'ApiName', Value: apiName },
+      { Name: 'Stage', Value: 'prod' },
+    ]);
     for (const q of [svc.scheduling.deadLetterQueue, svc.outboxDeadLetterQueue]) {
       expect(alarmOn('ApproximateNumberOfMessagesVisible', [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [id(q), 'QueueName'] } }])).toBeDefined();
     }

@@ -57,6 +57,17 @@ describe('two copies in one account', () => {
     for (const n of nb.filter((x) => !x.startsWith('AWS::CloudFront'))) expect(n).toContain('"rekey-green-');
   });
 
+  it('name their APIs after their stacks, so each 5XX alarm watches its own copy', () => {
+    const apiName = (t: Template) => Object.values(t.findResources('AWS::ApiGateway::RestApi'))[0]!.Properties.Name as string;
+    const alarmApi = (t: Template) =>
+      (Object.values(t.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: '5XXError' } }))[0]!.Properties.Dimensions as { Name: string; Value: unknown }[])
+        .find((d) => d.Name === 'ApiName')!.Value;
+    expect(apiName(ta)).toMatch(/^RekeyBlue-api-/);
+    expect(apiName(tb)).toMatch(/^rekey-green-api-/);
+    expect(alarmApi(ta)).toBe(apiName(ta));
+    expect(alarmApi(tb)).toBe(apiName(tb));
+  });
+
   it('lets the second copy reuse an SES identity the first one created', () => {
     ta.resourceCountIs('AWS::SES::EmailIdentity', 1);
     tb.resourceCountIs('AWS::SES::EmailIdentity', 0);

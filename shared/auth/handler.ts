@@ -59,7 +59,9 @@ export interface AuthorizerDeps {
   /** Longest a request waits for a last-use write it started. @default 200 */
   readonly useWriteWaitMs?: number;
   /** Extra `Verifier` tuning (tests). */
-  readonly verifier?: Partial<Pick<VerifierOptions, 'recheckIntervalMs' | 'useRecordIntervalMs' | 'useRetryMs' | 'maxEntries'>>;
+  readonly verifier?: Partial<
+    Pick<VerifierOptions, 'recheckBurst' | 'recheckPerSecond' | 'sleep' | 'useRecordIntervalMs' | 'useRetryMs' | 'maxEntries' | 'maxNegativeEntries'>
+  >;
 }
 
 /** API Gateway maps exactly this error message to `401 Unauthorized`. */

@@ -5,9 +5,11 @@
  * constant-time compare → status and expiry compared with the clock. No I/O, no logging.
  *
  * The cache holds the *record*, never the decision, so expiry is exact on every call. A deny computed
- * from a cached record triggers one strongly consistent re-read (rate-limited per key) so whatever
- * grants access (a new secret, a restore, a reactivation) works on its very first request, while
- * whatever takes access away is seen within `authCacheTtlSeconds`.
+ * from a record read before the request arrived (cached, or a read another request started) triggers
+ * one strongly consistent re-read issued after the request arrived, so whatever grants access (a new
+ * secret, a restore, a reactivation) works on its very first request, while whatever takes access
+ * away is seen within `authCacheTtlSeconds`. Re-reads are paced by a token bucket per key: a flood
+ * of wrong secrets waits, it never makes a grant wait for the TTL (see `Verifier.recheck`).
  */
 import { digestSecret, digestsEqual } from '../domain/digest.js';
 import { MAX_SECRET_LENGTH, parseSecret } from '../domain/keyFormat.js';
@@ -44,30 +46,51 @@ export interface VerifierOptions {
   readonly policies: Pick<Policies, 'keyPrefix' | 'authCacheTtlSeconds'>;
   readonly clock: Clock;
   readonly metrics?: AuthMetrics;
-  /** Least time between two deny-triggered re-reads of one key (per deny class). @default 1000 */
-  readonly recheckIntervalMs?: number;
-  /** Least time between two last-use writes for one secret. @default 60000 */
+  /** Deny-triggered re-reads one key may make at once (token bucket size). @default 5 */
+  readonly recheckBurst?: number;
+  /** Deny-triggered re-reads one key earns back per second (token bucket refill). @default 5 */
+  readonly recheckPerSecond?: number;
+  /** How a deny waits for the key's next re-read when its bucket is empty (tests inject a fake). @default setTimeout */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** Least time between two last-use writes for one secret, within one record version. @default 60000 */
   readonly useRecordIntervalMs?: number;
   /** After a failed last-use write, wait this long before trying that secret again. @default 5000 */
   readonly useRetryMs?: number;
-  /** Most records kept; the oldest entry is dropped beyond it. @default 10000 */
+  /** Most key records kept; the least recently loaded is dropped beyond it. @default 10000 */
   readonly maxEntries?: number;
+  /** Most unknown key ids remembered (negative cache, kept apart from records). @default 1000 */
+  readonly maxNegativeEntries?: number;
+}
+
+/** Per-key token bucket for deny-triggered re-reads. Survives cache refills of its key. */
+interface RecheckBucket {
+  tokens: number;
+  /** When `tokens` was last brought up to date (clock ms). */
+  at: number;
+  /** The one re-read every deny waits for while the bucket is empty; shared, so a flood costs one read. */
+  queued: Promise<CacheEntry | null> | undefined;
 }
 
 interface CacheEntry {
-  /** `null`: the key does not exist (negative entry). */
-  readonly record: KeyRecord | null;
+  readonly record: KeyRecord;
   /** Until when the entry may be used without a read (epoch ms). */
   readonly freshUntil: number;
-  /** Last deny-triggered re-read because no slot matched (a new secret may exist). */
-  recheckMismatchAt: number;
-  /** Last deny-triggered re-read because a matching secret was revoked or expired (it may be back). */
-  recheckInvalidAt: number;
+  /** Order in which the read that produced it was issued; an older read never replaces a newer one. */
+  readonly seq: number;
+  readonly bucket: RecheckBucket;
+}
+
+/** Last-use write state of one secret. Mutated in place: no allocation once a secret is known. */
+interface UseMark {
+  /** Earliest time the next write may start (within the same record version). */
+  next: number;
+  /** Record version the last write was decided on; a new version (rotation, cancel, restore, …) writes at once. */
+  version: number;
 }
 
 type Decision = { ok: true; slot: Slot; secret: SecretRecord } | { ok: false; reason: 'mismatch' | 'revoked' | 'expired' };
 
-const NEVER = Number.NEGATIVE_INFINITY;
+const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Evaluates one presented digest against a record at `now`. Pure. */
 export function evaluate(record: KeyRecord, digest: string, now: number): Decision {
@@ -96,15 +119,25 @@ export class Verifier {
   private readonly ttlMs: number;
   private readonly clock: Clock;
   private readonly metrics: AuthMetrics;
-  private readonly recheckIntervalMs: number;
+  private readonly recheckBurst: number;
+  private readonly recheckPerSecond: number;
+  private readonly sleep: (ms: number) => Promise<void>;
   private readonly useRecordIntervalMs: number;
   private readonly useRetryMs: number;
   private readonly maxEntries: number;
+  private readonly maxNegativeEntries: number;
+  /** keyId → record, least recently loaded first (a `Map` keeps insertion order). */
   private readonly cache = new Map<string, CacheEntry>();
-  /** Reads in flight, so concurrent misses of one key share one `GetItem`. */
-  private readonly inflight = new Map<string, Promise<KeyRecord | null>>();
-  /** sid → earliest time the next last-use write for it may start. */
-  private readonly nextUseWrite = new Map<string, number>();
+  /**
+   * keyId → until when it is known not to exist. Apart from `cache` and smaller, so forged ids (any
+   * 16 characters with a valid CRC32) can only evict each other, never a live record.
+   */
+  private readonly unknown = new Map<string, number>();
+  /** Cache-miss reads in flight, so concurrent misses of one key share one `GetItem`. */
+  private readonly inflight = new Map<string, Promise<CacheEntry | null>>();
+  private readSeq = 0;
+  /** sid → last-use write state. */
+  private readonly useMarks = new Map<string, UseMark>();
   private readonly pendingWrites = new Set<Promise<void>>();
 
   constructor(opts: VerifierOptions) {
@@ -114,10 +147,13 @@ export class Verifier {
     this.ttlMs = opts.policies.authCacheTtlSeconds * 1000;
     this.clock = opts.clock;
     this.metrics = opts.metrics ?? NO_METRICS;
-    this.recheckIntervalMs = opts.recheckIntervalMs ?? 1000;
+    this.recheckBurst = Math.max(1, opts.recheckBurst ?? 5);
+    this.recheckPerSecond = Math.max(0.001, opts.recheckPerSecond ?? 5);
+    this.sleep = opts.sleep ?? defaultSleep;
     this.useRecordIntervalMs = opts.useRecordIntervalMs ?? 60_000;
     this.useRetryMs = opts.useRetryMs ?? 5_000;
     this.maxEntries = opts.maxEntries ?? 10_000;
+    this.maxNegativeEntries = opts.maxNegativeEntries ?? 1_000;
   }
 
   /** Number of last-use writes still in flight. */
@@ -151,39 +187,44 @@ export class Verifier {
     const digest = digestSecret(this.pepper, secret);
     const now = this.clock.now();
 
-    let entry = this.cache.get(keyId);
-    let fromCache = true;
+    let entry: CacheEntry | null | undefined = this.cache.get(keyId);
+    // Whether the record was read before this request arrived, so it may predate a grant.
+    let stale = true;
     if (entry === undefined || now >= entry.freshUntil) {
-      fromCache = false;
+      if (entry === undefined) {
+        const until = this.unknown.get(keyId);
+        if (until !== undefined) {
+          if (now < until) return { ok: false, reason: 'unknown' };
+          this.unknown.delete(keyId);
+        }
+      }
       try {
-        entry = await this.load(keyId, now, entry);
+        const shared = this.inflight.get(keyId);
+        if (shared !== undefined) {
+          entry = await shared; // issued before this request arrived: still `stale`
+        } else {
+          stale = false;
+          entry = await this.miss(keyId, now);
+        }
       } catch (err) {
         this.metrics.storeFailure(err);
         return { ok: false, reason: 'store_error' };
       }
+      if (entry === null) return { ok: false, reason: 'unknown' };
     }
-    if (entry.record === null) return { ok: false, reason: 'unknown' };
 
     let decision = evaluate(entry.record, digest, now);
-    if (!decision.ok && fromCache) {
-      // The cached record may predate a grant (new secret, restore, reactivation): ask the store
-      // once, strongly consistent. Rate-limited per key and per class of deny so repeated bad
-      // secrets cost at most one read a second, and a client still sending an expired old secret
-      // cannot use up the re-read the first request of a brand-new secret needs.
-      const mismatch = decision.reason === 'mismatch';
-      const last = mismatch ? entry.recheckMismatchAt : entry.recheckInvalidAt;
-      if (now - last >= this.recheckIntervalMs) {
-        if (mismatch) entry.recheckMismatchAt = now;
-        else entry.recheckInvalidAt = now;
-        try {
-          entry = await this.load(keyId, now, entry);
-        } catch (err) {
-          this.metrics.storeFailure(err);
-          return { ok: false, reason: 'store_error' };
-        }
-        if (entry.record === null) return { ok: false, reason: 'unknown' };
-        decision = evaluate(entry.record, digest, now);
+    if (!decision.ok && stale) {
+      // The record may predate a grant (new secret, restore, reactivation): decide again on a
+      // strongly consistent read issued after this request arrived. See `recheck` for the bound.
+      try {
+        entry = await this.recheck(keyId, entry.bucket, now);
+      } catch (err) {
+        this.metrics.storeFailure(err);
+        return { ok: false, reason: 'store_error' };
       }
+      if (entry === null) return { ok: false, reason: 'unknown' };
+      decision = evaluate(entry.record, digest, now);
     }
     if (!decision.ok) return { ok: false, reason: decision.reason };
 
@@ -192,42 +233,104 @@ export class Verifier {
     return { ok: true, record, slot: decision.slot, secretExpiresAt: decision.secret.expiresAt };
   }
 
-  /** Reads the key (strongly consistent, so one read is always enough) and caches the result. */
-  private async load(keyId: string, now: number, previous: CacheEntry | undefined): Promise<CacheEntry> {
-    let read = this.inflight.get(keyId);
-    if (read === undefined) {
-      read = this.store.getKey(keyId, { consistent: true });
-      this.inflight.set(keyId, read);
-      // Clear on either outcome; the awaiting callers see the rejection themselves.
-      read.then(
-        () => this.inflight.delete(keyId),
-        () => this.inflight.delete(keyId),
-      );
+  /** A cache-miss read, shared with concurrent misses of the same key. */
+  private miss(keyId: string, now: number): Promise<CacheEntry | null> {
+    const read = this.read(keyId, now);
+    this.inflight.set(keyId, read);
+    // Clear on either outcome; the awaiting callers see the rejection themselves.
+    const clear = (): void => {
+      if (this.inflight.get(keyId) === read) this.inflight.delete(keyId);
+    };
+    read.then(clear, clear);
+    return read;
+  }
+
+  /**
+   * A deny-triggered re-read, limited per key by a token bucket (`recheckBurst`, refilled at
+   * `recheckPerSecond`). With tokens left the read starts at once. With none, the deny waits for
+   * the next token (at most `1000 / recheckPerSecond` ms) and shares that one read with every deny
+   * of the key arriving meanwhile. Either way the read is issued after the request arrived, so a
+   * grant made before it was sent is always seen: a grant is never refused, however many denies
+   * came before it; a flood only waits. Store reads per key per instance stay at most
+   * `recheckBurst + recheckPerSecond × seconds`.
+   */
+  private recheck(keyId: string, bucket: RecheckBucket, now: number): Promise<CacheEntry | null> {
+    this.refill(bucket, now);
+    if (bucket.tokens >= 1) {
+      bucket.tokens -= 1;
+      return this.read(keyId, now);
     }
-    const record = await read;
+    if (bucket.queued === undefined) {
+      const waitMs = Math.ceil(((1 - bucket.tokens) * 1000) / this.recheckPerSecond);
+      const queued = this.sleep(waitMs).then(() => {
+        // Cleared before the read starts: a deny arriving during this read needs a later one.
+        bucket.queued = undefined;
+        const t = this.clock.now();
+        this.refill(bucket, t);
+        bucket.tokens = Math.max(0, bucket.tokens - 1);
+        return this.read(keyId, t);
+      });
+      bucket.queued = queued;
+    }
+    return bucket.queued;
+  }
+
+  private refill(bucket: RecheckBucket, now: number): void {
+    const elapsed = now - bucket.at;
+    if (elapsed > 0) {
+      bucket.tokens = Math.min(this.recheckBurst, bucket.tokens + (elapsed * this.recheckPerSecond) / 1000);
+      bucket.at = now;
+    }
+  }
+
+  /** One strongly consistent read (so one read is always enough), issued now; caches what it finds. */
+  private async read(keyId: string, now: number): Promise<CacheEntry | null> {
+    const seq = ++this.readSeq;
+    const record = await this.store.getKey(keyId, { consistent: true });
+    const cached = this.cache.get(keyId);
+    // A read issued later already landed (reads can overtake each other): it is at least as fresh.
+    if (cached !== undefined && cached.seq > seq) return cached;
+    if (record === null) {
+      this.cache.delete(keyId);
+      this.unknown.delete(keyId);
+      this.unknown.set(keyId, now + this.ttlMs);
+      if (this.unknown.size > this.maxNegativeEntries) this.dropOldest(this.unknown);
+      return null;
+    }
     const entry: CacheEntry = {
       record,
       freshUntil: now + this.ttlMs,
-      // Re-read stamps survive a refill, so a refill cannot reset the rate limit.
-      recheckMismatchAt: previous?.recheckMismatchAt ?? NEVER,
-      recheckInvalidAt: previous?.recheckInvalidAt ?? NEVER,
+      seq,
+      // The bucket survives refills, so a refill cannot reset the rate limit.
+      bucket: cached?.bucket ?? { tokens: this.recheckBurst, at: now, queued: undefined },
     };
     // Delete first so the key moves to the end of the Map's insertion order (oldest first out).
     this.cache.delete(keyId);
     this.cache.set(keyId, entry);
-    if (this.cache.size > this.maxEntries) {
-      const oldest = this.cache.keys().next().value;
-      if (oldest !== undefined) this.cache.delete(oldest);
-    }
+    if (this.cache.size > this.maxEntries) this.dropOldest(this.cache);
     return entry;
   }
 
-  /** Records the use of `sid` at most once per interval per instance; failures are counted, never thrown. */
+  private dropOldest(map: Map<string, unknown>): void {
+    const oldest = map.keys().next().value;
+    if (oldest !== undefined) map.delete(oldest);
+  }
+
+  /**
+   * Records the use of `sid` at most once per interval per instance, except that the first use seen
+   * on a new record version (a rotation, cancel, restore or reactivation moved the secret between
+   * slots) is written at once. Failures are counted, never thrown.
+   */
   private noteUse(record: KeyRecord, sid: string, now: number): void {
-    const next = this.nextUseWrite.get(sid);
-    if (next !== undefined && now < next) return;
-    this.nextUseWrite.set(sid, now + this.useRecordIntervalMs);
-    if (this.nextUseWrite.size > this.maxEntries * 2) this.pruneUseMap(now);
+    const mark = this.useMarks.get(sid);
+    if (mark !== undefined) {
+      if (now < mark.next && mark.version === record.version) return;
+      mark.next = now + this.useRecordIntervalMs;
+      mark.version = record.version;
+    } else {
+      this.useMarks.set(sid, { next: now + this.useRecordIntervalMs, version: record.version });
+      if (this.useMarks.size > this.maxEntries * 2) this.pruneUseMarks(now);
+    }
     let write: Promise<void>;
     try {
       write = this.store.recordUse(record.id, sid, now);
@@ -249,11 +352,14 @@ export class Verifier {
 
   private onUseWriteFailed(sid: string, err: unknown): void {
     // Retry sooner than the full interval, so a brief outage does not hide the first use of a secret.
-    this.nextUseWrite.set(sid, this.clock.now() + this.useRetryMs);
+    const mark = this.useMarks.get(sid);
+    if (mark !== undefined) mark.next = this.clock.now() + this.useRetryMs;
     this.metrics.useRecordFailure(err);
   }
 
-  private pruneUseMap(now: number): void {
-    for (const [sid, next] of this.nextUseWrite) if (next <= now) this.nextUseWrite.delete(sid);
+  private pruneUseMarks(now: number): void {
+    for (const [sid, mark] of this.useMarks) if (mark.next <= now) this.useMarks.delete(sid);
+    // Still too many live marks: drop the oldest rather than grow without bound (costs an early write).
+    while (this.useMarks.size > this.maxEntries * 2) this.dropOldest(this.useMarks);
   }
 }

@@ -14,7 +14,7 @@ import { createDocumentClient, DynamoKeyStore } from '../../shared/adapters/dyna
 import { ensureTable } from '../../shared/adapters/tableAdmin.js';
 import { startDynalite, type LocalDynamo } from '../../shared/local/dynalite.js';
 import { generateSecret } from '../../shared/domain/keyFormat.js';
-import { createKeyRecord, revokeKey, rotateKey, type Decision, type TransitionContext } from '../../shared/domain/keys.js';
+import { cancelRotation, changeRotationWindow, createKeyRecord, reactivateKey, revokeKey, rotateKey, type Decision, type TransitionContext } from '../../shared/domain/keys.js';
 import { DEFAULT_POLICIES, type Policies } from '../../shared/domain/policies.js';
 import { randomIds } from '../../shared/domain/ids.js';
 import type { KeyStore } from '../../shared/domain/ports.js';
@@ -144,6 +144,40 @@ describe('authorizer against dynalite', () => {
     expect(await rest(w.handler, secret)).not.toBeNull();
     w.clock.advance(1);
     expect(await rest(w.handler, secret)).toBeNull();
+  });
+
+  it('grants on the very next request after a cancel restore, a reactivation and back-to-back 0 s rotations, with a warm cache', async () => {
+    const w = world();
+    const { record, secret: first } = await w.create();
+    expect(await rest(w.handler, first)).not.toBeNull();
+    // Rotate with a 1 s window, let it lapse, get refused, cancel: the old secret works at once.
+    const { secret: second } = await w.apply(record.id, (r, c) => rotateKey(r, { oldKeyExpiresInSeconds: 1 }, c));
+    w.clock.advance(3);
+    expect(await rest(w.handler, second!)).not.toBeNull();
+    w.clock.advance(1_100);
+    expect(await rest(w.handler, first)).toBeNull();
+    await w.apply(record.id, (r, c) => cancelRotation(r, undefined, c));
+    w.clock.advance(3);
+    expect((await rest(w.handler, first))?.context).toMatchObject({ slot: 'current' });
+    // Revoke, refused twice past the TTL, reactivate: works at once.
+    await w.apply(record.id, (r, c) => revokeKey(r, c));
+    w.clock.advance(10_100);
+    expect(await rest(w.handler, first)).toBeNull();
+    w.clock.advance(3);
+    expect(await rest(w.handler, first)).toBeNull();
+    await w.apply(record.id, (r, c) => reactivateKey(r, c));
+    w.clock.advance(3);
+    expect(await rest(w.handler, first)).not.toBeNull();
+    // The restore left the discarded secret valid as previous: end it, then four 0 s rotations in a
+    // row, each new secret used at once.
+    await w.apply(record.id, (r, c) => changeRotationWindow(r, 0, c));
+    for (let i = 0; i < 4; i++) {
+      w.clock.advance(3);
+      const rotated = await w.apply(record.id, (r, c) => rotateKey(r, { oldKeyExpiresInSeconds: 0 }, c));
+      w.clock.advance(3);
+      expect((await rest(w.handler, rotated.secret!))?.context, `rotation ${i + 1}`).toMatchObject({ slot: 'current' });
+    }
+    expect(w.reads.every(Boolean)).toBe(true);
   });
 
   it('caches an unknown key id negatively', async () => {

@@ -62,8 +62,14 @@ class FakeStore implements Pick<KeyStore, 'getKey' | 'recordUse'> {
   }
 }
 
-function setup(opts: { ttl?: number; deps?: Partial<AuthorizerDeps> } = {}) {
+function setup(opts: { ttl?: number; deps?: Partial<AuthorizerDeps>; verifier?: AuthorizerDeps['verifier'] } = {}) {
   const clock = new FakeClock();
+  /** Waits for a re-read token: on the fake clock, time passes exactly by the wait. */
+  const sleeps: number[] = [];
+  const sleep = async (ms: number) => {
+    sleeps.push(ms);
+    clock.advance(ms);
+  };
   const store = new FakeStore();
   const metrics = new CountingMetrics();
   const policies = { ...DEFAULT_POLICIES, authCacheTtlSeconds: opts.ttl ?? 10 };
@@ -74,7 +80,7 @@ function setup(opts: { ttl?: number; deps?: Partial<AuthorizerDeps> } = {}) {
       return PEPPER;
     },
   };
-  const handler = createAuthorizerHandler({ store, pepper, policies, clock, metrics, ...opts.deps });
+  const handler = createAuthorizerHandler({ store, pepper, policies, clock, metrics, ...opts.deps, verifier: { sleep, ...opts.verifier } });
   const ctx = (): TransitionContext => ({ now: clock.t, policies, ids: randomIds, pepper: PEPPER });
   const createKey = (input: { expiresAt?: number | null; environment?: 'live' | 'test'; scopes?: string[] } = {}) => {
     const { record, secret } = createKeyRecord('acct0000000000001', { name: 'ci', scopes: ['keys:read', 'orders:write'], ...input }, { environment: 'live' }, ctx());
@@ -88,7 +94,7 @@ function setup(opts: { ttl?: number; deps?: Partial<AuthorizerDeps> } = {}) {
     store.put(d.next);
     return d.secret === undefined ? { record: d.next } : { record: d.next, secret: d.secret };
   };
-  return { clock, store, metrics, handler, createKey, apply, policies, pepperLoads: () => pepperLoads };
+  return { clock, store, metrics, handler, createKey, apply, policies, sleeps, pepperLoads: () => pepperLoads };
 }
 
 const restEvent = (headers: Record<string, string> | null): APIGatewayRequestAuthorizerEvent =>
@@ -377,36 +383,69 @@ describe('authorizer cache', () => {
     expect((await rest(handler, newSecret!))?.context?.slot).toBe('previous');
   });
 
-  it('lets a brand-new secret trigger its own re-read while an expired old secret keeps being refused', async () => {
+  it('accepts a brand-new secret on its first request while a fleet keeps sending the expired old secret', async () => {
     const { handler, createKey, apply, store, clock } = setup();
     const { record, secret: first } = createKey();
     const { secret: second } = apply(record.id, (r, c) => rotateKey(r, { oldKeyExpiresInSeconds: 0 }, c));
     clock.advance(1);
     expect(await rest(handler, second!)).not.toBeNull(); // cache warm
-    expect(await rest(handler, first)).toBeNull(); // expired: one re-read
-    const readsBefore = store.reads.length;
-    expect(await rest(handler, first)).toBeNull(); // rate-limited: no read
-    expect(store.reads).toHaveLength(readsBefore);
+    for (let i = 0; i < 50; i++) {
+      clock.advance(2);
+      expect(await rest(handler, first)).toBeNull();
+    }
+    clock.advance(2);
     const { secret: third } = apply(record.id, (r, c) => rotateKey(r, { oldKeyExpiresInSeconds: 60 }, c));
-    clock.advance(1);
+    clock.advance(2);
     expect((await rest(handler, third!))?.context?.slot).toBe('current');
+    expect(store.reads.every((r) => r.consistent)).toBe(true);
   });
 
-  it('rate-limits deny-triggered re-reads to one a second per key', async () => {
-    const { handler, createKey, store, clock } = setup();
+  it('bounds deny-triggered re-reads of one key to a burst of 5, then 5 a second, however many wrong secrets arrive', async () => {
+    const { handler, createKey, store, clock, sleeps } = setup();
     const { secret } = createKey();
     await rest(handler, secret);
+    const start = clock.t;
     const forged = generateSecret('rekey', 'live', secret.slice(11, 27)); // right id, wrong secret
-    for (let i = 0; i < 100; i++) expect(await rest(handler, forged)).toBeNull();
-    expect(store.reads).toHaveLength(2);
-    clock.advance(999);
-    expect(await rest(handler, forged)).toBeNull();
-    expect(store.reads).toHaveLength(2);
-    clock.advance(1);
-    expect(await rest(handler, forged)).toBeNull();
-    expect(store.reads).toHaveLength(3);
+    for (let i = 0; i < 5; i++) expect(await rest(handler, forged)).toBeNull();
+    expect(store.reads).toHaveLength(1 + 5); // the burst: no waiting
+    expect(sleeps).toEqual([]);
+    for (let i = 0; i < 200; i++) {
+      clock.advance(1);
+      expect(await rest(handler, forged)).toBeNull();
+    }
+    const elapsedS = (clock.t - start) / 1000;
+    const rereads = store.reads.length - 1;
+    expect(rereads).toBeLessThanOrEqual(5 + Math.ceil(5 * elapsedS));
+    expect(Math.max(...sleeps)).toBeLessThanOrEqual(200); // a refused request waits at most one refill
+    // Only the refill rate, not the flood, sets the cost: 200 refusals over ~40 s of waiting.
+    expect(rereads).toBeGreaterThan(5);
   });
 
+  it('serves every concurrent deny of one key from a single queued re-read once its bucket is empty', async () => {
+    const release: (() => void)[] = [];
+    const { handler, createKey, store, clock } = setup({ verifier: { sleep: () => new Promise<void>((r) => release.push(r)) } });
+    const { record, secret } = createKey();
+    await rest(handler, secret);
+    const forged = generateSecret('rekey', 'live', record.id);
+    for (let i = 0; i < 5; i++) await rest(handler, forged);
+    const readsBefore = store.reads.length;
+    const pending = Array.from({ length: 20 }, () => rest(handler, forged));
+    // A new secret is issued while they wait: its first request joins the same queued read.
+    const { secret: fresh } = (() => {
+      const d = rotateKey(store.records.get(record.id)!, {}, { now: clock.t, policies: DEFAULT_POLICIES, ids: randomIds, pepper: PEPPER });
+      if (d.kind !== 'change') throw new Error('unreachable');
+      store.put(d.next);
+      return { secret: d.secret! };
+    })();
+    const grant = rest(handler, fresh);
+    await new Promise((r) => setTimeout(r, 5));
+    expect(release).toHaveLength(1);
+    clock.advance(200);
+    release[0]!();
+    for (const r of await Promise.all(pending)) expect(r).toBeNull();
+    expect((await grant)?.context?.slot).toBe('current');
+    expect(store.reads).toHaveLength(readsBefore + 1);
+  });
   it('keeps a revoked key working from cache until the TTL, then refuses it', async () => {
     const { handler, createKey, apply, clock } = setup();
     const { record, secret } = createKey();
@@ -502,13 +541,47 @@ describe('authorizer last-used recording', () => {
     const { record: rotated, secret: newSecret } = apply(record.id, (r, c) => rotateKey(r, {}, c));
     clock.advance(1_000);
     await rest(handler, newSecret!);
-    await rest(handler, oldSecret);
+    clock.advance(5);
+    await rest(handler, newSecret!);
     expect(store.uses.slice(1)).toEqual([{ keyId: record.id, sid: rotated.current.sid, at: T0 + 2_000 }]);
 
-    clock.advance(58_000); // 60 s after the old secret's first recorded use
-    await rest(handler, oldSecret);
+    clock.advance(59_995); // 60 s after the new secret's first recorded use
     await rest(handler, newSecret!);
-    expect(store.uses.slice(2)).toEqual([{ keyId: record.id, sid: record.current.sid, at: T0 + 60_000 }]);
+    clock.advance(5);
+    await rest(handler, newSecret!);
+    expect(store.uses.slice(2)).toEqual([{ keyId: record.id, sid: rotated.current.sid, at: T0 + 62_000 }]);
+  });
+
+  it('records the rotated-out secret again at once when it is used in its new (previous) slot', async () => {
+    const { handler, createKey, apply, store, clock } = setup();
+    const { record, secret: oldSecret } = createKey();
+    expect(await rest(handler, oldSecret)).not.toBeNull();
+    const { secret: newSecret } = apply(record.id, (r, c) => rotateKey(r, {}, c));
+    clock.advance(3);
+    expect(await rest(handler, newSecret!)).not.toBeNull(); // the deployment that rotated picks up the new record
+    clock.advance(1_000);
+    expect((await rest(handler, oldSecret))?.context?.slot).toBe('previous');
+    expect(store.uses.filter((u) => u.sid === record.current.sid)).toEqual([
+      { keyId: record.id, sid: record.current.sid, at: T0 },
+      { keyId: record.id, sid: record.current.sid, at: T0 + 1_003 },
+    ]);
+  });
+
+  it('records a secret at once after a cancel moves it back to current, and after the cache learns of a rotation', async () => {
+    const { handler, createKey, apply, store, clock } = setup();
+    const { record, secret: oldSecret } = createKey();
+    const sid = record.current.sid;
+    await rest(handler, oldSecret);
+    apply(record.id, (r, c) => rotateKey(r, {}, c));
+    clock.advance(10_000); // the cached record expires; the next read shows the rotation
+    expect((await rest(handler, oldSecret))?.context?.slot).toBe('previous');
+    clock.advance(1_000);
+    apply(record.id, (r, c) => cancelRotation(r, undefined, c));
+    clock.advance(10_000);
+    expect((await rest(handler, oldSecret))?.context?.slot).toBe('current');
+    clock.advance(1_000);
+    await rest(handler, oldSecret); // same version, within the minute: not written again
+    expect(store.uses.filter((u) => u.sid === sid).map((u) => u.at - T0)).toEqual([0, 10_000, 21_000]);
   });
 
   it('never lets a failing or hanging last-use write deny or hold a request', async () => {
@@ -531,6 +604,74 @@ describe('authorizer last-used recording', () => {
     const started = performance.now();
     expect(await rest(slow.handler, k.secret)).not.toBeNull();
     expect(performance.now() - started).toBeLessThan(500);
+  });
+});
+
+describe('authorizer grants work on the very next request (SPEC §2)', () => {
+  it('accepts the old secret right after a cancel restores it, moments after it was refused as expired', async () => {
+    const { handler, createKey, apply, clock } = setup();
+    const { record, secret: oldSecret } = createKey();
+    expect(await rest(handler, oldSecret)).not.toBeNull();
+    const { secret: newSecret } = apply(record.id, (r, c) => rotateKey(r, { oldKeyExpiresInSeconds: 1 }, c));
+    clock.advance(4);
+    expect(await rest(handler, newSecret!)).not.toBeNull();
+    clock.advance(1_100);
+    expect(await rest(handler, oldSecret)).toBeNull();
+    clock.advance(4);
+    apply(record.id, (r, c) => cancelRotation(r, undefined, c));
+    clock.advance(4);
+    expect((await rest(handler, oldSecret))?.context?.slot).toBe('current');
+  });
+
+  it('accepts a reactivated key right after two refusals of the revoked key past the TTL', async () => {
+    const { handler, createKey, apply, clock } = setup();
+    const { record, secret } = createKey();
+    expect(await rest(handler, secret)).not.toBeNull();
+    apply(record.id, (r, c) => revokeKey(r, c));
+    clock.advance(10_100);
+    expect(await rest(handler, secret)).toBeNull();
+    clock.advance(3);
+    expect(await rest(handler, secret)).toBeNull();
+    clock.advance(3);
+    apply(record.id, (r, c) => reactivateKey(r, c));
+    clock.advance(3);
+    expect((await rest(handler, secret))?.context?.slot).toBe('current');
+  });
+
+  it('accepts each new secret of back-to-back 0 s rotations on its first request', async () => {
+    const { handler, createKey, apply, clock } = setup();
+    const { record, secret: first } = createKey();
+    let secret = first;
+    expect(await rest(handler, secret)).not.toBeNull();
+    for (let i = 0; i < 6; i++) {
+      clock.advance(3);
+      const rotated = apply(record.id, (r, c) => rotateKey(r, { oldKeyExpiresInSeconds: 0 }, c));
+      clock.advance(3);
+      const previous = secret;
+      secret = rotated.secret!;
+      expect((await rest(handler, secret))?.context?.slot, `rotation ${i + 1}`).toBe('current');
+      clock.advance(3);
+      // A straggler still sends the secret just rotated out: refused, and it costs a re-read too.
+      expect(await rest(handler, previous)).toBeNull();
+    }
+  });
+});
+
+describe('authorizer negative cache', () => {
+  it('keeps unknown key ids in their own bounded map, so forged ids never evict a live record', async () => {
+    const { handler, createKey, store } = setup({ verifier: { maxEntries: 2, maxNegativeEntries: 3 } });
+    const { secret } = createKey();
+    expect(await rest(handler, secret)).not.toBeNull();
+    const forged = Array.from({ length: 50 }, (_, i) => generateSecret('rekey', 'live', `Z${String(i).padStart(15, '0')}`));
+    for (const f of forged) expect(await rest(handler, f)).toBeNull();
+    expect(store.reads).toHaveLength(1 + 50);
+    expect(await rest(handler, secret)).not.toBeNull();
+    expect(store.reads).toHaveLength(51); // still cached
+    // The negative map is bounded: the oldest forged id was dropped and costs a read again.
+    expect(await rest(handler, forged[49]!)).toBeNull();
+    expect(store.reads).toHaveLength(51);
+    expect(await rest(handler, forged[0]!)).toBeNull();
+    expect(store.reads).toHaveLength(52);
   });
 });
 

@@ -10,6 +10,44 @@ import type { KeyView, Whoami } from '../types.js';
 import { ErrorAlert, Modal, useAction } from '../ui.js';
 import { DurationPicker, resolveDuration, type DurationChoice } from './DurationPicker.js';
 
+/** The end of every write form: the form's own and the API's errors in words, then submit and dismiss. */
+function FormFooter({
+  localError = null,
+  error,
+  busy,
+  submitClass = 'primary',
+  dismiss = 'Cancel',
+  onClose,
+  children,
+}: {
+  localError?: string | null;
+  error: Parameters<typeof ErrorAlert>[0]['error'];
+  busy: boolean;
+  submitClass?: string;
+  dismiss?: string;
+  onClose: () => void;
+  children: ComponentChildren;
+}) {
+  return (
+    <>
+      {localError && (
+        <p class="error" role="alert">
+          {localError}
+        </p>
+      )}
+      <ErrorAlert error={error} />
+      <div class="actions">
+        <button type="submit" class={submitClass} disabled={busy}>
+          {children}
+        </button>
+        <button type="button" onClick={onClose}>
+          {dismiss}
+        </button>
+      </div>
+    </>
+  );
+}
+
 /** Create a key: name, environment, scopes, optional expiry. */
 export function CreateKeyDialog({
   client,
@@ -61,11 +99,9 @@ export function CreateKeyDialog({
         <input id="create-scopes" value={other} onInput={(e) => setOther(e.currentTarget.value)} autoComplete="off" placeholder="reports:export billing:read" />
         <label for="create-expires" class="field-label">Expires <span class="muted">(optional, your local time)</span></label>
         <input id="create-expires" type="datetime-local" value={expires} onInput={(e) => setExpires(e.currentTarget.value)} />
-        <ErrorAlert error={action.error} />
-        <div class="actions">
-          <button type="submit" class="primary" disabled={action.busy}>{action.busy ? 'Creating…' : 'Create key'}</button>
-          <button type="button" onClick={onClose}>Cancel</button>
-        </div>
+        <FormFooter error={action.error} busy={action.busy} onClose={onClose}>
+          {action.busy ? 'Creating…' : 'Create key'}
+        </FormFooter>
       </form>
     </Modal>
   );
@@ -194,18 +230,9 @@ export function RotateDialog({
             </label>
           </div>
         )}
-        {localError && (
-          <p class="error" role="alert">
-            {localError}
-          </p>
-        )}
-        <ErrorAlert error={action.error} />
-        <div class="actions">
-          <button type="submit" class={immediate ? 'danger' : 'primary'} disabled={action.busy}>
-            {action.busy ? 'Rotating…' : immediate ? 'Rotate immediately' : 'Rotate key'}
-          </button>
-          <button type="button" onClick={onClose}>Cancel</button>
-        </div>
+        <FormFooter localError={localError} error={action.error} busy={action.busy} submitClass={immediate ? 'danger' : 'primary'} onClose={onClose}>
+          {action.busy ? 'Rotating…' : immediate ? 'Rotate immediately' : 'Rotate key'}
+        </FormFooter>
       </form>
     </Modal>
   );
@@ -233,16 +260,9 @@ export function WindowDialog({ client, apiKey, max, onDone, onClose }: { client:
           remaining life, counted from now — longer extends the window, shorter shortens it.
         </p>
         <DurationPicker legend="Old secret keeps working for" name="window" value={value} onChange={(v) => (setValue(v), setLocalError(null))} max={max} includeZero={false} />
-        {localError && (
-          <p class="error" role="alert">
-            {localError}
-          </p>
-        )}
-        <ErrorAlert error={action.error} />
-        <div class="actions">
-          <button type="submit" class="primary" disabled={action.busy}>{action.busy ? 'Saving…' : 'Change window'}</button>
-          <button type="button" onClick={onClose}>Cancel</button>
-        </div>
+        <FormFooter localError={localError} error={action.error} busy={action.busy} onClose={onClose}>
+          {action.busy ? 'Saving…' : 'Change window'}
+        </FormFooter>
       </form>
     </Modal>
   );
@@ -301,18 +321,9 @@ export function CancelDialog({
         {keepNew && (
           <DurationPicker legend="New secret keeps working for" name="keep-for" value={value} onChange={(v) => (setValue(v), setLocalError(null))} max={restoreMax} includeZero={false} />
         )}
-        {localError && (
-          <p class="error" role="alert">
-            {localError}
-          </p>
-        )}
-        <ErrorAlert error={action.error} />
-        <div class="actions">
-          <button type="submit" class="primary" disabled={action.busy}>
-            {action.busy ? 'Working…' : mode === 'cancel' ? 'Cancel rotation' : 'Restore old secret'}
-          </button>
-          <button type="button" onClick={onClose}>Keep as is</button>
-        </div>
+        <FormFooter localError={localError} error={action.error} busy={action.busy} dismiss="Keep as is" onClose={onClose}>
+          {action.busy ? 'Working…' : mode === 'cancel' ? 'Cancel rotation' : 'Restore old secret'}
+        </FormFooter>
       </form>
     </Modal>
   );

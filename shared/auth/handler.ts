@@ -46,7 +46,13 @@ export type AuthorizerResult =
   | APIGatewaySimpleAuthorizerWithContextResult<AuthorizerContext>
   | APIGatewaySimpleAuthorizerResult;
 
-export type AuthorizerHandler = (event: AuthorizerEvent, context?: unknown) => Promise<AuthorizerResult>;
+export type AuthorizerHandler = ((event: AuthorizerEvent, context?: unknown) => Promise<AuthorizerResult>) & {
+  /**
+   * Drops this instance's cached record of a key (see `Verifier.forget`). Only a process that also
+   * serves the management API can know when to call it: local mode's gateway does, after a change.
+   */
+  forget(keyId: string): void;
+};
 
 export interface AuthorizerDeps {
   readonly store: Pick<KeyStore, 'getKey' | 'recordUse'>;
@@ -178,7 +184,7 @@ export function createAuthorizerHandler(deps: AuthorizerDeps | (() => Authorizer
     }
   };
 
-  return async (event) => {
+  const handler = async (event: AuthorizerEvent): Promise<AuthorizerResult> => {
     if (event === null || typeof event !== 'object') throw new Error(UNAUTHORIZED);
     if (isV2(event)) {
       const result = await verify(secretFromHeaders(event.headers));
@@ -198,4 +204,5 @@ export function createAuthorizerHandler(deps: AuthorizerDeps | (() => Authorizer
       context: contextOf(result),
     };
   };
+  return Object.assign(handler, { forget: (keyId: string) => ready?.forget(keyId) });
 }

@@ -136,6 +136,8 @@ export class Verifier {
   /** Cache-miss reads in flight, so concurrent misses of one key share one `GetItem`. */
   private readonly inflight = new Map<string, Promise<CacheEntry | null>>();
   private readSeq = 0;
+  /** keyId → `readSeq` when it was forgotten: reads issued before that are not cached. */
+  private readonly forgotten = new Map<string, number>();
   /** sid → last-use write state. */
   private readonly useMarks = new Map<string, UseMark>();
   private readonly pendingWrites = new Set<Promise<void>>();
@@ -233,6 +235,20 @@ export class Verifier {
     return { ok: true, record, slot: decision.slot, secretExpiresAt: decision.secret.expiresAt };
   }
 
+  /**
+   * Drops what this instance knows of a key, so its next request reads the record again. For a
+   * process that also serves the management API (local mode): after a change through the API it
+   * makes every request see that change at once. Reads already in flight are not cached.
+   */
+  forget(keyId: string): void {
+    this.cache.delete(keyId);
+    this.unknown.delete(keyId);
+    this.inflight.delete(keyId);
+    this.forgotten.delete(keyId);
+    this.forgotten.set(keyId, ++this.readSeq);
+    if (this.forgotten.size > this.maxNegativeEntries) this.dropOldest(this.forgotten);
+  }
+
   /** A cache-miss read, shared with concurrent misses of the same key. */
   private miss(keyId: string, now: number): Promise<CacheEntry | null> {
     const read = this.read(keyId, now);
@@ -290,6 +306,11 @@ export class Verifier {
     const cached = this.cache.get(keyId);
     // A read issued later already landed (reads can overtake each other): it is at least as fresh.
     if (cached !== undefined && cached.seq > seq) return cached;
+    const forgottenAt = this.forgotten.get(keyId);
+    if (forgottenAt !== undefined && forgottenAt > seq) {
+      // Issued before a change was announced: good for the request that asked, not for the cache.
+      return record === null ? null : { record, freshUntil: now, seq, bucket: cached?.bucket ?? { tokens: this.recheckBurst, at: now, queued: undefined } };
+    }
     if (record === null) {
       this.cache.delete(keyId);
       this.unknown.delete(keyId);

@@ -221,7 +221,19 @@ export async function updateKey(principal: Principal, keyId: string, body: Updat
 export async function rotateKey(principal: Principal, keyId: string, body: { oldKeyExpiresInSeconds?: number | undefined; expiresAt?: string | null | undefined }, deps: Deps) {
   if (body.oldKeyExpiresInSeconds !== undefined) checkWindow(body.oldKeyExpiresInSeconds, deps.policies, 'oldKeyExpiresInSeconds');
   const expiresAt = resolveExpiresAt(body.expiresAt, deps.clock.now(), deps.policies);
-  return mutateKey(principal, keyId, deps, (record, ctx) => rotateT(record, { oldKeyExpiresInSeconds: body.oldKeyExpiresInSeconds, expiresAt }, ctx));
+  // SPEC §2: of concurrent rotate calls on one key exactly one succeeds, whatever the window (a 0 s
+  // rotation leaves no valid previous secret, so the state alone would let the next one through).
+  // A call lost to a concurrent rotation if a rotation was decided after it began, or if it finds a
+  // rotation its first read did not show (decided just before it began, committed after that read).
+  const began = deps.clock.now();
+  let firstSeen: string | null | undefined;
+  return mutateKey(principal, keyId, deps, (record, ctx) => {
+    const seen = record.rotation?.id ?? null;
+    firstSeen ??= seen;
+    const decision = rotateT(record, { oldKeyExpiresInSeconds: body.oldKeyExpiresInSeconds, expiresAt }, ctx);
+    const lost = seen !== firstSeen || (record.lastRotatedAt !== null && record.lastRotatedAt >= began);
+    return decision.kind === 'change' && lost ? { kind: 'conflict', code: 'rotation_in_progress' } : decision;
+  });
 }
 
 export async function changeRotationWindow(principal: Principal, keyId: string, body: { oldKeyExpiresInSeconds: number }, deps: Deps) {

@@ -25,7 +25,10 @@ export interface AuthorizerPolicyResult {
   context?: Record<string, string | number | boolean | null | undefined>;
 }
 
-export type AuthorizerFn = (event: APIGatewayRequestAuthorizerEvent, context: Context) => Promise<AuthorizerPolicyResult>;
+export type AuthorizerFn = ((event: APIGatewayRequestAuthorizerEvent, context: Context) => Promise<AuthorizerPolicyResult>) & {
+  /** Drops the authorizer's cached record of a key (`shared/auth`); optional for stand-ins. */
+  forget?: (keyId: string) => void;
+};
 export type ProxyHandlerFn = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult | undefined | void>;
 
 /** Where the dashboard comes from: a directory of built assets, a short note while it is being built, or off. */
@@ -211,6 +214,11 @@ export function createGateway(opts: GatewayOptions): Server {
       }
       throw err;
     }
+    // The authorizer runs in this process: after a change to a key, drop its cached record so the
+    // very next request sees the change (AWS guarantees grants at once and the rest within the TTL;
+    // local mode is never staler than that, and last use and whoami's slot are exact at once).
+    const changedKey = route && method !== 'GET' && target.params?.id;
+    if (changedKey && result && result.statusCode >= 200 && result.statusCode < 300) (await loadAuthorizer()).forget?.(changedKey);
     writeResult(res, result, requestId);
   }
 

@@ -243,15 +243,31 @@ describe('the outbox', () => {
 });
 
 describe('review fixes: outbox and contention', () => {
-  it('20 concurrent 0 s rotations all succeed (no 500), each one version and one audit event, effects drained before answering', async () => {
+  it('20 concurrent 0 s rotations: exactly one succeeds, the rest answer rotation_in_progress (never a 500)', async () => {
     const { w, p } = await setup();
     const { record } = await createKey(p, p.accountId!, { name: 'hot' }, w.rt);
     const results = await Promise.all(Array.from({ length: 20 }, () => codeOf(rotateKey(p, record.id, { oldKeyExpiresInSeconds: 0 }, w.rt))));
+    expect(results.filter((r) => r === 'ok')).toHaveLength(1);
+    expect(results.filter((r) => r === 'rotation_in_progress')).toHaveLength(19);
+    const after = (await w.store.getKey(record.id, { consistent: true }))!;
+    expect(after.version).toBe(record.version + 1);
+    // Sequential 0 s rotations, each after the previous answered, all succeed.
+    for (let i = 0; i < 3; i++) {
+      w.clock.t += 5; // each call begins after the previous one answered
+      expect(await codeOf(rotateKey(p, record.id, { oldKeyExpiresInSeconds: 0 }, w.rt))).toBe('ok');
+    }
+  });
+
+  it('20 concurrent window changes all succeed, one version each, and their events are recorded before they answer', async () => {
+    const { w, p } = await setup();
+    const { record } = await createKey(p, p.accountId!, { name: 'windows' }, w.rt);
+    await rotateKey(p, record.id, { oldKeyExpiresInSeconds: 3600 }, w.rt);
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => codeOf(changeRotationWindow(p, record.id, { oldKeyExpiresInSeconds: 600 + i }, w.rt))));
     expect(results).toEqual(Array(20).fill('ok'));
     const after = (await w.store.getKey(record.id, { consistent: true }))!;
-    expect(after.version).toBe(record.version + 20);
+    expect(after.version).toBe(record.version + 21);
     const events = await listKeyEvents(p, record.id, { limit: 100 }, w.rt);
-    expect(events.items.filter((e) => e.type === 'api_key.rotated')).toHaveLength(20);
+    expect(events.items.filter((e) => e.type === 'api_key.rotation_updated')).toHaveLength(20);
   });
 
   it('an effect that can never succeed is dropped and logged; the effects after it still happen', async () => {

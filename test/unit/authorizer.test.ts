@@ -696,3 +696,50 @@ describe('Verifier', () => {
     expect(await verifier.verify(secret)).toEqual({ ok: false, reason: 'revoked' });
   });
 });
+
+describe('forget (local mode: the gateway announces changes made through the API)', () => {
+  it('after forget, the next request reads the record again and sees the change at once (slot, last use)', async () => {
+    const { handler, store, createKey, apply, clock } = setup();
+    const { record, secret: oldSecret } = createKey();
+    expect((await rest(handler, oldSecret))!.context!.slot).toBe('current');
+    const readsBefore = store.reads.length;
+    const usesBefore = store.uses.length;
+    clock.advance(300);
+    apply(record.id, (r, c) => rotateKey(r, { oldKeyExpiresInSeconds: 600 }, c));
+    handler.forget(record.id);
+    clock.advance(300);
+    const after = await rest(handler, oldSecret);
+    expect(after!.context!.slot).toBe('previous'); // not the cached "current"
+    expect(store.reads.length).toBe(readsBefore + 1);
+    expect(store.uses.length).toBe(usesBefore + 1); // the first use after the rotation is recorded
+    await rest(handler, oldSecret);
+    expect(store.reads.length).toBe(readsBefore + 1); // cached again
+  });
+
+  it('a read already in flight when the key is forgotten answers its request but is not cached', async () => {
+    const { store, createKey, apply, clock, policies } = setup();
+    const { record, secret } = createKey();
+    // This read sees the record as it was when issued, before the change lands.
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const snapshotStore = {
+      getKey: async (id: string, o?: { consistent?: boolean }) => {
+        const snapshot = store.records.get(id) ?? null;
+        store.reads.push({ id, consistent: o?.consistent === true });
+        await gate;
+        return snapshot;
+      },
+      recordUse: store.recordUse.bind(store),
+    };
+    const verifier = new Verifier({ store: snapshotStore, pepper: PEPPER, policies, clock });
+    const pending = verifier.verify(secret); // miss: its read is now in flight
+    await Promise.resolve();
+    apply(record.id, (r, c) => revokeKey(r, c));
+    verifier.forget(record.id);
+    release();
+    expect((await pending).ok).toBe(true); // answered from what its read saw
+    const reads = store.reads.length;
+    expect((await verifier.verify(secret)).ok).toBe(false); // read again: sees the revocation
+    expect(store.reads.length).toBe(reads + 1);
+  });
+});

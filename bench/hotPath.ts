@@ -8,6 +8,7 @@ import type { APIGatewayRequestAuthorizerEvent, APIGatewayRequestAuthorizerEvent
 import { createAuthorizerHandler, type AuthorizerHandler } from '../shared/auth/handler.js';
 import { CountingMetrics } from '../shared/auth/metrics.js';
 import { DEFAULT_POLICIES } from '../shared/domain/policies.js';
+import { systemClock } from '../shared/domain/clock.js';
 import { countingStore, httpV2Event, restRequestEvent, type BenchFixture } from './fixture.js';
 import { nowNs, summarize, type Summary } from './stats.js';
 
@@ -30,7 +31,6 @@ const ROUNDS = 8;
 const PER_ROUND = 25_000;
 const MISS_CALLS = 400;
 
-const systemClock = { now: () => Date.now() };
 
 function handlerFor(fx: BenchFixture, ttlSeconds: number) {
   const counted = countingStore(fx.store);

@@ -1,78 +1,77 @@
 /**
- * Runtime configuration, parsed once from the environment with zod; a bad variable fails fast with
- * its name. The same variables configure Lambda (set by the CDK construct) and local mode.
+ * Runtime configuration, parsed once from the environment; a bad variable fails fast with its name.
+ * The same variables configure Lambda (set by the CDK construct) and local mode.
+ *
+ * Deliberately without zod (unlike the request schemas): every function reads this at cold start,
+ * the authorizer included, and even `zod/mini` added 10–20 ms of CPU there (`npm run bench`). Each
+ * variable is one small parse function in a typed table; all errors are collected and named.
  */
-import { z } from 'zod';
 import { DEFAULT_POLICIES, parseOffsets, type Policies } from './domain/policies.js';
 import { PREFIX_PATTERN } from './domain/keyFormat.js';
 
-const seconds = (name: string, def: number, max = 10 * 365 * 86_400) =>
-  z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v.trim() === '') return def;
-      if (!/^\d+$/.test(v.trim())) {
-        ctx.addIssue({ code: 'custom', message: `${name} must be a whole number of seconds, got "${v}"` });
-        return z.NEVER;
-      }
-      const n = Number(v.trim());
-      if (n > max) {
-        ctx.addIssue({ code: 'custom', message: `${name} must be at most ${max}, got ${n}` });
-        return z.NEVER;
-      }
-      return n;
-    });
+/** Parses one variable's raw value (`undefined` when unset); throws an Error naming the variable. */
+type Parse<T> = (raw: string | undefined) => T;
 
-const EnvSchema = z.object({
-  KEY_PREFIX: z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      const p = v?.trim() || DEFAULT_POLICIES.keyPrefix;
-      if (!PREFIX_PATTERN.test(p)) {
-        ctx.addIssue({ code: 'custom', message: `KEY_PREFIX must match ${PREFIX_PATTERN}, got "${p}"` });
-        return z.NEVER;
-      }
-      return p;
-    }),
+const seconds =
+  (name: string, def: number, max = 10 * 365 * 86_400): Parse<number> =>
+  (v) => {
+    if (v === undefined || v.trim() === '') return def;
+    if (!/^\d+$/.test(v.trim())) throw new Error(`${name} must be a whole number of seconds, got "${v}"`);
+    const n = Number(v.trim());
+    if (n > max) throw new Error(`${name} must be at most ${max}, got ${n}`);
+    return n;
+  };
+
+const optional: Parse<string | undefined> = (v) => v;
+
+const ENV = {
+  KEY_PREFIX: (v) => {
+    const p = v?.trim() || DEFAULT_POLICIES.keyPrefix;
+    if (!PREFIX_PATTERN.test(p)) throw new Error(`KEY_PREFIX must match ${PREFIX_PATTERN}, got "${p}"`);
+    return p;
+  },
   MAX_TRANSITION_SECONDS: seconds('MAX_TRANSITION_SECONDS', DEFAULT_POLICIES.maxTransitionSeconds),
   REMINDER_LEAD_SECONDS: seconds('REMINDER_LEAD_SECONDS', DEFAULT_POLICIES.reminderLeadSeconds),
   RESTORE_WINDOW_SECONDS: seconds('RESTORE_WINDOW_SECONDS', DEFAULT_POLICIES.restoreWindowSeconds),
   REACTIVATION_WINDOW_SECONDS: seconds('REACTIVATION_WINDOW_SECONDS', DEFAULT_POLICIES.reactivationWindowSeconds),
   MAX_KEY_LIFETIME_SECONDS: seconds('MAX_KEY_LIFETIME_SECONDS', 0),
-  EXPIRY_NOTICE_OFFSETS: z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined) return [...DEFAULT_POLICIES.expiryNoticeOffsets];
-      try {
-        return parseOffsets(v);
-      } catch (e) {
-        ctx.addIssue({ code: 'custom', message: `EXPIRY_NOTICE_OFFSETS: ${(e as Error).message}` });
-        return z.NEVER;
-      }
-    }),
+  EXPIRY_NOTICE_OFFSETS: (v) => {
+    if (v === undefined) return [...DEFAULT_POLICIES.expiryNoticeOffsets];
+    try {
+      return parseOffsets(v);
+    } catch (e) {
+      throw new Error(`EXPIRY_NOTICE_OFFSETS: ${(e as Error).message}`, { cause: e });
+    }
+  },
   AUTH_CACHE_TTL_SECONDS: seconds('AUTH_CACHE_TTL_SECONDS', DEFAULT_POLICIES.authCacheTtlSeconds, 3600),
-  TABLE_NAME: z.string().min(3).default('rekey'),
+  TABLE_NAME: (v) => {
+    const name = v ?? 'rekey';
+    if (name.length < 3) throw new Error(`TABLE_NAME must be at least 3 characters, got "${name}"`);
+    return name;
+  },
   /** Set in local mode (and tests) to point the DynamoDB client at dynalite. */
-  DYNAMODB_ENDPOINT: z.url().optional(),
-  PEPPER_SECRET_ARN: z.string().optional(),
+  DYNAMODB_ENDPOINT: (v) => {
+    if (v !== undefined && !URL.canParse(v)) throw new Error(`DYNAMODB_ENDPOINT must be a URL, got "${v}"`);
+    return v;
+  },
+  PEPPER_SECRET_ARN: optional,
   /** Local mode: the data directory (pepper file, outbox, events.jsonl, timers). Selects local adapters. */
-  REKEY_DATA_DIR: z.string().optional(),
-  SCHEDULE_GROUP_NAME: z.string().optional(),
-  TIMER_FUNCTION_ARN: z.string().optional(),
-  SCHEDULER_ROLE_ARN: z.string().optional(),
-  SCHEDULER_DLQ_ARN: z.string().optional(),
-  EVENT_BUS_NAME: z.string().optional(),
-  SENDER_EMAIL: z.string().optional(),
+  REKEY_DATA_DIR: optional,
+  SCHEDULE_GROUP_NAME: optional,
+  TIMER_FUNCTION_ARN: optional,
+  SCHEDULER_ROLE_ARN: optional,
+  SCHEDULER_DLQ_ARN: optional,
+  EVENT_BUS_NAME: optional,
+  SENDER_EMAIL: optional,
   /** Base URL of the management API, used in emails ("how to extend or cancel"). */
-  API_URL: z.string().optional(),
+  API_URL: optional,
   /** Dashboard URL, used in emails. */
-  DASHBOARD_URL: z.string().optional(),
+  DASHBOARD_URL: optional,
   /** Origin allowed by CORS (the dashboard's); unset disables CORS headers. */
-  CORS_ALLOWED_ORIGIN: z.string().optional(),
-});
+  CORS_ALLOWED_ORIGIN: optional,
+} satisfies Record<string, Parse<unknown>>;
+
+type Env = { [K in keyof typeof ENV]: ReturnType<(typeof ENV)[K]> };
 
 export interface Config {
   readonly policies: Policies;
@@ -100,12 +99,20 @@ export class ConfigError extends Error {
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const parsed = EnvSchema.safeParse(env);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message));
-    throw new ConfigError(`Invalid configuration:\n  ${[...new Set(lines)].join('\n  ')}`);
+  const e = {} as Record<string, unknown>;
+  const errors: string[] = [];
+  for (const [name, parse] of Object.entries(ENV) as [string, Parse<unknown>][]) {
+    try {
+      e[name] = parse(env[name]);
+    } catch (err) {
+      errors.push((err as Error).message);
+    }
   }
-  const e = parsed.data;
+  if (errors.length) throw new ConfigError(`Invalid configuration:\n  ${errors.join('\n  ')}`);
+  return toConfig(e as Env);
+}
+
+function toConfig(e: Env): Config {
   if (e.MAX_KEY_LIFETIME_SECONDS !== 0 && e.MAX_KEY_LIFETIME_SECONDS < 60) {
     throw new ConfigError('Invalid configuration:\n  MAX_KEY_LIFETIME_SECONDS must be 0 (unlimited) or at least 60');
   }

@@ -10,9 +10,10 @@ import { loadConfig, ConfigError, type Config } from './config.js';
 import { createDocumentClient, DynamoKeyStore } from './adapters/dynamoStore.js';
 import { renderEmail } from './domain/emails.js';
 import { randomIds } from './domain/ids.js';
+import { systemClock } from './domain/clock.js';
 import { retryableOnce as once } from './domain/once.js';
 import type { Deps } from './domain/service.js';
-import type { Clock, EffectPerformers, EventPublisher, Log, Mailer, PepperSource, TimerScheduler } from './domain/ports.js';
+import type { EffectPerformers, EventPublisher, Log, Mailer, PepperSource, TimerScheduler } from './domain/ports.js';
 import { LocalScheduler } from './local/localScheduler.js';
 
 export interface Runtime extends Deps {
@@ -21,7 +22,6 @@ export interface Runtime extends Deps {
   readonly localScheduler: LocalScheduler | undefined;
 }
 
-export const systemClock: Clock = { now: () => Date.now() };
 
 /** Powertools logger narrowed to the domain's `Log`. Never given a secret. */
 export function createLog(serviceName = 'rekey'): Log & { logger: Logger } {

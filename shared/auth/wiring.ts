@@ -1,22 +1,25 @@
 /**
  * The authorizer's composition root: the DynamoDB store and the pepper source, built from the
  * environment on the first request. Kept apart from `shared/runtime.ts` so the authorizer bundle
- * carries only what it uses (one DynamoDB client, one pepper source, no zod, no logger): that is
- * what keeps its cold start small. Local mode sets the same variables before the gateway calls it.
+ * carries only what it uses (one DynamoDB client, one pepper source, the light config reader, no
+ * logger): that is what keeps its cold start small. Local mode sets the same variables before the
+ * gateway calls it.
  */
 import { createDocumentClient, DynamoKeyStore } from '../adapters/dynamoStore.js';
 import { SecretsManagerPepper } from '../adapters/pepper.js';
+import { ConfigError, loadConfig } from '../config.js';
+import { systemClock } from '../domain/clock.js';
 import { FilePepper } from '../local/filePepper.js';
 import type { AuthorizerDeps } from './handler.js';
-import { loadAuthorizerEnv } from './env.js';
-
-/** Wall clock for production; tests inject their own. */
-export const systemClock = { now: (): number => Date.now() };
 
 /** Builds the authorizer's dependencies from environment variables (see `docs/authorizer.md`). */
 export function authorizerDepsFromEnv(env: Record<string, string | undefined>): AuthorizerDeps {
-  const e = loadAuthorizerEnv(env);
-  const store = new DynamoKeyStore({ client: createDocumentClient({ endpoint: e.dynamoEndpoint }), tableName: e.tableName });
-  const pepper = e.dataDir !== undefined ? new FilePepper({ dataDir: e.dataDir }) : new SecretsManagerPepper({ secretId: e.pepperSecretArn! });
-  return { store, pepper, policies: { keyPrefix: e.keyPrefix, authCacheTtlSeconds: e.authCacheTtlSeconds }, clock: systemClock };
+  const config = loadConfig(env);
+  const store = new DynamoKeyStore({ client: createDocumentClient({ endpoint: config.dynamoEndpoint }), tableName: config.tableName });
+  let pepper;
+  if (config.dataDir !== undefined) pepper = new FilePepper({ dataDir: config.dataDir });
+  else if (config.pepperSecretArn) pepper = new SecretsManagerPepper({ secretId: config.pepperSecretArn });
+  else throw new ConfigError('Invalid configuration:\n  PEPPER_SECRET_ARN is required for this function (or REKEY_DATA_DIR in local mode)');
+  const { keyPrefix, authCacheTtlSeconds } = config.policies;
+  return { store, pepper, policies: { keyPrefix, authCacheTtlSeconds }, clock: systemClock };
 }

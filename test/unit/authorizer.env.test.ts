@@ -1,33 +1,24 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createAuthorizerHandler } from '../../shared/auth/handler.js';
-import { loadAuthorizerEnv } from '../../shared/auth/env.js';
 import { authorizerDepsFromEnv } from '../../shared/auth/wiring.js';
-import { loadConfig } from '../../shared/config.js';
 import { FilePepper } from '../../shared/local/filePepper.js';
 import { SecretsManagerPepper } from '../../shared/adapters/pepper.js';
 
 const AWS = { PEPPER_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:rekey-pepper-AbCdEf' };
 
-/** The authorizer reads its variables without zod (cold start); it must agree with `loadConfig` exactly. */
+/** The authorizer reads its variables through the one config reader (`loadConfig`, zod/mini). */
 describe('authorizer environment', () => {
-  const valid: Record<string, string | undefined>[] = [
-    { ...AWS },
-    { ...AWS, KEY_PREFIX: 'acme', AUTH_CACHE_TTL_SECONDS: '0', TABLE_NAME: 'rekey-prod-Table1' },
-    { ...AWS, KEY_PREFIX: '  ', AUTH_CACHE_TTL_SECONDS: ' 30 ' },
-    { ...AWS, AUTH_CACHE_TTL_SECONDS: '3600', DYNAMODB_ENDPOINT: 'http://127.0.0.1:8000' },
-    { REKEY_DATA_DIR: '/tmp/rekey-data', DYNAMODB_ENDPOINT: 'http://localhost:4567/', AUTH_CACHE_TTL_SECONDS: '' },
+  const valid: [Record<string, string | undefined>, { keyPrefix: string; authCacheTtlSeconds: number }, 'aws' | 'file'][] = [
+    [{ ...AWS }, { keyPrefix: 'rekey', authCacheTtlSeconds: 10 }, 'aws'],
+    [{ ...AWS, KEY_PREFIX: 'acme', AUTH_CACHE_TTL_SECONDS: '0', TABLE_NAME: 'rekey-prod-Table1' }, { keyPrefix: 'acme', authCacheTtlSeconds: 0 }, 'aws'],
+    [{ ...AWS, KEY_PREFIX: '  ', AUTH_CACHE_TTL_SECONDS: ' 30 ' }, { keyPrefix: 'rekey', authCacheTtlSeconds: 30 }, 'aws'],
+    [{ ...AWS, AUTH_CACHE_TTL_SECONDS: '3600', DYNAMODB_ENDPOINT: 'http://127.0.0.1:8000' }, { keyPrefix: 'rekey', authCacheTtlSeconds: 3600 }, 'aws'],
+    [{ REKEY_DATA_DIR: '/tmp/rekey-data', DYNAMODB_ENDPOINT: 'http://localhost:4567/', AUTH_CACHE_TTL_SECONDS: '' }, { keyPrefix: 'rekey', authCacheTtlSeconds: 10 }, 'file'],
   ];
-  it.each(valid)('reads the same prefix, TTL, table, endpoint and pepper location as loadConfig (%j)', (env) => {
-    const mine = loadAuthorizerEnv(env);
-    const theirs = loadConfig(env);
-    expect(mine).toEqual({
-      keyPrefix: theirs.policies.keyPrefix,
-      authCacheTtlSeconds: theirs.policies.authCacheTtlSeconds,
-      tableName: theirs.tableName,
-      dynamoEndpoint: theirs.dynamoEndpoint,
-      pepperSecretArn: theirs.pepperSecretArn,
-      dataDir: theirs.dataDir,
-    });
+  it.each(valid)('reads prefix, TTL and pepper location from %j', (env, policies, pepperKind) => {
+    const deps = authorizerDepsFromEnv(env);
+    expect(deps.policies).toEqual(policies);
+    expect(deps.pepper).toBeInstanceOf(pepperKind === 'aws' ? SecretsManagerPepper : FilePepper);
   });
 
   const invalid: [string, Record<string, string>][] = [
@@ -38,13 +29,12 @@ describe('authorizer environment', () => {
     ['TABLE_NAME', { ...AWS, TABLE_NAME: 'ab' }],
     ['DYNAMODB_ENDPOINT', { ...AWS, DYNAMODB_ENDPOINT: 'not a url' }],
   ];
-  it.each(invalid)('refuses a bad %s, naming it, as loadConfig does', (name, env) => {
-    expect(() => loadConfig(env)).toThrow(name);
-    expect(() => loadAuthorizerEnv(env)).toThrow(name);
+  it.each(invalid)('refuses a bad %s, naming it', (name, env) => {
+    expect(() => authorizerDepsFromEnv(env)).toThrow(name);
   });
 
   it('needs the pepper secret in AWS and the data directory pepper in local mode', () => {
-    expect(() => loadAuthorizerEnv({})).toThrow('PEPPER_SECRET_ARN');
+    expect(() => authorizerDepsFromEnv({})).toThrow('PEPPER_SECRET_ARN');
     expect(authorizerDepsFromEnv({ ...AWS }).pepper).toBeInstanceOf(SecretsManagerPepper);
     const local = authorizerDepsFromEnv({ REKEY_DATA_DIR: '/tmp/rekey-x', AUTH_CACHE_TTL_SECONDS: '7', KEY_PREFIX: 'acme' });
     expect(local.pepper).toBeInstanceOf(FilePepper);

@@ -29,7 +29,7 @@ export const TABLE_WRITE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:Query', 'dynam
  */
 const KEY_FIELDS: Record<keyof KeyRecord, true> = {
   id: true, accountId: true, name: true, environment: true, scopes: true, status: true, createdAt: true, version: true,
-  current: true, previous: true, rotation: true, lastRotatedAt: true, revokedAt: true, reactivatableUntil: true, lastUsed: true, fired: true,
+  current: true, previous: true, rotation: true, revokedAt: true, reactivatableUntil: true, lastUsed: true, fired: true,
 };
 const ACCOUNT_FIELDS: Record<keyof AccountRecord, true> = { id: true, name: true, alertEmails: true, createdAt: true, version: true };
 const EVENT_FIELDS: Record<keyof AuditEvent, true> = { id: true, type: true, at: true, actorKeyId: true, accountId: true, keyId: true, data: true };

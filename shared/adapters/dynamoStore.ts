@@ -48,7 +48,7 @@ const LIST_POSITION = /^\d{13}#[0-9A-Za-z]{16}$/;
 const EVENT_POSITION = /^[0-9A-Za-z]{19,24}$/;
 
 /** Fields a transition replaces. Immutable ones and `lastUsed` (the authorizer's) are never overwritten. */
-const MUTABLE_KEY_FIELDS = ['name', 'scopes', 'status', 'version', 'current', 'previous', 'rotation', 'lastRotatedAt', 'revokedAt', 'reactivatableUntil', 'fired'] as const;
+const MUTABLE_KEY_FIELDS = ['name', 'scopes', 'status', 'version', 'current', 'previous', 'rotation', 'revokedAt', 'reactivatableUntil', 'fired'] as const;
 
 function outboxMap(effects: readonly Effect[]): Record<string, Effect> {
   return Object.fromEntries(effects.map((e) => [e.id, e]));
@@ -67,7 +67,6 @@ function toKeyRecord(item: Record<string, unknown>): KeyRecord {
     current: item.current as KeyRecord['current'],
     previous: (item.previous as KeyRecord['previous']) ?? null,
     rotation: (item.rotation as KeyRecord['rotation']) ?? null,
-    lastRotatedAt: (item.lastRotatedAt as number | null) ?? null,
     revokedAt: (item.revokedAt as number | null) ?? null,
     reactivatableUntil: (item.reactivatableUntil as number | null) ?? null,
     lastUsed: (item.lastUsed as Record<string, number>) ?? {},

@@ -140,7 +140,6 @@ export function createKeyRecord(accountId: string, input: CreateKeyInput, caller
     current,
     previous: null,
     rotation: null,
-    lastRotatedAt: null,
     revokedAt: null,
     reactivatableUntil: null,
     lastUsed: {},
@@ -228,7 +227,7 @@ export function rotateKey(record: KeyRecord, input: RotateInput, ctx: Transition
     emails.push({ template: 'old_secret_expired', hint: old.hint, expiresAt: oldKeyExpiresAt });
     fired = [...fired, timerId('old_secret_expired', old.sid, oldKeyExpiresAt)];
   }
-  return { kind: 'change', next: bump(record, { current, previous, rotation, lastRotatedAt: now, fired }), events, emails, secret };
+  return { kind: 'change', next: bump(record, { current, previous, rotation, fired }), events, emails, secret };
 }
 
 /** No reminder when the window is shorter than the lead (SPEC §2); restore window counted from expiry. */

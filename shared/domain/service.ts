@@ -231,7 +231,7 @@ export async function rotateKey(principal: Principal, keyId: string, body: { old
     const seen = record.rotation?.id ?? null;
     firstSeen ??= seen;
     const decision = rotateT(record, { oldKeyExpiresInSeconds: body.oldKeyExpiresInSeconds, expiresAt }, ctx);
-    const lost = seen !== firstSeen || (record.lastRotatedAt !== null && record.lastRotatedAt >= began);
+    const lost = seen !== firstSeen || (record.rotation !== null && record.rotation.startedAt >= began);
     return decision.kind === 'change' && lost ? { kind: 'conflict', code: 'rotation_in_progress' } : decision;
   });
 }

@@ -61,7 +61,6 @@ export interface KeyRecord {
   readonly current: SecretRecord;
   readonly previous: PreviousSecretRecord | null;
   readonly rotation: RotationRecord | null;
-  readonly lastRotatedAt: number | null;
   readonly revokedAt: number | null;
   readonly reactivatableUntil: number | null;
   /** sid → last use (epoch ms). Written by the authorizer without touching `version`. */

@@ -46,7 +46,7 @@ export function keyView(record: KeyRecord, now: number): KeyViewT {
     createdAt: iso(record.createdAt),
     expiresAt: isoOrNull(record.current.expiresAt),
     lastUsedAt: uses.length ? iso(Math.max(...uses)) : null,
-    lastRotatedAt: isoOrNull(record.lastRotatedAt),
+    lastRotatedAt: isoOrNull(r?.startedAt),
     revokedAt: isoOrNull(record.revokedAt),
     reactivatableUntil: record.status === 'revoked' ? isoOrNull(record.reactivatableUntil) : null,
     currentSecret: secretView(record.current, lu),

@@ -3,7 +3,7 @@
  * the outbox → drain. A lost race (`VersionConflictError`) re-reads and decides again, so concurrent
  * calls serialize on the record's `version` and none is lost.
  */
-import { ApiError, ConflictError, ValidationError, VersionConflictError } from './errors.js';
+import { ApiError, VersionConflictError } from './errors.js';
 import {
   cancelRotation as cancelT,
   changeRotationWindow as changeWindowT,
@@ -84,13 +84,7 @@ export function effectsFor(
     const id = nextId();
     out.push({ id, kind: 'event', event: { id, type: e.type, at: now, actorKeyId, accountId: after.accountId, keyId: after.id, data: e.data } });
   }
-  const reactivated = before?.status === 'revoked' && after.status === 'active';
-  const { schedule, unschedule } = diffTimers(
-    before ? planTimers(before, deps.policies) : [],
-    planTimers(after, deps.policies),
-    now,
-    reactivated ? { fired: after.fired } : undefined,
-  );
+  const { schedule, unschedule } = diffTimers(before ? planTimers(before, deps.policies) : [], planTimers(after, deps.policies), now, after.fired);
   for (const timer of unschedule) out.push({ id: nextId(), kind: 'unschedule', timer });
   for (const timer of schedule) out.push({ id: nextId(), kind: 'schedule', timer });
   for (const m of emails) out.push({ id: nextId(), kind: 'email', email: { ...m, accountId: after.accountId, keyId: after.id, keyName: after.name } });
@@ -347,4 +341,3 @@ export async function handleTimer(timer: Timer, deps: Deps): Promise<'acted' | '
   return result.decision.kind === 'change' ? 'acted' : 'stale';
 }
 
-export { ValidationError, ConflictError };

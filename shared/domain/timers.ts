@@ -71,14 +71,16 @@ export function planTimers(record: KeyRecord, policies: Policies): Timer[] {
 const CATCH_UP_KINDS: ReadonlySet<TimerKind> = new Set(['old_secret_expired', 'purge_previous', 'key_expired']);
 
 /**
- * What a change from `before` to `after` must schedule and unschedule. Only future timers move,
- * except with `catchUp` (a reactivation: timers were unscheduled while revoked), where overdue
- * purges and expiry announcements not yet fired are scheduled too; the scheduler runs them at once.
+ * What a change from `before` to `after` must schedule and unschedule. A newly planned timer is
+ * scheduled unless it already fired, when it is still ahead or, overdue, of a kind that must still
+ * happen (a purge, an expiry announcement: e.g. one that came due while the key was revoked and its
+ * timers unscheduled); the scheduler runs an overdue one at once. Overdue reminders and notices are
+ * skipped. Only future timers are unscheduled (past ones already fired or are no-ops now).
  */
-export function diffTimers(before: readonly Timer[], after: readonly Timer[], now: number, catchUp?: { fired: readonly string[] }) {
+export function diffTimers(before: readonly Timer[], after: readonly Timer[], now: number, fired: readonly string[]) {
   const beforeIds = new Set(before.map((t) => t.id));
   const afterIds = new Set(after.map((t) => t.id));
-  const due = (t: Timer) => t.at >= now || (catchUp !== undefined && CATCH_UP_KINDS.has(t.kind) && !catchUp.fired.includes(t.id));
+  const due = (t: Timer) => !fired.includes(t.id) && (t.at >= now || CATCH_UP_KINDS.has(t.kind));
   return {
     schedule: after.filter((t) => !beforeIds.has(t.id) && due(t)),
     unschedule: before.filter((t) => !afterIds.has(t.id) && t.at > now),

@@ -216,9 +216,13 @@ describe('review fixes', () => {
     const back = changed(reactivateKey(revoked, ctx(T0 + 120_000)));
     const before = planTimers(revoked, DEFAULT_POLICIES);
     const after = planTimers(back, { ...DEFAULT_POLICIES, restoreWindowSeconds: 0 });
-    const plain = diffTimers(before, after, T0 + 120_000);
-    expect(plain.schedule).toEqual([]);
-    const caught = diffTimers(before, after, T0 + 120_000, { fired: back.fired });
+    const caught = diffTimers(before, after, T0 + 120_000, back.fired);
     expect(caught.schedule.map((t) => t.kind).sort()).toEqual(['old_secret_expired', 'purge_previous']);
+    // Already fired, or an overdue reminder: not scheduled again.
+    const firedOse = caught.schedule.find((t) => t.kind === 'old_secret_expired')!.id;
+    expect(diffTimers(before, after, T0 + 120_000, [firedOse]).schedule.map((t) => t.kind)).toEqual(['purge_previous']);
+    const withReminder = changed(rotateKey(fresh(), { oldKeyExpiresInSeconds: 3 * 3600 }, ctx(T0)));
+    const overdue = diffTimers([], planTimers(withReminder, DEFAULT_POLICIES), T0 + 2 * H, []);
+    expect(overdue.schedule.map((t) => t.kind)).not.toContain('rotation_reminder');
   });
 });

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { decodeCursor, encodeCursor } from '../domain/cursor.js';
+import { commitOrderKey } from '../domain/ids.js';
 import { StoreUnavailableError, VersionConflictError } from '../domain/errors.js';
 import type { KeyStore, Page, PageRequest } from '../domain/ports.js';
 import type { AccountRecord, AuditEvent, Effect, Environment, KeyRecord, OutboxRef } from '../domain/types.js';
@@ -35,13 +36,11 @@ const sortTime = (ms: number) => ms.toString().padStart(13, '0');
 /** Most items one sweep visits; the next sweep continues with the rest. */
 const MAX_SWEEP_ITEMS = 5_000;
 
-/**
- * Outbox entries in commit order: by the record version and sequence number inside the id
- * (`ids.ts`: time(9) version(5) random(8) seq(2)), so clock skew between writers cannot reorder them.
- */
+/** Outbox entries in commit order (see `commitOrderKey`). */
 function byCommitOrder(a: string, b: string): number {
-  const key = (id: string) => (id.length === 24 ? id.slice(9, 14) + id.slice(22) + id : id);
-  return key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0;
+  const ka = commitOrderKey(a);
+  const kb = commitOrderKey(b);
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
 
 const LIST_POSITION = /^\d{13}#[0-9A-Za-z]{16}$/;

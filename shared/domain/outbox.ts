@@ -7,6 +7,7 @@
  */
 import { PUBLISHED_EVENT_TYPES, type Effect, type OutboxRef } from './types.js';
 import type { Clock, EffectPerformers, KeyStore, Log } from './ports.js';
+import { idTime } from './ids.js';
 
 export interface OutboxDeps {
   readonly store: KeyStore;
@@ -49,15 +50,9 @@ const PERMANENT_ERRORS = new Set(['SecretInEventError', 'ValidationException', '
 /** An effect still failing after this long is dropped too: it must not hold back later effects forever. */
 export const MAX_EFFECT_AGE_MS = 3 * 86_400_000;
 
-/** Commit time of an effect, from its sortable id (see `ids.ts`); `null` if the id has another shape. */
-function effectTime(id: string): number | null {
-  const t = parseInt(id.slice(0, 9), 36);
-  return id.length >= 9 && Number.isFinite(t) ? t : null;
-}
-
 function isPermanent(err: unknown, effect: Effect, now: number): boolean {
   if (err instanceof Error && PERMANENT_ERRORS.has(err.name)) return true;
-  const at = effectTime(effect.id);
+  const at = idTime(effect.id);
   return at !== null && now - at > MAX_EFFECT_AGE_MS;
 }
 

@@ -20,6 +20,7 @@ import {
   type TransitionContext,
 } from './keys.js';
 import { drainOutbox, type OutboxDeps } from './outbox.js';
+import { effectId } from './ids.js';
 import type { Policies } from './policies.js';
 import type { Ids, Page, PageRequest, PepperSource } from './ports.js';
 import { diffTimers, fireTimer, planTimers } from './timers.js';
@@ -78,7 +79,7 @@ export function effectsFor(
 ): Effect[] {
   const base = deps.ids.sortable(now, after.version);
   let seq = 0;
-  const nextId = () => `${base}${(seq++).toString(36).padStart(2, '0')}`;
+  const nextId = () => effectId(base, seq++);
   const out: Effect[] = [];
   for (const e of events) {
     const id = nextId();
@@ -285,7 +286,7 @@ export async function setAlertEmails(principal: Principal, accountId: string, al
     if (emails.join('\n') === account.alertEmails.join('\n')) return account;
     const now = deps.clock.now();
     const next: AccountRecord = { ...account, alertEmails: emails, version: account.version + 1 };
-    const id = `${deps.ids.sortable(now, next.version)}00`;
+    const id = effectId(deps.ids.sortable(now, next.version), 0);
     const event: AuditEvent = {
       id, type: 'account.alert_emails_updated', at: now, actorKeyId: principal.actorKeyId, accountId, keyId: null,
       data: { count: emails.length },
@@ -318,7 +319,7 @@ export async function createAccountWithKey(input: { name: string; alertEmails: r
     createdAt: now,
     version: 1,
   };
-  const id = `${deps.ids.sortable(now)}00`;
+  const id = effectId(deps.ids.sortable(now), 0);
   await deps.store.createAccount(account, [
     { id, kind: 'event', event: { id, type: 'account.created', at: now, actorKeyId: null, accountId: account.id, keyId: null, data: { name: account.name } } },
   ]);

@@ -15,8 +15,7 @@ import type {
   APIGatewayTokenAuthorizerEvent,
 } from 'aws-lambda';
 import { MAX_SECRET_LENGTH } from '../domain/keyFormat.js';
-import type { Clock, KeyStore, PepperSource } from '../domain/ports.js';
-import type { Policies } from '../domain/policies.js';
+import type { PepperSource } from '../domain/ports.js';
 import type { AuthMetrics } from './metrics.js';
 import { emfMetrics } from './metrics.js';
 import { Verifier, type VerifierOptions, type VerifyResult } from './verifier.js';
@@ -54,14 +53,10 @@ export type AuthorizerHandler = ((event: AuthorizerEvent, context?: unknown) => 
   forget(keyId: string): void;
 };
 
-export interface AuthorizerDeps {
-  readonly store: Pick<KeyStore, 'getKey' | 'recordUse'>;
+/** The verifier's dependencies, with the pepper as a source read on the first request; `metrics` defaults to EMF lines on stdout. */
+export interface AuthorizerDeps extends Pick<VerifierOptions, 'store' | 'policies' | 'clock' | 'metrics'> {
   /** Read once per cold start (retried on the next request if it fails). */
   readonly pepper: PepperSource;
-  readonly policies: Pick<Policies, 'keyPrefix' | 'authCacheTtlSeconds'>;
-  readonly clock: Clock;
-  /** @default EMF lines on stdout */
-  readonly metrics?: AuthMetrics;
   /** Longest a request waits for a last-use write it started. @default 200 */
   readonly useWriteWaitMs?: number;
   /** Extra `Verifier` tuning (tests). */

@@ -12,7 +12,7 @@
  * of wrong secrets waits, it never makes a grant wait for the TTL (see `Verifier.recheck`).
  */
 import { digestSecret, digestsEqual } from '../domain/digest.js';
-import { MAX_SECRET_LENGTH, parseSecret } from '../domain/keyFormat.js';
+import { parseSecret } from '../domain/keyFormat.js';
 import type { Clock, KeyStore } from '../domain/ports.js';
 import type { Policies } from '../domain/policies.js';
 import type { KeyRecord, SecretRecord, Slot } from '../domain/types.js';
@@ -181,8 +181,7 @@ export class Verifier {
   /** Decides whether `secret` is a valid secret of an active key right now. Never throws. */
   async verify(secret: string | undefined | null): Promise<VerifyResult> {
     if (typeof secret !== 'string' || secret.length === 0) return { ok: false, reason: 'missing' };
-    // Before anything else: nothing long is ever parsed or hashed.
-    if (secret.length > MAX_SECRET_LENGTH) return { ok: false, reason: 'malformed' };
+    // `parseSecret` first compares the exact length, so nothing long is ever scanned or hashed.
     const parsed = parseSecret(this.prefix, secret);
     if (parsed === null) return { ok: false, reason: 'malformed' };
     const keyId = parsed.keyId;

@@ -14,6 +14,8 @@ import { extname, join, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
 import { FUNCTION_ENTRIES, matchRoute } from '../http/routes.js';
+import { errorBody } from '../http/errors.js';
+import type { ErrorCode } from '../domain/errors.js';
 
 /** Largest body the gateway reads at all; above it the gateway answers 413 itself (API Gateway's own cap is 10 MB). */
 export const GATEWAY_MAX_BODY_BYTES = 1024 * 1024;
@@ -415,8 +417,8 @@ function writeResult(res: ServerResponse, result: APIGatewayProxyResult | undefi
 }
 
 /** The API's error shape, for the answers the gateway gives itself. */
-export function sendError(res: ServerResponse, status: number, code: string, message: string, requestId: string): void {
-  const body = JSON.stringify({ error: { code, message, requestId } });
+export function sendError(res: ServerResponse, status: number, code: ErrorCode, message: string, requestId: string): void {
+  const body = JSON.stringify(errorBody(code, message, requestId));
   res.statusCode = status;
   res.setHeader('content-type', 'application/json');
   res.setHeader('content-length', Buffer.byteLength(body));

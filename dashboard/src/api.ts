@@ -2,7 +2,7 @@
  * The dashboard's link to the management API: where the API lives (`config.json` or same origin),
  * the typed client, and turning every failure into a sentence a person can act on.
  */
-import { RekeyApiError, RekeyClient, RekeyNetworkError } from '../../client/index.js';
+import { RekeyApiError, RekeyClient, RekeyNetworkError, type RekeyErrorCode } from '../../client/index.js';
 
 export { RekeyClient };
 
@@ -51,7 +51,7 @@ export function maxFromOpenApi(doc: unknown): number | undefined {
   return typeof max === 'number' && Number.isInteger(max) && max >= 0 ? max : undefined;
 }
 
-const CODE_WORDS: Record<string, string> = {
+const CODE_WORDS: Record<RekeyErrorCode, string> = {
   unauthorized: 'The key was not accepted: it is unknown, mistyped, expired or revoked.',
   forbidden: 'This key is not allowed to do that (a scope is missing, or a test key tried to act on a live key).',
   not_found: 'That key no longer exists in this account.',

@@ -1,19 +1,10 @@
-/** Response shapes the dashboard renders (type-only imports: no zod code reaches the bundle). */
-import type { AccountViewT, EventViewT, KeyViewT } from '../../shared/http/schemas.js';
+/** Response shapes the dashboard renders: the typed client's (type-only: no zod code reaches the bundle). */
+import type { Account, Key, KeyEvent } from '../../client/index.js';
 
-export type KeyView = KeyViewT;
-export type EventView = EventViewT;
-export type AccountView = AccountViewT;
-
-/** `GET /v1/whoami`: which key (and which of its secrets) is signed in. */
-export interface Whoami {
-  readonly keyId: string;
-  readonly accountId: string;
-  readonly environment: 'live' | 'test';
-  readonly scopes: readonly string[];
-  readonly slot: 'current' | 'previous';
-  readonly secretExpiresAt: string | null;
-}
+export type { Whoami } from '../../client/index.js';
+export type KeyView = Key;
+export type EventView = KeyEvent;
+export type AccountView = Account;
 
 /** Where a key stands, derived from its view and the clock so the card changes the second a window ends. */
 export function rotationPhase(key: KeyView, now: number): 'in_progress' | 'restorable' | 'none' {

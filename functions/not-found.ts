@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { loadConfig, type Config } from '../shared/config.js';
+import { corsHeaders } from '../shared/http/cors.js';
 import { errorBody } from '../shared/http/errors.js';
 
 /**
@@ -9,9 +10,7 @@ import { errorBody } from '../shared/http/errors.js';
  * the dashboard (another origin) can read its body.
  */
 export function notFoundHandler(config: Pick<Config, 'corsAllowedOrigin'>) {
-  const cors: Record<string, string> = config.corsAllowedOrigin
-    ? { 'access-control-allow-origin': config.corsAllowedOrigin, vary: 'Origin' }
-    : {};
+  const cors = corsHeaders(config.corsAllowedOrigin);
   return async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
     const requestId = event.requestContext?.requestId ?? 'unknown';
     return {

@@ -6,23 +6,32 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { buildOpenApi, serializeOpenApi } from '../shared/http/openapi.js';
 import { errorBody } from '../shared/http/errors.js';
-import { runtime, type Runtime } from '../shared/runtime.js';
+import { loadConfig, type Config } from '../shared/config.js';
+import type { Log } from '../shared/domain/ports.js';
+import { corsHeaders } from '../shared/http/cors.js';
+import { createLog } from '../shared/log.js';
 
 // A handful of server URLs at most (the API's own domain, perhaps a custom one); the cap keeps a
 // client that varies the Host header from growing this map.
 const MAX_CACHED = 8;
 
-/** Builds the handler around a runtime source (tests pass their own). */
-export function createOpenApiHandler(getRuntime: () => Pick<Runtime, 'config' | 'log'> = runtime) {
+/** What the document needs: configuration and a logger, none of the runtime's AWS clients. */
+export interface OpenApiDeps {
+  readonly config: Pick<Config, 'apiUrl' | 'corsAllowedOrigin' | 'policies'>;
+  readonly log: Log;
+}
+
+let fromEnv: OpenApiDeps | undefined;
+/** Parsed on the first request, once per cold start. */
+const depsFromEnv = (): OpenApiDeps => (fromEnv ??= { config: loadConfig(process.env), log: createLog() });
+
+/** Builds the handler around a source of its dependencies (tests pass their own). */
+export function createOpenApiHandler(getRuntime: () => OpenApiDeps = depsFromEnv) {
   const cache = new Map<string, string>();
   return async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
     const requestId = event.requestContext?.requestId ?? 'unknown';
     const rt = getRuntime();
-    const headers: Record<string, string> = { 'content-type': 'application/json', 'x-request-id': requestId };
-    if (rt.config.corsAllowedOrigin) {
-      headers['access-control-allow-origin'] = rt.config.corsAllowedOrigin;
-      headers.vary = 'Origin';
-    }
+    const headers: Record<string, string> = { 'content-type': 'application/json', 'x-request-id': requestId, ...corsHeaders(rt.config.corsAllowedOrigin) };
     try {
       const serverUrl = rt.config.apiUrl || serverUrlOf(event);
       const cacheKey = serverUrl ?? '';

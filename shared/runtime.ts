@@ -5,15 +5,15 @@
  * With `REKEY_DATA_DIR` set (local mode) effects go to the data directory; otherwise to AWS.
  * Adapters are built on first use, so a read-only function never needs the scheduler's settings.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
 import { loadConfig, ConfigError, type Config } from './config.js';
+import { createLog } from './log.js';
 import { createDocumentClient, DynamoKeyStore } from './adapters/dynamoStore.js';
 import { renderEmail } from './domain/emails.js';
 import { randomIds } from './domain/ids.js';
 import { systemClock } from './domain/clock.js';
 import { retryableOnce as once } from './domain/once.js';
 import type { Deps } from './domain/service.js';
-import type { EffectPerformers, EventPublisher, Log, Mailer, PepperSource, TimerScheduler } from './domain/ports.js';
+import type { EffectPerformers, EventPublisher, Mailer, PepperSource, TimerScheduler } from './domain/ports.js';
 import { LocalScheduler } from './local/localScheduler.js';
 
 export interface Runtime extends Deps {
@@ -22,17 +22,6 @@ export interface Runtime extends Deps {
   readonly localScheduler: LocalScheduler | undefined;
 }
 
-
-/** Powertools logger narrowed to the domain's `Log`. Never given a secret. */
-export function createLog(serviceName = 'rekey'): Log & { logger: Logger } {
-  const logger = new Logger({ serviceName, logLevel: (process.env.LOG_LEVEL as 'INFO' | undefined) ?? 'INFO' });
-  return {
-    logger,
-    info: (m, meta) => logger.info(m, meta ?? {}),
-    warn: (m, meta) => logger.warn(m, meta ?? {}),
-    error: (m, meta) => logger.error(m, meta ?? {}),
-  };
-}
 
 function required(value: string | undefined, name: string): string {
   if (!value) throw new ConfigError(`Invalid configuration:\n  ${name} is required for this function`);

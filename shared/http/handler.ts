@@ -12,6 +12,7 @@ import { ApiError, ValidationError, type ValidationIssue } from '../domain/error
 import { KEY_ID_PATTERN } from '../domain/keyFormat.js';
 import { ENVIRONMENTS, SCOPE_READ, SCOPE_WRITE, type Caller, type Environment } from '../domain/types.js';
 import { runtime as defaultRuntime, type Runtime } from '../runtime.js';
+import { corsHeaders } from './cors.js';
 import { errorBody, STATUS_BY_CODE } from './errors.js';
 import type { RouteDef } from './routes.js';
 
@@ -125,11 +126,7 @@ export function httpHandler<R extends RouteDef>(
   const core = async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
     const rt = getRuntime();
     const requestId = event.requestContext?.requestId ?? context?.awsRequestId ?? 'unknown';
-    const headers: Record<string, string> = { 'x-request-id': requestId };
-    if (rt.config.corsAllowedOrigin) {
-      headers['access-control-allow-origin'] = rt.config.corsAllowedOrigin;
-      headers.vary = 'Origin';
-    }
+    const headers: Record<string, string> = { 'x-request-id': requestId, ...corsHeaders(rt.config.corsAllowedOrigin) };
     try {
       const caller = callerFrom(event);
       if (route.scope !== 'none' && !caller) throw new ApiError('unauthorized', 'A valid API key is required.');

@@ -20,6 +20,15 @@ import type { ErrorCode } from '../domain/errors.js';
 /** Largest body the gateway reads at all; above it the gateway answers 413 itself (API Gateway's own cap is 10 MB). */
 export const GATEWAY_MAX_BODY_BYTES = 1024 * 1024;
 
+/**
+ * How much of an oversized upload the gateway reads and throws away before answering 413. A client
+ * that is still sending when the server closes the connection gets `EPIPE`/`ECONNRESET` instead of
+ * the answer (Node's fetch and curl alike), so the 413 waits for the end of the upload, up to this
+ * bound (API Gateway's own payload cap). Past it the gateway answers at once and closes: a client
+ * sending more than 10 MiB to local mode is not one to wait for.
+ */
+export const GATEWAY_DRAIN_MAX_BYTES = 10 * 1024 * 1024;
+
 /** What a REST `REQUEST` authorizer returns (an IAM policy and a context map). */
 export interface AuthorizerPolicyResult {
   principalId: string;
@@ -90,7 +99,7 @@ export function createGateway(opts: GatewayOptions): Server {
     return authorizer;
   };
 
-  const server = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     const started = Date.now();
     const requestId = randomUUID();
     res.setHeader('x-request-id', requestId);
@@ -102,7 +111,11 @@ export function createGateway(opts: GatewayOptions): Server {
         else res.destroy();
       })
       .finally(() => opts.log?.(`${req.method} ${safePath(req.url)} ${res.statusCode} ${Date.now() - started}ms`));
-  });
+  };
+  const server = createServer(onRequest);
+  // `Expect: 100-continue` (curl sends it for large bodies): the gateway decides, in `readBody`,
+  // whether the client may send its body; an oversized one is refused before a byte of it is sent.
+  server.on('checkContinue', onRequest);
   // Slow or stalled clients must not hold a socket forever.
   server.requestTimeout = 30_000;
   server.headersTimeout = 10_000;
@@ -179,9 +192,11 @@ export function createGateway(opts: GatewayOptions): Server {
       ? { entry: route.entry, resource: route.path, params: nullIfEmpty((match as { params: Record<string, string> }).params) }
       : { entry: FUNCTION_ENTRIES.notFound, resource: '/{proxy+}', params: { proxy: path.slice(1) } };
 
-    const body = await readBody(req, GATEWAY_MAX_BODY_BYTES);
-    if (body === 'too_large') {
-      res.setHeader('connection', 'close');
+    const body = await readBody(req, res, GATEWAY_MAX_BODY_BYTES, GATEWAY_DRAIN_MAX_BYTES);
+    if (body === 'too_large' || body === 'too_large_unread') {
+      // Only when the rest of the upload was not read (never sent, or past the drain bound) is the
+      // connection unusable; after a drained upload it stays open like any other.
+      if (body === 'too_large_unread') res.setHeader('connection', 'close');
       return sendError(res, 413, 'payload_too_large', `Request body is larger than ${GATEWAY_MAX_BODY_BYTES} bytes.`, requestId);
     }
 
@@ -361,39 +376,37 @@ function lambdaContext(entry: string, requestId: string): Context {
 }
 
 /**
- * Reads the body, up to `max` bytes. Past that it stops buffering and reports `too_large`
- * (the rest of the upload is discarded, never kept).
+ * Reads the body, up to `max` bytes. Past that it stops buffering and reports `too_large` once the
+ * client has finished sending (the rest is read and discarded, never kept), so the client is
+ * listening when the 413 comes. `too_large_unread` means the rest was not read: the client asked
+ * `Expect: 100-continue` for an oversized body (it then never sends it), or the upload passed
+ * `drainMax`; the caller must close the connection.
  */
-function readBody(req: IncomingMessage, max: number): Promise<Buffer | 'too_large'> {
+function readBody(req: IncomingMessage, res: ServerResponse, max: number, drainMax: number): Promise<Buffer | 'too_large' | 'too_large_unread'> {
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > max) {
-    req.resume();
-    return Promise.resolve('too_large');
-  }
+  const expectsContinue = /100-continue/i.test(req.headers.expect ?? '');
+  if (Number.isFinite(declared) && declared > max && (expectsContinue || declared > drainMax)) return Promise.resolve('too_large_unread');
+  if (expectsContinue) res.writeContinue();
   return new Promise((resolvePromise, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    let done = false;
+    let settled = false;
+    const settle = (value: Buffer | 'too_large' | 'too_large_unread') => {
+      if (settled) return;
+      settled = true;
+      resolvePromise(value);
+    };
     req.on('data', (chunk: Buffer) => {
-      if (done) return;
       size += chunk.length;
-      if (size > max) {
-        done = true;
-        chunks.length = 0;
-        resolvePromise('too_large');
-        return;
-      }
-      chunks.push(chunk);
+      if (size > drainMax) return settle('too_large_unread');
+      // Over `max`: keep reading (so the client can finish) but keep nothing.
+      if (size > max) chunks.length = 0;
+      else chunks.push(chunk);
     });
-    req.on('end', () => {
-      if (!done) {
-        done = true;
-        resolvePromise(Buffer.concat(chunks));
-      }
-    });
+    req.on('end', () => settle(size > max ? 'too_large' : Buffer.concat(chunks)));
     req.on('error', (err) => {
-      if (!done) {
-        done = true;
+      if (!settled) {
+        settled = true;
         reject(err);
       }
     });

@@ -4,7 +4,9 @@
  * access away (revoke, cancel, a window set to 0), which SPEC §2 lets take up to the TTL, are
  * observed within the test's patience; changes that grant access are asserted on the very next request.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KeyViewT } from '../../shared/http/schemas.js';
@@ -335,8 +337,24 @@ describe('local mode over HTTP', () => {
       expect(r.body?.error?.code, `${method} ${path}`).toBeTruthy();
       expect(r.text).not.toMatch(/at .*\.ts:\d+|stack/i);
     }
+    // An oversized upload: the gateway reads it to the end before answering, so Node's fetch sees
+    // the 413 (not EPIPE); curl sends `Expect: 100-continue` for it and gets the 413 without sending.
     const huge = await fetch(`${inst.baseUrl}/v1/keys`, { method: 'POST', headers: { authorization: `Bearer ${root}` }, body: 'x'.repeat(3 * 1024 * 1024) });
     expect(huge.status).toBe(413);
+    expect(((await huge.json()) as { error: { code: string } }).error.code).toBe('payload_too_large');
+    if (existsSync('/usr/bin/curl')) {
+      const dir = mkdtempSync(join(tmpdir(), 'rekey-413-'));
+      try {
+        writeFileSync(join(dir, 'big'), 'x'.repeat(3 * 1024 * 1024));
+        const curl = spawnSync('/usr/bin/curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '-H', `authorization: Bearer ${root}`, '--data-binary', `@${join(dir, 'big')}`, `${inst.baseUrl}/v1/keys`], {
+          encoding: 'utf8',
+        });
+        expect(curl.stderr).toBe('');
+        expect(curl.stdout).toBe('413');
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
 
     expect(await snapshot()).toEqual(before);
   });

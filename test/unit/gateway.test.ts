@@ -1,10 +1,10 @@
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { APIGatewayProxyEvent, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createGateway, isAllowed, type AuthorizerPolicyResult, type DashboardSource, type ProxyHandlerFn } from '../../shared/local/gateway.js';
 import { FUNCTION_ENTRIES, ROUTES } from '../../shared/http/routes.js';
 
@@ -201,6 +201,87 @@ describe('local gateway', () => {
     });
     const res = await fetch(`${base}/v1/keys`, { method: 'POST', headers: authed, body: stream, duplex: 'half' } as RequestInit);
     expect(res.status).toBe(413);
+    expect(handlerCalls).toHaveLength(0);
+  });
+
+  /** Raw HTTP/1.1 over a socket: what the client writes and when, and every byte it reads back. */
+  async function rawExchange(head: string, body: { size: number; chunk: number; waitFor100?: boolean }) {
+    const { port } = server.address() as AddressInfo;
+    const socket = connect(port, '127.0.0.1');
+    let received = '';
+    let writeError: Error | undefined;
+    const closed = new Promise<void>((r) => socket.on('close', () => r()));
+    socket.on('data', (d: Buffer) => (received += d.toString('latin1')));
+    socket.on('error', (e) => (writeError = e));
+    await new Promise<void>((r) => socket.once('connect', () => r()));
+    socket.write(head);
+    if (body.waitFor100) {
+      // A client honouring 100-continue waits for the interim answer (or a final one) first.
+      await vi.waitFor(() => expect(received).toMatch(/^HTTP\/1\.1 (100|4\d\d)/), { timeout: 2000 });
+      if (!received.startsWith('HTTP/1.1 100')) {
+        await closed;
+        return { received, receivedAtEndOfUpload: received, writeError, bodySent: false };
+      }
+    }
+    const piece = Buffer.alloc(body.chunk, 120);
+    for (let sent = 0; sent < body.size && !writeError; sent += body.chunk) {
+      if (!socket.write(piece.subarray(0, Math.min(body.chunk, body.size - sent)))) await new Promise((r) => socket.once('drain', r));
+      // A slow uploader: the server has every chance to answer (and hang up) mid-upload.
+      if (sent % (body.chunk * 8) === 0) await new Promise((r) => setTimeout(r, 1));
+    }
+    const receivedAtEndOfUpload = received;
+    await vi.waitFor(() => expect(received).toMatch(/\r\n\r\n\{.*\}$/s), { timeout: 5000 });
+    socket.end();
+    await closed;
+    return { received, receivedAtEndOfUpload, writeError, bodySent: true };
+  }
+
+  it('reads an oversized upload to its end before answering 413, so a slow uploader never gets EPIPE', async () => {
+    const size = 3 * 1024 * 1024;
+    const r = await rawExchange(
+      `POST /v1/keys HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${SECRET}\r\nContent-Length: ${size}\r\n\r\n`,
+      { size, chunk: 16 * 1024 },
+    );
+    expect(r.writeError).toBeUndefined();
+    expect(r.receivedAtEndOfUpload).toBe('');
+    expect(r.received).toMatch(/^HTTP\/1\.1 413 /);
+    expect(r.received).toContain('"payload_too_large"');
+    expect(r.received.toLowerCase()).not.toContain('connection: close');
+    expect(handlerCalls).toHaveLength(0);
+  });
+
+  it('answers 413 to Expect: 100-continue for an oversized body without asking for it, and closes', async () => {
+    const r = await rawExchange(
+      `POST /v1/keys HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${SECRET}\r\nContent-Length: ${3 * 1024 * 1024}\r\nExpect: 100-continue\r\n\r\n`,
+      { size: 3 * 1024 * 1024, chunk: 16 * 1024, waitFor100: true },
+    );
+    expect(r.bodySent).toBe(false);
+    expect(r.received).toMatch(/^HTTP\/1\.1 413 /);
+    expect(r.received.toLowerCase()).toContain('connection: close');
+    expect(handlerCalls).toHaveLength(0);
+  });
+
+  it('says 100 Continue to Expect: 100-continue for a body within the limit, then hands it over', async () => {
+    const r = await rawExchange(
+      `POST /v1/keys HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${SECRET}\r\nContent-Length: 2000\r\nExpect: 100-continue\r\n\r\n`,
+      { size: 2000, chunk: 500, waitFor100: true },
+    );
+    expect(r.bodySent).toBe(true);
+    expect(r.received).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 /);
+    expect(handlerCalls[0]!.event.body).toBe('x'.repeat(2000));
+  });
+
+  it('stops reading past 10 MiB: answers 413 and closes', async () => {
+    // The client states the size and sends nothing: the answer cannot wait for the upload.
+    const { port } = server.address() as AddressInfo;
+    const socket = connect(port, '127.0.0.1');
+    let received = '';
+    socket.on('data', (d: Buffer) => (received += d.toString('latin1')));
+    socket.on('error', () => undefined);
+    socket.write(`POST /v1/keys HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${SECRET}\r\nContent-Length: ${11 * 1024 * 1024}\r\n\r\n`);
+    await new Promise<void>((r) => socket.on('close', () => r()));
+    expect(received).toMatch(/^HTTP\/1\.1 413 /);
+    expect(received.toLowerCase()).toContain('connection: close');
     expect(handlerCalls).toHaveLength(0);
   });
 

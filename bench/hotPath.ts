@@ -8,6 +8,7 @@ import type { APIGatewayRequestAuthorizerEvent, APIGatewayRequestAuthorizerEvent
 import { createAuthorizerHandler, type AuthorizerHandler } from '../shared/auth/handler.js';
 import { CountingMetrics } from '../shared/auth/metrics.js';
 import { DEFAULT_POLICIES } from '../shared/domain/policies.js';
+import { generateSecret, KEY_ID_LENGTH, randomBase62 } from '../shared/domain/keyFormat.js';
 import { systemClock } from '../shared/domain/clock.js';
 import { countingStore, httpV2Event, restRequestEvent, type BenchFixture } from './fixture.js';
 import { nowNs, summarize, type Summary } from './stats.js';
@@ -23,6 +24,8 @@ export interface HotPathResults {
   readonly warmHttpV2: PathResult;
   readonly hmac: Summary;
   readonly garbage: PathResult;
+  /** Distinct forged secrets: right shape and checksum, an id this deployment never issued. */
+  readonly forged: PathResult;
   readonly miss: PathResult;
   readonly storeFailures: number;
 }
@@ -30,6 +33,7 @@ export interface HotPathResults {
 const ROUNDS = 8;
 const PER_ROUND = 25_000;
 const MISS_CALLS = 400;
+const FORGED_SECRETS = 10_000;
 
 
 function handlerFor(fx: BenchFixture, ttlSeconds: number) {
@@ -107,6 +111,21 @@ export async function measureHotPath(fx: BenchFixture): Promise<HotPathResults> 
     garbageReads += warm.counts.reads - before;
   }
 
+  // Forged secrets: each one distinct (a new random id, so no negative-cache entry helps), each with a
+  // valid checksum, sent to a fresh handler whose caches are empty. Target: 0 reads.
+  const forger = handlerFor(fx, DEFAULT_POLICIES.authCacheTtlSeconds);
+  await forger.handler(rest as unknown as APIGatewayRequestAuthorizerEvent); // pepper loaded, verifier built
+  const forgedReadsBefore = forger.counts.reads;
+  const forgedNs = new Float64Array(FORGED_SECRETS);
+  const seen = new Set<string>();
+  for (let i = 0; i < FORGED_SECRETS; i++) {
+    const id = randomBase62(KEY_ID_LENGTH);
+    if (seen.has(id)) throw new Error('bench: forged ids must be distinct');
+    seen.add(id);
+    await timeCalls(forger.handler, restRequestEvent(generateSecret(DEFAULT_POLICIES.keyPrefix, 'live', id)), forgedNs, i, 1, false);
+  }
+  const forgedReads = forger.counts.reads - forgedReadsBefore;
+
   // Cache miss: a TTL of 0 makes every verification a miss (one strongly consistent GetItem).
   const cold = handlerFor(fx, 0);
   await timeCalls(cold.handler, rest, new Float64Array(50), 0, 50, true);
@@ -119,7 +138,8 @@ export async function measureHotPath(fx: BenchFixture): Promise<HotPathResults> 
     warmHttpV2: { ns: summarize(v2Ns), calls: v2Ns.length, reads: v2Reads },
     hmac: summarize(hmacNs),
     garbage: { ns: summarize(garbageNs), calls: garbageNs.length, reads: garbageReads },
+    forged: { ns: summarize(forgedNs), calls: FORGED_SECRETS, reads: forgedReads },
     miss: { ns: summarize(missNs), calls: MISS_CALLS, reads: cold.counts.reads - readsBefore },
-    storeFailures: warm.metrics.storeFailures + cold.metrics.storeFailures,
+    storeFailures: warm.metrics.storeFailures + cold.metrics.storeFailures + forger.metrics.storeFailures,
   };
 }

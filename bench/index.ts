@@ -57,6 +57,7 @@ async function main(): Promise<number> {
       { name: 'zero reads on a cache hit', ok: hot.warmRest.reads === 0 && hot.warmHttpV2.reads === 0, value: `${warmReadsPer}` },
       { name: 'exactly one read on a miss', ok: hot.miss.reads === hot.miss.calls, value: `${missReadsPer.toFixed(3)}` },
       { name: 'zero reads for a bad checksum', ok: hot.garbage.reads === 0, value: `${garbageReadsPer}` },
+      { name: `zero reads for ${hot.forged.calls} distinct forged secrets`, ok: hot.forged.reads === 0, value: `${hot.forged.reads}` },
       { name: 'cold start < 100 ms above empty node', ok: cold.overheadMs < 100, value: ms(cold.overheadMs) },
       { name: 'no store failures during the run', ok: hot.storeFailures === 0, value: `${hot.storeFailures}` },
     ];
@@ -68,8 +69,9 @@ async function main(): Promise<number> {
       ['bare HMAC-SHA256 of a secret (floor)', `median ${us(hot.hmac.median)}  p99 ${us(hot.hmac.p99)}  (n=${hot.hmac.n})`],
       ['warm / HMAC (medians)', `${ratio.toFixed(2)}×`],
       ['bad checksum (denied, no read)', `median ${us(hot.garbage.ns.median)}  p99 ${us(hot.garbage.ns.p99)}`],
+      [`${hot.forged.calls} distinct forged secrets (denied)`, `median ${us(hot.forged.ns.median)}  p99 ${us(hot.forged.ns.p99)}  reads ${hot.forged.reads}`],
       ['cache miss, one GetItem (dynalite)', `median ${us(hot.miss.ns.median)}  p99 ${us(hot.miss.ns.p99)}  (n=${hot.miss.calls})`],
-      ['reads per verification', `hit ${warmReadsPer}  miss ${missReadsPer.toFixed(3)}  bad checksum ${garbageReadsPer}`],
+      ['reads per verification', `hit ${warmReadsPer}  miss ${missReadsPer.toFixed(3)}  bad checksum ${garbageReadsPer}  forged id ${hot.forged.reads / hot.forged.calls}`],
       ['bundle (esbuild, minified ESM)', `${kib(bundle.bytes)} (${bundle.bytes} B), gzip ${kib(bundle.gzipBytes)}`],
       ['  largest parts', bundle.top.map(([k, b]) => `${k} ${kib(b)}`).join(', ')],
       ['cold start: empty node / authorizer', `${ms(cold.emptyNodeMs)} / ${ms(cold.authorizerNodeMs)}  (medians of ${cold.runs})`],

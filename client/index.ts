@@ -12,6 +12,21 @@ import type { z } from 'zod';
 import type { ConflictCode, ErrorCode } from '../shared/domain/errors.js';
 import type * as s from '../shared/http/schemas.js';
 
+// ---- secret format ----------------------------------------------------------------------------
+
+/**
+ * The shape of every rekey secret, whatever the deployment's prefix:
+ * `<prefix>_<live|test>_<22-character key id>_<43 random characters + 6-character checksum>`.
+ * Useful to check configuration early and for secret scanners. README publishes the same expression
+ * for the default prefix (`^rekey_(live|test)_[0-9A-Za-z]{22}_[0-9A-Za-z]{49}$`).
+ */
+export const SECRET_PATTERN = /^[a-z][a-z0-9]{0,15}_(live|test)_[0-9A-Za-z]{22}_[0-9A-Za-z]{49}$/;
+
+/** Whether `value` has the shape of a rekey secret (a shape check only: the checksum and the key id's tag are the server's). */
+export function looksLikeSecret(value: string): boolean {
+  return SECRET_PATTERN.test(value);
+}
+
 // ---- types ------------------------------------------------------------------------------------
 
 /** A key as the API returns it (SPEC §3 "Key object"). */

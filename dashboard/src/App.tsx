@@ -3,7 +3,7 @@
  * secret lives in memory and in this tab's sessionStorage only — never localStorage, never a URL.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { makeClient, maxFromOpenApi, type DashboardConfig, type RekeyClient } from './api.js';
+import { looksLikeSecret, makeClient, maxFromOpenApi, type DashboardConfig, type RekeyClient } from './api.js';
 import { CreateKeyDialog, SecretDialog } from './components/dialogs.js';
 import { KeyCard } from './components/KeyCard.js';
 import { DEFAULT_MAX_TRANSITION_SECONDS, formatDateTime, splitList } from './format.js';
@@ -47,6 +47,9 @@ export function App({ config }: { config: DashboardConfig }) {
   }, [session]);
 
   const start = async (secret: string) => {
+    if (!looksLikeSecret(secret)) {
+      throw new Error('This is not a rekey API key. A key looks like rekey_live_ followed by 22 letters or digits, an underscore and 49 more');
+    }
     const client = makeClient(config.apiUrl, secret);
     const whoami = (await client.whoami()) as Whoami;
     if (!whoami.scopes.includes('keys:read') && !whoami.scopes.includes('keys:write')) {
@@ -154,7 +157,8 @@ function SignIn({ busy, error, onSubmit }: { busy: boolean; error: ReturnType<ty
 
 function Dashboard({ session, config }: { session: Session; config: DashboardConfig }) {
   const { client, whoami } = session;
-  const canWrite = whoami.scopes.includes('keys:write');
+  // A rotated-out (previous) secret keeps its read rights only (SPEC §2): no write buttons for it.
+  const canWrite = whoami.scopes.includes('keys:write') && whoami.slot === 'current';
   const now = useNow();
   const [keys, setKeys] = useState<KeyView[] | null>(null);
   const [cursor, setCursor] = useState<string | null>(null);
@@ -203,7 +207,8 @@ function Dashboard({ session, config }: { session: Session; config: DashboardCon
         {whoami.slot === 'previous' && (
           <p class="warning" role="note">
             You signed in with the <strong>old</strong> secret of key <code>{whoami.keyId}</code>
-            {whoami.secretExpiresAt ? `, which stops working at ${formatDateTime(whoami.secretExpiresAt)}` : ''}. Sign in with the new secret soon.
+            {whoami.secretExpiresAt ? `, which stops working at ${formatDateTime(whoami.secretExpiresAt)}` : ''}. A rotated-out secret can only read; sign in
+            with the new secret to make changes.
           </p>
         )}
         <ErrorAlert error={load.error} />

@@ -2,9 +2,9 @@
  * The dashboard's link to the management API: where the API lives (`config.json` or same origin),
  * the typed client, and turning every failure into a sentence a person can act on.
  */
-import { RekeyApiError, RekeyClient, RekeyNetworkError, type RekeyErrorCode } from '../../client/index.js';
+import { looksLikeSecret, RekeyApiError, RekeyClient, RekeyNetworkError, type RekeyErrorCode } from '../../client/index.js';
 
-export { RekeyClient };
+export { looksLikeSecret, RekeyClient };
 
 /** Settings read from `config.json` next to `index.html` (written by the CDK deployment). */
 export interface DashboardConfig {

@@ -43,7 +43,7 @@ function byCommitOrder(a: string, b: string): number {
   return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
 
-const LIST_POSITION = /^\d{13}#[0-9A-Za-z]{16}$/;
+const LIST_POSITION = /^\d{13}#[0-9A-Za-z]{22}$/;
 const EVENT_POSITION = /^[0-9A-Za-z]{19,24}$/;
 
 /** Fields a transition replaces. Immutable ones and `lastUsed` (the authorizer's) are never overwritten. */

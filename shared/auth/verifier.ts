@@ -4,6 +4,11 @@
  * Warm path (cache hit): length guard → parse + CRC32 checksum → one HMAC → `Map` lookup →
  * constant-time compare → status and expiry compared with the clock. No I/O, no logging.
  *
+ * Key ids are authenticated (a tag keyed from the pepper, see `keyFormat.ts`): any id that is not
+ * in the record cache has its tag checked before the negative cache and before any read, so a forged
+ * id costs one HMAC and no read. A cache hit skips the check: a cached id came from the store, so
+ * this deployment minted it; that keeps the warm path at one HMAC.
+ *
  * The cache holds the *record*, never the decision, so expiry is exact on every call. A deny computed
  * from a record read before the request arrived (cached, or a read another request started) triggers
  * one strongly consistent re-read issued after the request arrived, so whatever grants access (a new
@@ -12,7 +17,7 @@
  * of wrong secrets waits, it never makes a grant wait for the TTL (see `Verifier.recheck`).
  */
 import { digestSecret, digestsEqual } from '../domain/digest.js';
-import { parseSecret } from '../domain/keyFormat.js';
+import { deriveIdKey, keyIdAuthentic, parseSecret } from '../domain/keyFormat.js';
 import type { Clock, KeyStore } from '../domain/ports.js';
 import type { Policies } from '../domain/policies.js';
 import type { KeyRecord, SecretRecord, Slot } from '../domain/types.js';
@@ -23,6 +28,7 @@ import { NO_METRICS } from './metrics.js';
 export type DenyReason =
   | 'missing'
   | 'malformed'
+  | 'forged'
   | 'unknown'
   | 'mismatch'
   | 'revoked'
@@ -115,6 +121,8 @@ export function evaluate(record: KeyRecord, digest: string, now: number): Decisi
 export class Verifier {
   private readonly store: VerifierOptions['store'];
   private readonly pepper: Buffer;
+  /** HKDF of the pepper: checks the tag of key ids (see `keyFormat.ts`). */
+  private readonly idKey: Buffer;
   private readonly prefix: string;
   private readonly ttlMs: number;
   private readonly clock: Clock;
@@ -145,6 +153,7 @@ export class Verifier {
   constructor(opts: VerifierOptions) {
     this.store = opts.store;
     this.pepper = opts.pepper;
+    this.idKey = deriveIdKey(opts.pepper);
     this.prefix = opts.policies.keyPrefix;
     this.ttlMs = opts.policies.authCacheTtlSeconds * 1000;
     this.clock = opts.clock;
@@ -185,10 +194,12 @@ export class Verifier {
     const parsed = parseSecret(this.prefix, secret);
     if (parsed === null) return { ok: false, reason: 'malformed' };
     const keyId = parsed.keyId;
+    let entry: CacheEntry | null | undefined = this.cache.get(keyId);
+    // Not a cached id: it must carry this deployment's tag before it may cost a read (SPEC §4).
+    if (entry === undefined && !keyIdAuthentic(this.idKey, keyId)) return { ok: false, reason: 'forged' };
     const digest = digestSecret(this.pepper, secret);
     const now = this.clock.now();
 
-    let entry: CacheEntry | null | undefined = this.cache.get(keyId);
     // Whether the record was read before this request arrived, so it may predate a grant.
     let stale = true;
     if (entry === undefined || now >= entry.freshUntil) {

@@ -2,6 +2,7 @@
  * The shape of a published domain event, shared by the EventBridge publisher and the local
  * `events.jsonl` publisher so both modes emit the same detail. Pure: no I/O.
  */
+import { SECRET_LIKE } from './keyFormat.js';
 import { PUBLISHED_EVENT_TYPES, type AuditEvent, type PublishedEventType } from './types.js';
 
 /** The `detail` of a rekey domain event. Ids and times only; never a secret or a digest. */
@@ -39,11 +40,6 @@ export function eventDetail(event: AuditEvent & { type: PublishedEventType }): E
   };
 }
 
-/**
- * Anything shaped like a secret of any deployment prefix: `<prefix>_(live|test)_<16 id>_<43+6>`.
- * Unanchored on purpose: it looks inside serialized JSON.
- */
-const SECRET_LIKE = /_(?:live|test)_[0-9A-Za-z]{16}_[0-9A-Za-z]{49}/;
 /** Property names that must never appear in an event, whatever their value. */
 const FORBIDDEN_KEYS = new Set(['secret', 'digest', 'pepper']);
 

@@ -1,4 +1,4 @@
-import { randomBase62, newKeyId } from './keyFormat.js';
+import { randomBase62, newKeyIdRandom } from './keyFormat.js';
 import type { Ids } from './ports.js';
 
 /**
@@ -30,7 +30,7 @@ export function commitOrderKey(id: string): string {
 }
 
 export const randomIds: Ids = {
-  keyId: newKeyId,
+  keyId: newKeyIdRandom,
   accountId: () => randomBase62(16),
   secretId: () => randomBase62(8),
   rotationId: () => randomBase62(12),

@@ -1,22 +1,36 @@
 /**
  * The secret format: `<prefix>_<environment>_<keyId>_<random><checksum>`.
  *
- * - `keyId`: 16 base62 characters (≈ 95 bits), the key's stable id.
+ * - `keyId`: 22 base62 characters, the key's stable id: 16 random characters (≈ 95 bits) followed
+ *   by a 6-character tag, HMAC-SHA256(idKey, random) in base62 (≈ 35.7 bits). `idKey` is derived
+ *   from the pepper (HKDF, fixed label), so only this deployment can mint ids, and the authorizer
+ *   rejects a forged id (right shape and checksum, an id it never issued) with no database read.
  * - `random`: 43 base62 characters drawn uniformly (43 · log2 62 ≈ 256.03 bits).
  * - `checksum`: CRC32 of everything before it, 6 base62 characters, so the authorizer rejects typos
  *   and garbage without a database read and secret scanners can recognise a leaked key.
  */
 import { crc32 } from 'node:zlib';
-import { randomBytes } from 'node:crypto';
+import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Environment } from './types.js';
 
 export const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-export const KEY_ID_LENGTH = 16;
+/** Random part of a key id. */
+export const KEY_ID_RANDOM_LENGTH = 16;
+/** Authentication tag at the end of a key id. */
+export const KEY_ID_TAG_LENGTH = 6;
+export const KEY_ID_LENGTH = KEY_ID_RANDOM_LENGTH + KEY_ID_TAG_LENGTH;
 export const RANDOM_LENGTH = 43;
 export const CHECKSUM_LENGTH = 6;
 /** Prefixes are lower-case alphanumerics (no `_`, which separates the parts). */
 export const PREFIX_PATTERN = /^[a-z][a-z0-9]{0,15}$/;
-export const KEY_ID_PATTERN = /^[0-9A-Za-z]{16}$/;
+export const KEY_ID_PATTERN = /^[0-9A-Za-z]{22}$/;
+/**
+ * Anything shaped like a secret of any deployment prefix, unanchored so it finds one inside a longer
+ * text (a name, a serialized event): `_(live|test)_<22 id>_<43 random + 6 checksum>`.
+ */
+export const SECRET_LIKE = /_(?:live|test)_[0-9A-Za-z]{22}_[0-9A-Za-z]{49}/;
+/** HKDF label of the key-id key: fixed, so every process of a deployment derives the same key. */
+const ID_KEY_LABEL = 'rekey key-id tag v1';
 /** Longest secret any deployment can issue; anything longer is rejected before parsing. */
 export const MAX_SECRET_LENGTH = 16 + 1 + 4 + 1 + KEY_ID_LENGTH + 1 + RANDOM_LENGTH + CHECKSUM_LENGTH;
 
@@ -43,8 +57,45 @@ function checksumOf(body: string): string {
   return out;
 }
 
-export function newKeyId(): string {
-  return randomBase62(KEY_ID_LENGTH);
+/** The random part of a new key id (the tag is added by {@link authenticKeyId}). */
+export function newKeyIdRandom(): string {
+  return randomBase62(KEY_ID_RANDOM_LENGTH);
+}
+
+/**
+ * The key that tags key ids: HKDF-SHA256 of the pepper with a fixed label. Derived, not stored, so
+ * it needs no secret of its own and rotates with the pepper; distinct from the pepper itself, so a
+ * tag reveals nothing about secret digests.
+ */
+export function deriveIdKey(pepper: Buffer): Buffer {
+  return Buffer.from(hkdfSync('sha256', pepper, Buffer.alloc(0), ID_KEY_LABEL, 32));
+}
+
+/** The 6 base62 characters of HMAC-SHA256(idKey, random): 48 bits of the MAC reduced mod 62^6. */
+function keyIdTag(idKey: Buffer, random: string): string {
+  const mac = createHmac('sha256', idKey).update(random).digest();
+  let n = mac.readUIntBE(0, 6);
+  let out = '';
+  for (let i = 0; i < KEY_ID_TAG_LENGTH; i++) {
+    out = BASE62[n % 62] + out;
+    n = Math.floor(n / 62);
+  }
+  return out;
+}
+
+/** A key id this deployment can later recognise: `random` (16 base62) followed by its tag. */
+export function authenticKeyId(idKey: Buffer, random: string): string {
+  return random + keyIdTag(idKey, random);
+}
+
+/**
+ * Whether `keyId` carries a valid tag, i.e. was minted with `idKey`. Constant time in the tag (a
+ * forger learns nothing from how long a wrong tag took). Expects a well-formed 22-character id.
+ */
+export function keyIdAuthentic(idKey: Buffer, keyId: string): boolean {
+  if (keyId.length !== KEY_ID_LENGTH) return false;
+  const expected = keyIdTag(idKey, keyId.slice(0, KEY_ID_RANDOM_LENGTH));
+  return timingSafeEqual(Buffer.from(expected, 'latin1'), Buffer.from(keyId.slice(KEY_ID_RANDOM_LENGTH), 'latin1'));
 }
 
 /** Issues a new secret for a key. The caller must hash it at once and never store or log it. */

@@ -8,7 +8,7 @@
  */
 import { ConflictError, CONFLICT_MESSAGES, ValidationError, type ConflictCode } from './errors.js';
 import { digestSecret } from './digest.js';
-import { generateSecret, hintOf } from './keyFormat.js';
+import { authenticKeyId, deriveIdKey, generateSecret, hintOf } from './keyFormat.js';
 import type { Policies } from './policies.js';
 import type { Ids } from './ports.js';
 import type { Caller, EmailRequest, Environment, EventType, KeyRecord, PreviousSecretRecord, SecretRecord } from './types.js';
@@ -125,7 +125,8 @@ export interface CreateKeyInput {
 
 export function createKeyRecord(accountId: string, input: CreateKeyInput, caller: Pick<Caller, 'environment'>, ctx: TransitionContext) {
   const environment = input.environment ?? caller.environment;
-  const id = ctx.ids.keyId();
+  // The id carries a tag keyed from the pepper, so the authorizer rejects forged ids without a read.
+  const id = authenticKeyId(deriveIdKey(ctx.pepper), ctx.ids.keyId());
   const expiresAt = input.expiresAt === undefined ? defaultExpiry(ctx.now, ctx.policies) : input.expiresAt;
   const { secret, record: current } = issueSecret(ctx, environment, id, expiresAt);
   const record: KeyRecord = {

@@ -7,6 +7,7 @@ export interface Clock {
 }
 
 export interface Ids {
+  /** The random part of a new key id (16 base62 characters); the domain appends its tag. */
   keyId(): string;
   accountId(): string;
   secretId(): string;

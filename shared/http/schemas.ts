@@ -5,12 +5,12 @@
  * `validation_error` naming the same field.
  */
 import { z } from 'zod';
+// A name must never carry anything shaped like a secret into events, emails and logs.
+import { SECRET_LIKE } from '../domain/keyFormat.js';
 
 // Names appear in email subjects and logs: no control characters, no line/paragraph separators,
 // no bidirectional overrides (spoofing in subjects), no unpaired surrogates (not valid Unicode).
 const NAME_PATTERN = /^[^\p{Cc}\p{Cs}\u2028\u2029\u202A-\u202E\u2066-\u2069]+$/u;
-// Anything shaped like a secret: a name must never carry one into events, emails and logs.
-const SECRET_LIKE = /_(live|test)_[0-9A-Za-z]{16}_[0-9A-Za-z]{49}/;
 export const SCOPE_PATTERN = /^[a-z0-9][a-z0-9_.:*-]{0,63}$/;
 
 export const Name = z
@@ -160,7 +160,15 @@ export const AccountView = z
 
 export const KeyResponse = z.object({ key: KeyView }).meta({ id: 'KeyResponse' });
 export const KeyWithSecretResponse = z
-  .object({ key: KeyView, secret: z.string().meta({ description: 'The full secret. Shown once; store it now.' }) })
+  .object({
+    key: KeyView,
+    secret: z.string().meta({
+      description:
+        'The full secret. Shown once; store it now. Layout: prefix, environment, key id (16 random characters and a 6-character tag), 43 random characters and a 6-character checksum.',
+      pattern: '^[a-z][a-z0-9]{0,15}_(live|test)_[0-9A-Za-z]{22}_[0-9A-Za-z]{49}$',
+      example: 'rekey_live_4fPq0aZ8mN2xL7cQIdhZW2_EblwnUH1j7hoIpMkIxglfsHNPvwZiFoTqfwvR5lu1WH0VSqX7',
+    }),
+  })
   .meta({ id: 'KeyWithSecretResponse' });
 export const KeyListResponse = z.object({ keys: z.array(KeyView), nextCursor: z.string().nullable() }).meta({ id: 'KeyList' });
 export const EventListResponse = z.object({ events: z.array(EventView), nextCursor: z.string().nullable() }).meta({ id: 'EventList' });

@@ -223,7 +223,7 @@ describe('dashboard', () => {
     await secretDialog.waitFor();
     expect(await secretDialog.innerText()).toMatch(/will not be shown again/);
     firstSecret = await secretDialog.getByLabel('New secret').inputValue();
-    expect(firstSecret).toMatch(/^rekey_live_[0-9A-Za-z]{16}_[0-9A-Za-z]{49}$/);
+    expect(firstSecret).toMatch(/^rekey_live_[0-9A-Za-z]{22}_[0-9A-Za-z]{49}$/);
     await secretDialog.getByRole('button', { name: 'Copy secret' }).click();
     await expect.poll(() => secretDialog.getByRole('status').innerText()).toMatch(/Copied/);
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(firstSecret);

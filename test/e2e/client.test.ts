@@ -78,7 +78,7 @@ describe('RekeyClient against local mode', () => {
     worker = created.key;
     workerSecret = created.secret;
     expect(worker).toMatchObject({ name: 'worker', environment: 'live', status: 'active', scopes: ['reports:read'], rotation: null, previousSecret: null });
-    expect(workerSecret).toMatch(/^rekey_live_[0-9A-Za-z]{16}_[0-9A-Za-z]{49}$/);
+    expect(workerSecret).toMatch(/^rekey_live_[0-9A-Za-z]{22}_[0-9A-Za-z]{49}$/);
     const me = await new RekeyClient({ baseUrl: local.baseUrl, secret: workerSecret }).whoami();
     expect(me).toMatchObject({ keyId: worker.id, slot: 'current', scopes: ['reports:read'] });
   });

@@ -47,7 +47,7 @@ describe('management API handlers (through the middy stack)', () => {
   it('creates a key: 201 with the key object and a secret that matches the published pattern', async () => {
     const res = await call({ method: 'POST', path: '/v1/keys', body: { name: 'billing', scopes: ['reports:read'] } });
     expect(res.status).toBe(201);
-    expect(res.body.secret).toMatch(/^rekey_live_[0-9A-Za-z]{16}_[0-9A-Za-z]{49}$/);
+    expect(res.body.secret).toMatch(/^rekey_live_[0-9A-Za-z]{22}_[0-9A-Za-z]{49}$/);
     expect(res.body.key).toMatchObject({ name: 'billing', environment: 'live', scopes: ['reports:read'], status: 'active', previousSecret: null, rotation: null });
     expect(res.body.key.currentSecret.hint).toBe(`rekey_live_…${res.body.secret.slice(-4)}`);
     expect(res.headers['content-type']).toMatch(/application\/json/);
@@ -105,7 +105,7 @@ describe('management API handlers (through the middy stack)', () => {
     expect((await call({ method: 'GET', path: '/v1/keys', query: { limit: '100' } })).status).toBe(200);
     const cursor = await call({ method: 'GET', path: '/v1/keys', query: { cursor: 'not-a-cursor!' } });
     expect([cursor.status, cursor.body.error.details[0].field]).toEqual([400, 'cursor']);
-    const forged = Buffer.from(JSON.stringify({ p: '0000000000000#AAAAAAAAAAAAAAAA' })).toString('base64url');
+    const forged = Buffer.from(JSON.stringify({ p: '0000000000000#AAAAAAAAAAAAAAAAAAAAAA' })).toString('base64url');
     expect((await call({ method: 'GET', path: '/v1/keys', query: { cursor: forged } })).status).toBe(200);
   });
 
@@ -175,7 +175,7 @@ describe('management API handlers (through the middy stack)', () => {
     const broken = { ...w.rt, store: { ...w.rt.store, getKey: async () => { throw new Error('dynamo exploded: secret internals'); } } };
     setRuntime(broken as typeof w.rt);
     try {
-      const res = await call({ method: 'GET', path: '/v1/keys/AAAAAAAAAAAAAAAA' });
+      const res = await call({ method: 'GET', path: '/v1/keys/AAAAAAAAAAAAAAAAAAAAAA' });
       expect(res.status).toBe(500);
       expect(res.body.error.code).toBe('internal_error');
       expect(JSON.stringify(res.body)).not.toContain('exploded');

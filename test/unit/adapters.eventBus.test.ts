@@ -60,7 +60,7 @@ describe('EventBridgePublisher', () => {
   });
 
   it('refuses to publish a detail that contains a secret, and names no secret in the error', async () => {
-    const secret = generateSecret('acme', 'live', 'K3yId0123456789a');
+    const secret = generateSecret('acme', 'live', 'K3yId0123456789aTag456');
     const leaky: AuditEvent = { ...event, data: { note: `oops ${secret}` } };
     const err = await publisher().publish(leaky).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SecretInEventError);

@@ -8,7 +8,7 @@ import type {
 import { createAuthorizerHandler, stageWildcardArn, type AuthorizerDeps } from '../../shared/auth/handler.js';
 import { CountingMetrics } from '../../shared/auth/metrics.js';
 import { Verifier } from '../../shared/auth/verifier.js';
-import { generateSecret, MAX_SECRET_LENGTH } from '../../shared/domain/keyFormat.js';
+import { authenticKeyId, deriveIdKey, generateSecret, MAX_SECRET_LENGTH, randomBase62 } from '../../shared/domain/keyFormat.js';
 import {
   cancelRotation,
   changeRotationWindow,
@@ -25,6 +25,8 @@ import type { KeyStore } from '../../shared/domain/ports.js';
 import type { KeyRecord } from '../../shared/domain/types.js';
 
 const PEPPER = Buffer.alloc(32, 7);
+/** An id this deployment could have issued (right tag) that the store does not hold: a deleted or never-created key. */
+const minted = (random: string) => authenticKeyId(deriveIdKey(PEPPER), random);
 const T0 = Date.UTC(2030, 0, 1, 12, 0, 0);
 const METHOD_ARN = 'arn:aws:execute-api:eu-west-1:123456789012:abc123defg/prod/GET/v1/keys/k1';
 
@@ -313,9 +315,21 @@ describe('authorizer cache', () => {
     expect(zero.store.reads).toHaveLength(3);
   });
 
+  it('rejects 10,000 distinct forged secrets (valid checksum, an id never issued) with no read', async () => {
+    const { handler, createKey, store } = setup();
+    const { secret } = createKey();
+    for (let i = 0; i < 10_000; i++) expect(await rest(handler, generateSecret('rekey', 'live', randomBase62(22)))).toBeNull();
+    // An id minted with another pepper is a forgery too.
+    const otherIdKey = deriveIdKey(Buffer.alloc(32, 1));
+    expect(await rest(handler, generateSecret('rekey', 'live', authenticKeyId(otherIdKey, randomBase62(16))))).toBeNull();
+    expect(store.reads).toHaveLength(0);
+    expect(await rest(handler, secret)).not.toBeNull();
+    expect(store.reads).toHaveLength(1);
+  });
+
   it('caches unknown key ids negatively for the TTL', async () => {
     const { handler, store, clock } = setup();
-    const unknown = generateSecret('rekey', 'live', 'ZZZZZZZZZZZZZZZZ');
+    const unknown = generateSecret('rekey', 'live', minted('ZZZZZZZZZZZZZZZZ'));
     for (let i = 0; i < 20; i++) expect(await rest(handler, unknown)).toBeNull();
     expect(store.reads).toHaveLength(1);
     clock.advance(10_000);
@@ -405,7 +419,7 @@ describe('authorizer cache', () => {
     const { secret } = createKey();
     await rest(handler, secret);
     const start = clock.t;
-    const forged = generateSecret('rekey', 'live', secret.slice(11, 27)); // right id, wrong secret
+    const forged = generateSecret('rekey', 'live', secret.slice(11, 33)); // right id, wrong secret
     for (let i = 0; i < 5; i++) expect(await rest(handler, forged)).toBeNull();
     expect(store.reads).toHaveLength(1 + 5); // the burst: no waiting
     expect(sleeps).toEqual([]);
@@ -662,7 +676,7 @@ describe('authorizer negative cache', () => {
     const { handler, createKey, store } = setup({ verifier: { maxEntries: 2, maxNegativeEntries: 3 } });
     const { secret } = createKey();
     expect(await rest(handler, secret)).not.toBeNull();
-    const forged = Array.from({ length: 50 }, (_, i) => generateSecret('rekey', 'live', `Z${String(i).padStart(15, '0')}`));
+    const forged = Array.from({ length: 50 }, (_, i) => generateSecret('rekey', 'live', minted(`Z${String(i).padStart(15, '0')}`)));
     for (const f of forged) expect(await rest(handler, f)).toBeNull();
     expect(store.reads).toHaveLength(1 + 50);
     expect(await rest(handler, secret)).not.toBeNull();
@@ -686,7 +700,8 @@ describe('Verifier', () => {
     store.put(record);
     expect(await verifier.verify(undefined)).toEqual({ ok: false, reason: 'missing' });
     expect(await verifier.verify('rekey_live_nope')).toEqual({ ok: false, reason: 'malformed' });
-    expect(await verifier.verify(generateSecret('rekey', 'live', 'QQQQQQQQQQQQQQQQ'))).toEqual({ ok: false, reason: 'unknown' });
+    expect(await verifier.verify(generateSecret('rekey', 'live', 'QQQQQQQQQQQQQQQQQQQQQQ'))).toEqual({ ok: false, reason: 'forged' });
+    expect(await verifier.verify(generateSecret('rekey', 'live', minted('QQQQQQQQQQQQQQQQ')))).toEqual({ ok: false, reason: 'unknown' });
     expect(await verifier.verify(generateSecret('rekey', 'live', record.id))).toEqual({ ok: false, reason: 'mismatch' });
     expect(await verifier.verify(secret)).toMatchObject({ ok: true, slot: 'current', secretExpiresAt: null, record: { id: record.id } });
     const revoked = revokeKey(record, ctx);

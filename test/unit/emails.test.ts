@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { escapeHtml, humanUtc, renderEmail, rfc3339, singleLine } from '../../shared/domain/emails.js';
+import { SECRET_LIKE } from '../../shared/domain/keyFormat.js';
 import type { EmailRequest, EmailTemplate } from '../../shared/domain/types.js';
 
 const EXPIRES = Date.parse('2026-03-02T08:00:00Z');
@@ -13,7 +14,6 @@ const base: EmailRequest = {
 };
 const ctx = { accountName: 'Acme', apiUrl: 'https://api.example.com/prod/', dashboardUrl: 'https://keys.example.com/' };
 const TEMPLATES: EmailTemplate[] = ['rotation_reminder', 'old_secret_expired', 'key_expiring', 'key_expired'];
-const SECRET_LIKE = /_(live|test)_[0-9A-Za-z]{16}_[0-9A-Za-z]{49}/;
 
 describe('renderEmail', () => {
   it('reminder names the key, the old secret hint, the exact UTC expiry, how to extend and cancel, and the dashboard', () => {

@@ -7,8 +7,8 @@ import { FallbackClient, KeyFallbackError, fromEnv, withKeyFallback, type KeySou
 import { RekeyApiError, RekeyNetworkError } from '../../client/index.js';
 import { KeySourceError, fromSecretsManager } from '../../client/secretsManagerSource.js';
 
-const ACTIVE = 'rekey_live_AAAAAAAAAAAAAAAA_activeSecretValue000000000000000000000000000000';
-const OLD = 'rekey_live_AAAAAAAAAAAAAAAA_oldSecretValue000000000000000000000000000000000';
+const ACTIVE = 'rekey_live_AAAAAAAAAAAAAAAAAAAAAA_activeSecretValue000000000000000000000000000000';
+const OLD = 'rekey_live_AAAAAAAAAAAAAAAAAAAAAA_oldSecretValue000000000000000000000000000000000';
 
 /**
  * A stand-in for any API behind the rekey authorizer: it accepts exactly one secret (bearer or

@@ -1,9 +1,27 @@
 import { describe, expect, it } from 'vitest';
-import { generateSecret, hintOf, parseSecret, randomBase62, secretPattern, newKeyId } from '../../shared/domain/keyFormat.js';
+import {
+  authenticKeyId,
+  BASE62,
+  deriveIdKey,
+  generateSecret,
+  hintOf,
+  keyIdAuthentic,
+  newKeyIdRandom,
+  parseSecret,
+  randomBase62,
+  secretPattern,
+} from '../../shared/domain/keyFormat.js';
 import { digestSecret, digestsEqual } from '../../shared/domain/digest.js';
 import { loadConfig } from '../../shared/config.js';
 
+const ID_KEY = deriveIdKey(Buffer.alloc(32, 9));
+const newKeyId = () => authenticKeyId(ID_KEY, newKeyIdRandom());
+
 describe('secret format', () => {
+  it('publishes the exact regular expression of README', () => {
+    expect(secretPattern().source).toBe('^rekey_(live|test)_[0-9A-Za-z]{22}_[0-9A-Za-z]{49}$');
+  });
+
   it('issues secrets matching the published pattern that parse back to their key id and environment', () => {
     const id = newKeyId();
     const s = generateSecret('rekey', 'test', id);
@@ -28,6 +46,34 @@ describe('secret format', () => {
     for (const bad of ['', 'rekey', s + 'x', s.slice(1), s.replace('rekey', 'other'), s.replace('_live_', '_prod_'), 'ü'.repeat(s.length), `Bearer ${s}`]) {
       expect(parseSecret('rekey', bad)).toBeNull();
     }
+  });
+
+  it('authenticates key ids: only ids tagged with this deployment\'s id key pass, and any change of one character fails', () => {
+    const id = newKeyId();
+    expect(id).toMatch(/^[0-9A-Za-z]{22}$/);
+    expect(keyIdAuthentic(ID_KEY, id)).toBe(true);
+    // Another pepper derives another id key: its ids are forgeries here.
+    expect(keyIdAuthentic(deriveIdKey(Buffer.alloc(32, 8)), id)).toBe(false);
+    for (let i = 0; i < id.length; i++) {
+      const c = id[i] === 'a' ? 'b' : 'a';
+      expect(keyIdAuthentic(ID_KEY, id.slice(0, i) + c + id.slice(i + 1))).toBe(false);
+    }
+    expect(keyIdAuthentic(ID_KEY, id.slice(1))).toBe(false);
+    // Random forgeries with the right shape: the tag has 62^6 values, none of 5,000 gets through.
+    let passed = 0;
+    for (let i = 0; i < 5_000; i++) if (keyIdAuthentic(ID_KEY, randomBase62(22))) passed++;
+    expect(passed).toBe(0);
+    // The tag uses all of base62 (it is not, say, hex).
+    const tags = new Set<string>();
+    for (let i = 0; i < 2_000; i++) for (const c of newKeyId().slice(16)) tags.add(c);
+    expect(tags.size).toBe(BASE62.length);
+  });
+
+  it('derives the id key from the pepper deterministically, and distinct from the pepper', () => {
+    const pepper = Buffer.alloc(32, 9);
+    expect(deriveIdKey(pepper).equals(ID_KEY)).toBe(true);
+    expect(ID_KEY.equals(pepper)).toBe(false);
+    expect(ID_KEY.length).toBe(32);
   });
 
   it('draws the random part uniformly from 62 symbols (≥ 256 bits in 43 characters)', () => {

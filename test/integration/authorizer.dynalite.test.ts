@@ -13,7 +13,7 @@ import { CountingMetrics } from '../../shared/auth/metrics.js';
 import { createDocumentClient, DynamoKeyStore } from '../../shared/adapters/dynamoStore.js';
 import { ensureTable } from '../../shared/adapters/tableAdmin.js';
 import { startDynalite, type LocalDynamo } from '../../shared/local/dynalite.js';
-import { generateSecret } from '../../shared/domain/keyFormat.js';
+import { authenticKeyId, deriveIdKey, generateSecret, randomBase62 } from '../../shared/domain/keyFormat.js';
 import { cancelRotation, changeRotationWindow, createKeyRecord, reactivateKey, revokeKey, rotateKey, type Decision, type TransitionContext } from '../../shared/domain/keys.js';
 import { DEFAULT_POLICIES, type Policies } from '../../shared/domain/policies.js';
 import { randomIds } from '../../shared/domain/ids.js';
@@ -182,9 +182,16 @@ describe('authorizer against dynalite', () => {
 
   it('caches an unknown key id negatively', async () => {
     const w = world();
-    const unknown = generateSecret('rekey', 'live', randomIds.keyId());
+    // An id this deployment could have minted (valid tag) that the table does not hold.
+    const unknown = generateSecret('rekey', 'live', authenticKeyId(deriveIdKey(PEPPER), randomIds.keyId()));
     for (let i = 0; i < 5; i++) expect(await rest(w.handler, unknown)).toBeNull();
     expect(w.reads).toHaveLength(1);
+  });
+
+  it('rejects forged ids (valid checksum, no valid tag) without reading the table', async () => {
+    const w = world();
+    for (let i = 0; i < 200; i++) expect(await rest(w.handler, generateSecret('rekey', 'live', randomBase62(22)))).toBeNull();
+    expect(w.reads).toHaveLength(0);
   });
 
   it('denies and counts when DynamoDB cannot be reached', async () => {

@@ -84,7 +84,7 @@ describe('management API handlers (through the middy stack)', () => {
       [{}, 'name'],
       [{ name: 'a\u202Eevil' }, 'name'],
       [{ name: 'lone \ud800 surrogate' }, 'name'],
-      [{ name: 'rekey_live_AAAAAAAAAAAAAAAA_' + 'a'.repeat(49) }, 'name'],
+      [{ name: 'rekey_live_AAAAAAAAAAAAAAAAAAAAAA_' + 'a'.repeat(49) }, 'name'],
       [{ name: 'a', expiresAt: '9999-12-31T23:59:59-23:59' }, 'expiresAt'],
     ];
     for (const [body, field] of cases) {

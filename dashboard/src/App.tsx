@@ -48,7 +48,8 @@ export function App({ config }: { config: DashboardConfig }) {
 
   const start = async (secret: string) => {
     if (!looksLikeSecret(secret)) {
-      throw new Error('This is not a rekey API key. A key looks like rekey_live_ followed by 22 letters or digits, an underscore and 49 more');
+      // Checked here so a typo or a truncated paste is explained without a round trip.
+      throw new Error('This key was not accepted: a rekey API key looks like rekey_live_ followed by 22 letters or digits, an underscore and 49 more');
     }
     const client = makeClient(config.apiUrl, secret);
     const whoami = (await client.whoami()) as Whoami;

@@ -22,7 +22,7 @@ import { RekeyFunction } from './function.js';
 import { uniquePhysicalName } from './names.js';
 import { acknowledgeServiceFindings } from './nag.js';
 import { DEFAULT_DASHBOARD_DIR } from './paths.js';
-import { authorizerStatements, effectStatements, readStatements, routeAccess, type PermissionTargets } from './permissions.js';
+import { authorizerStatements, FUNCTION_GRANTS, grantStatements, type PermissionTargets } from './permissions.js';
 import { TimerScheduling } from './scheduling.js';
 import { KeyTable } from './table.js';
 
@@ -58,6 +58,12 @@ export interface ApiKeyServiceProps {
   readonly expiryNoticeOffsets?: readonly number[];
   /** Authorizer key-record cache TTL, seconds (how long a revocation may take). @default 10 */
   readonly authCacheTtlSeconds?: number;
+  /**
+   * Days audit events are kept (`AUDIT_RETENTION_DAYS`): each event gets the table's TTL attribute
+   * this many days after it happened, and DynamoDB deletes it (usually within a few days of that).
+   * @default 0 - kept forever
+   */
+  readonly auditRetentionDays?: number;
   /** Deploy the dashboard to S3 + CloudFront. @default true */
   readonly dashboard?: boolean;
   /** Folder holding the built dashboard (`index.html`). @default `<repo>/dashboard/dist` */
@@ -177,7 +183,7 @@ export class ApiKeyService extends Construct {
 
     const targets: PermissionTargets = {
       tableArn: this.table.table.tableArn,
-      tableAndIndexArns: this.table.arns,
+      indexArn: (name) => `${this.table.table.tableArn}/index/${name}`,
       pepperArn: this.pepper.secretArn,
       schedulesArn: this.scheduling.schedulesArn,
       schedulerRoleArn: this.scheduling.role.roleArn,
@@ -203,9 +209,7 @@ export class ApiKeyService extends Construct {
     const routeFns: { route: RouteDef; handler: lambda.IFunction }[] = [];
     for (const [name, route] of Object.entries(ROUTES) as [RouteName, RouteDef][]) {
       const f = make(name, route.entry, `rekey ${route.method} ${route.path}`, SIZING.route);
-      const access = routeAccess(route);
-      const statements = access === 'write' ? effectStatements(targets) : access === 'read' ? readStatements(targets) : [];
-      for (const s of statements) f.role.addToPolicy(s);
+      for (const s of grantStatements(FUNCTION_GRANTS[name], targets)) f.role.addToPolicy(s);
       fns[name] = f.function;
       routeFns.push({ route, handler: f.function });
     }
@@ -214,10 +218,10 @@ export class ApiKeyService extends Construct {
     for (const s of authorizerStatements(targets)) authorizer.role.addToPolicy(s);
     const timer = make('timer', FUNCTION_ENTRIES.timer, 'rekey timers (reminders, expiries, purges)', SIZING.timer, timerFunctionName);
     const outbox = make('outboxStream', FUNCTION_ENTRIES.outboxStream, 'rekey outbox sweeper (DynamoDB stream, every minute)', SIZING.outboxStream);
-    // effectStatements cover the sweep too: Query on every index (gsi3 included), GetItem,
-    // UpdateItem and PutItem on the table, and the effects' own permissions.
-    for (const f of [timer, outbox]) for (const s of effectStatements(targets)) f.role.addToPolicy(s);
+    for (const s of grantStatements(FUNCTION_GRANTS.timer, targets)) timer.role.addToPolicy(s);
+    for (const s of grantStatements(FUNCTION_GRANTS.outboxStream, targets)) outbox.role.addToPolicy(s);
     const notFound = make('notFound', FUNCTION_ENTRIES.notFound, 'rekey unknown routes (404)', SIZING.notFound);
+    for (const s of grantStatements(FUNCTION_GRANTS.notFound, targets)) notFound.role.addToPolicy(s);
     fns.authorizer = authorizer.function;
     fns.timer = timer.function;
     fns.outboxStream = outbox.function;
@@ -368,6 +372,7 @@ export function policyEnvironment(props: Partial<ApiKeyServiceProps>): Record<st
     MAX_KEY_LIFETIME_SECONDS: String(props.maxKeyLifetimeSeconds ?? 0),
     EXPIRY_NOTICE_OFFSETS: (props.expiryNoticeOffsets ?? d.expiryNoticeOffsets).map(formatOffset).join(','),
     AUTH_CACHE_TTL_SECONDS: String(props.authCacheTtlSeconds ?? d.authCacheTtlSeconds),
+    AUDIT_RETENTION_DAYS: String(props.auditRetentionDays ?? 0),
   };
   loadConfig(env); // throws ConfigError naming each bad setting
   return env;

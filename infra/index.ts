@@ -8,4 +8,4 @@ export { TimerScheduling, type TimerSchedulingProps } from './scheduling.js';
 export { ServiceAlarms, STORE_FAILURES_METRIC, type ServiceAlarmsProps } from './alarms.js';
 export { RekeyStack, type RekeyStackProps } from './stack.js';
 export { addNagChecks } from './nag.js';
-export { routeAccess, authorizerStatements, effectStatements, readStatements, TABLE_READ_ACTIONS, TABLE_WRITE_ACTIONS } from './permissions.js';
+export { authorizerStatements, FUNCTION_GRANTS, grantStatements, type Grant, type PermissionTargets } from './permissions.js';

@@ -7,9 +7,8 @@ import { Stack, Validations, type App } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
-import { ROUTES } from '../shared/http/routes.js';
 import type { ApiKeyService } from './api-key-service.js';
-import { routeAccess } from './permissions.js';
+import { FUNCTION_GRANTS } from './permissions.js';
 
 /** Runs cdk-nag's AWS Solutions pack on the app; findings fail `cdk synth`. */
 export function addNagChecks(app: App): void {
@@ -34,22 +33,22 @@ export function acknowledgeServiceFindings(service: ApiKeyService): void {
     const reason = name === 'outboxStream' ? `${XRAY} dynamodb:ListStreams (added by the DynamoDB stream event source) supports none either.` : XRAY;
     ack(role, 'AwsSolutions-IAM5[Resource::*]', reason);
   }
-  const effectNames = new Set<string>([
-    ...Object.entries(ROUTES).filter(([, r]) => routeAccess(r) === 'write').map(([name]) => name),
-    'timer',
-    'outboxStream',
-  ]);
-  for (const [, role] of roles.filter(([name]) => effectNames.has(name))) {
-    ack(
-      role,
-      `AwsSolutions-IAM5[Resource::${nagArn('scheduler', `schedule/${service.scheduling.groupName}/*`)}]`,
-      'Schedule names are made at run time from key and timer ids; the wildcard is confined to rekey\'s own schedule group.',
-    );
-    ack(
-      role,
-      `AwsSolutions-IAM5[Resource::${nagArn('ses', 'identity/*')}]`,
-      'In the SES sandbox SendEmail is also authorized against each recipient identity, which is not known in advance; the ses:FromAddress condition pins the sender address.',
-    );
+  const grantsOf = (name: string): readonly string[] => (FUNCTION_GRANTS as Record<string, readonly string[]>)[name] ?? [];
+  for (const [name, role] of roles) {
+    if (grantsOf(name).includes('timers')) {
+      ack(
+        role,
+        `AwsSolutions-IAM5[Resource::${nagArn('scheduler', `schedule/${service.scheduling.groupName}/*`)}]`,
+        'Schedule names are made at run time from key and timer ids; the wildcard is confined to rekey\'s own schedule group.',
+      );
+    }
+    if (grantsOf(name).includes('email')) {
+      ack(
+        role,
+        `AwsSolutions-IAM5[Resource::${nagArn('ses', 'identity/*')}]`,
+        'In the SES sandbox SendEmail is also authorized against each recipient identity, which is not known in advance; the ses:FromAddress condition pins the sender address.',
+      );
+    }
   }
 
   ack(service.pepper, 'AwsSolutions-SMG4', 'The pepper keys every stored key digest: rotating it would invalidate every API key. It is generated at deploy time and retained.');

@@ -1,27 +1,15 @@
 /**
- * The IAM statements of each kind of rekey function, written out action by action so least
- * privilege can be read here and checked by `test/infra`. Actions match the SDK commands the
- * adapters send (`shared/adapters/*`): DynamoDB GetItem, Query, PutItem, UpdateItem; Secrets
- * Manager GetSecretValue; Scheduler CreateSchedule, DeleteSchedule; EventBridge PutEvents; SES
- * SendEmail.
+ * The IAM statements of each rekey function, written out action by action so least privilege can
+ * be read here, asserted from the template (`test/infra/service.test.ts`) and proved against the
+ * calls the bundled code really makes (`test/infra/iam-proof.test.ts`). Each function gets the
+ * grants of the calls it makes (`FUNCTION_GRANTS`), nothing else.
  */
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { GSI, TABLE_PARTITION_KEY, TABLE_SORT_KEY } from '../shared/adapters/tableSchema.js';
 import type { AccountRecord, AuditEvent, KeyRecord } from '../shared/domain/types.js';
-import type { RouteDef } from '../shared/http/routes.js';
+import type { FUNCTION_ENTRIES, ROUTES } from '../shared/http/routes.js';
 import { TTL_ATTRIBUTE } from './table.js';
 
-/**
- * What a route function may do, derived from the route table: `GET` routes read, other
- * authenticated routes write and perform effects, `none`-scope routes touch nothing.
- */
-export function routeAccess(route: RouteDef): 'none' | 'read' | 'write' {
-  if (route.scope === 'none') return 'none';
-  return route.method === 'GET' ? 'read' : 'write';
-}
-
-export const TABLE_READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:Query'] as const;
-export const TABLE_WRITE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] as const;
 /**
  * Every top-level attribute of a domain record, spelled out as a `Record` over the record's keys so
  * that adding a field to `KeyRecord`, `AccountRecord` or `AuditEvent` fails to compile until it is
@@ -33,7 +21,10 @@ const KEY_FIELDS: Record<keyof KeyRecord, true> = {
 };
 const ACCOUNT_FIELDS: Record<keyof AccountRecord, true> = { id: true, name: true, alertEmails: true, createdAt: true, version: true };
 const EVENT_FIELDS: Record<keyof AuditEvent, true> = { id: true, type: true, at: true, actorKeyId: true, accountId: true, keyId: true, data: true };
-/** Storage-only attributes of `shared/adapters/dynamoStore.ts`: entity tag, index keys, outbox (`ob` map, `obp` flag, `obl`/`obt` claim), TTL. */
+type RouteName = keyof typeof ROUTES;
+type TriggerName = keyof typeof FUNCTION_ENTRIES;
+
+/** Storage-only attributes of `shared/adapters/dynamoStore.ts`: entity tag, index keys, outbox (`ob` map, `obp` shard, `obl`/`obt` claim), TTL. */
 const STORAGE_ATTRIBUTES = ['entity', ...Object.values(GSI).flatMap((g) => [g.partitionKey, g.sortKey]), 'ob', 'obl', 'obt', TTL_ATTRIBUTE];
 
 /** What the authorizer's `recordUse` names: the item key, and the `lastUsed` map it sets one entry of. */
@@ -49,21 +40,107 @@ export const AUTHORIZER_PROTECTED_ATTRIBUTES: readonly string[] = [
 
 export interface PermissionTargets {
   readonly tableArn: string;
-  /** The table and every GSI. */
-  readonly tableAndIndexArns: readonly string[];
+  /** `<table ARN>/index/<name>` of an index of `GSI`. */
+  readonly indexArn: (name: string) => string;
   readonly pepperArn: string;
   readonly schedulesArn: string;
   readonly schedulerRoleArn: string;
   readonly eventBusArn: string;
   /** The From address: SES permission is limited to mail sent from it. */
   readonly senderEmail: string;
-  /** `arn:…:ses:<region>:<account>:identity/*` (see `effectStatements`). */
+  /** `arn:…:ses:<region>:<account>:identity/*` (see the `email` grant). */
   readonly sesIdentitiesArn: string;
 }
 
-/** Read-only routes: `GET` keys, events, account, whoami. */
-export function readStatements(t: PermissionTargets): iam.PolicyStatement[] {
-  return [new iam.PolicyStatement({ sid: 'ReadKeys', actions: [...TABLE_READ_ACTIONS], resources: [...t.tableAndIndexArns] })];
+/**
+ * One capability of a function: the IAM statements of one kind of call the code makes.
+ * - `getItem`: `GetItem` of key and account records (also the outbox's "is it busy?" read);
+ * - `writeItems`: `PutItem` / `UpdateItem` of the table (a transition, the outbox claim and release,
+ *   audit events);
+ * - `listKeys`: `Query` of the listing indexes (keys only) and `BatchGetItem` of the page;
+ * - `listAccounts`: the same over the account partitions of `gsi1`;
+ * - `readEvents`: `Query` of the table (a key's or account's audit events under its `pk`);
+ * - `pepper`: `GetSecretValue` of the pepper (every transition reads it);
+ * - `timers`: `CreateSchedule` / `DeleteSchedule` in rekey's group, passing the scheduler role;
+ * - `publish`: `PutEvents` to the rekey bus; `email`: SES `SendEmail` from the sender address;
+ * - `sweepOutbox` / `reconcileTimers`: `Query` of the outbox index `gsi3` / the timer index `gsi4`.
+ */
+export type Grant =
+  | 'getItem'
+  | 'writeItems'
+  | 'listKeys'
+  | 'listAccounts'
+  | 'readEvents'
+  | 'pepper'
+  | 'timers'
+  | 'publish'
+  | 'email'
+  | 'sweepOutbox'
+  | 'reconcileTimers';
+
+/** Draining a key's outbox performs any effect a key change commits: events, timers, emails. */
+const KEY_EFFECTS: readonly Grant[] = ['getItem', 'writeItems', 'timers', 'publish', 'email'];
+/** A change of a key: decide (the pepper is read for every transition), commit, drain. */
+const KEY_CHANGE: readonly Grant[] = [...KEY_EFFECTS, 'pepper'];
+
+/**
+ * The grants of every function, by route name (`ROUTES`) or trigger name (`FUNCTION_ENTRIES`):
+ * exactly the calls each one makes (proved by `test/infra/iam-proof.test.ts`). A new route or
+ * trigger fails to compile until it is listed here. The authorizer has its own statements
+ * (`authorizerStatements`).
+ */
+export const FUNCTION_GRANTS = {
+  createKey: KEY_CHANGE,
+  listKeys: ['listKeys'],
+  getKey: ['getItem'],
+  updateKey: KEY_CHANGE,
+  rotateKey: KEY_CHANGE,
+  updateRotation: KEY_CHANGE,
+  cancelRotation: KEY_CHANGE,
+  revokeKey: KEY_CHANGE,
+  reactivateKey: KEY_CHANGE,
+  listKeyEvents: ['getItem', 'readEvents'],
+  getAccount: ['getItem'],
+  // An account's outbox holds only audit events (no published type, no timer, no email).
+  putAlertEmails: ['getItem', 'writeItems'],
+  whoami: [],
+  openapi: [],
+  timer: [...KEY_CHANGE, 'reconcileTimers'],
+  // The sweeper performs committed effects; it decides nothing, so it never reads the pepper.
+  outboxStream: [...KEY_EFFECTS, 'sweepOutbox'],
+  notFound: [],
+} as const satisfies Record<RouteName | Exclude<TriggerName, 'authorizer'>, readonly Grant[]>;
+
+/** The statements of a set of grants (one statement per grant, in a fixed order). */
+export function grantStatements(grants: readonly Grant[], t: PermissionTargets): iam.PolicyStatement[] {
+  const has = new Set(grants);
+  const out: iam.PolicyStatement[] = [];
+  const add = (sid: string, actions: string[], resources: string[], conditions?: Record<string, unknown>) =>
+    out.push(new iam.PolicyStatement({ sid, actions, resources, ...(conditions ? { conditions } : {}) }));
+  const tableActions = [
+    ...(has.has('getItem') ? ['dynamodb:GetItem'] : []),
+    ...(has.has('writeItems') ? ['dynamodb:PutItem', 'dynamodb:UpdateItem'] : []),
+    ...(has.has('listKeys') || has.has('listAccounts') ? ['dynamodb:BatchGetItem'] : []),
+    ...(has.has('readEvents') ? ['dynamodb:Query'] : []),
+  ];
+  if (tableActions.length) add('Items', tableActions, [t.tableArn]);
+  const indexes = [
+    ...(has.has('listKeys') ? [GSI.byAccount.name, GSI.testByAccount.name] : []),
+    ...(has.has('listAccounts') && !has.has('listKeys') ? [GSI.byAccount.name] : []),
+    ...(has.has('sweepOutbox') ? [GSI.pendingOutbox.name] : []),
+    ...(has.has('reconcileTimers') ? [GSI.dueTimers.name] : []),
+  ];
+  if (indexes.length) add('QueryIndexes', ['dynamodb:Query'], indexes.map(t.indexArn));
+  if (has.has('pepper')) add('ReadPepper', ['secretsmanager:GetSecretValue'], [t.pepperArn]);
+  if (has.has('timers')) {
+    add('ManageTimers', ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule'], [t.schedulesArn]);
+    add('PassSchedulerRole', ['iam:PassRole'], [t.schedulerRoleArn], { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } });
+  }
+  if (has.has('publish')) add('PublishEvents', ['events:PutEvents'], [t.eventBusArn]);
+  // In the SES sandbox SendEmail is also authorized against each recipient's identity, so the
+  // resource is every identity of the account, and the condition pins the From address.
+  if (has.has('email')) add('SendEmail', ['ses:SendEmail'], [t.sesIdentitiesArn], { StringEquals: { 'ses:FromAddress': t.senderEmail } });
+  return out;
 }
 
 /**
@@ -92,33 +169,5 @@ export function authorizerStatements(t: PermissionTargets): iam.PolicyStatement[
       conditions: { 'ForAllValues:StringNotEquals': { 'dynamodb:Attributes': [...AUTHORIZER_PROTECTED_ATTRIBUTES] } },
     }),
     new iam.PolicyStatement({ sid: 'ReadPepper', actions: ['secretsmanager:GetSecretValue'], resources: [t.pepperArn] }),
-  ];
-}
-
-/**
- * Functions that change keys and perform their effects (write routes, the timer, the outbox
- * sweeper): table read/write, the pepper, schedules in rekey's own group, passing the scheduler
- * role to EventBridge Scheduler only, the rekey bus, and email from the sender address only.
- */
-export function effectStatements(t: PermissionTargets): iam.PolicyStatement[] {
-  return [
-    new iam.PolicyStatement({ sid: 'WriteKeys', actions: [...TABLE_WRITE_ACTIONS], resources: [...t.tableAndIndexArns] }),
-    new iam.PolicyStatement({ sid: 'ReadPepper', actions: ['secretsmanager:GetSecretValue'], resources: [t.pepperArn] }),
-    new iam.PolicyStatement({ sid: 'ManageTimers', actions: ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule'], resources: [t.schedulesArn] }),
-    new iam.PolicyStatement({
-      sid: 'PassSchedulerRole',
-      actions: ['iam:PassRole'],
-      resources: [t.schedulerRoleArn],
-      conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
-    }),
-    new iam.PolicyStatement({ sid: 'PublishEvents', actions: ['events:PutEvents'], resources: [t.eventBusArn] }),
-    // In the SES sandbox SendEmail is also authorized against each recipient's identity, so the
-    // resource is every identity of the account, and the condition pins the From address.
-    new iam.PolicyStatement({
-      sid: 'SendEmail',
-      actions: ['ses:SendEmail'],
-      resources: [t.sesIdentitiesArn],
-      conditions: { StringEquals: { 'ses:FromAddress': t.senderEmail } },
-    }),
   ];
 }

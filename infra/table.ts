@@ -1,7 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { GSI, TABLE_PARTITION_KEY, TABLE_SORT_KEY } from '../shared/adapters/tableSchema.js';
+import { GSI, TABLE_PARTITION_KEY, TABLE_SORT_KEY, type GsiDef } from '../shared/adapters/tableSchema.js';
 
 /** Attribute that DynamoDB TTL reads to purge items (epoch seconds). */
 export const TTL_ATTRIBUTE = 'ttl';
@@ -30,26 +30,16 @@ export class KeyTable extends Construct {
       stream: dynamodb.StreamViewType.NEW_IMAGE,
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
     });
-    const s = dynamodb.AttributeType.STRING;
-    this.table.addGlobalSecondaryIndex({
-      indexName: GSI.byAccount.name,
-      partitionKey: { name: GSI.byAccount.partitionKey, type: s },
-      sortKey: { name: GSI.byAccount.sortKey, type: s },
-      projectionType: dynamodb.ProjectionType[GSI.byAccount.projection],
-    });
-    this.table.addGlobalSecondaryIndex({
-      indexName: GSI.testByAccount.name,
-      partitionKey: { name: GSI.testByAccount.partitionKey, type: s },
-      sortKey: { name: GSI.testByAccount.sortKey, type: s },
-      projectionType: dynamodb.ProjectionType[GSI.testByAccount.projection],
-    });
-    this.table.addGlobalSecondaryIndex({
-      indexName: GSI.pendingOutbox.name,
-      partitionKey: { name: GSI.pendingOutbox.partitionKey, type: dynamodb.AttributeType.NUMBER },
-      sortKey: { name: GSI.pendingOutbox.sortKey, type: s },
-      // Keys only: the sweeper reads nothing but `pk` from it (see tableSchema.ts).
-      projectionType: dynamodb.ProjectionType[GSI.pendingOutbox.projection],
-    });
+    // Every index of tableSchema.ts, keys only (see there: no index is written by a transition or a
+    // last-use write; only when an item enters, moves in or leaves an index).
+    for (const g of Object.values(GSI) as GsiDef[]) {
+      this.table.addGlobalSecondaryIndex({
+        indexName: g.name,
+        partitionKey: { name: g.partitionKey, type: g.partitionType === 'N' ? dynamodb.AttributeType.NUMBER : dynamodb.AttributeType.STRING },
+        sortKey: { name: g.sortKey, type: g.sortType === 'N' ? dynamodb.AttributeType.NUMBER : dynamodb.AttributeType.STRING },
+        projectionType: dynamodb.ProjectionType[g.projection],
+      });
+    }
     this.arns = [
       this.table.tableArn,
       ...Object.values(GSI).map((g) => `${this.table.tableArn}/index/${g.name}`),

@@ -44,6 +44,14 @@ const ENV = {
     }
   },
   AUTH_CACHE_TTL_SECONDS: seconds('AUTH_CACHE_TTL_SECONDS', DEFAULT_POLICIES.authCacheTtlSeconds, 3600),
+  /** Days audit events are kept (DynamoDB TTL); 0 or unset keeps them forever. */
+  AUDIT_RETENTION_DAYS: (v) => {
+    if (v === undefined || v.trim() === '') return 0;
+    if (!/^\d+$/.test(v.trim())) throw new Error(`AUDIT_RETENTION_DAYS must be a whole number of days (0 keeps events forever), got "${v}"`);
+    const n = Number(v.trim());
+    if (n > 36_500) throw new Error(`AUDIT_RETENTION_DAYS must be at most 36500, got ${n}`);
+    return n;
+  },
   TABLE_NAME: (v) => {
     const name = v ?? 'rekey';
     if (name.length < 3) throw new Error(`TABLE_NAME must be at least 3 characters, got "${name}"`);
@@ -76,6 +84,8 @@ type Env = { [K in keyof typeof ENV]: ReturnType<(typeof ENV)[K]> };
 export interface Config {
   readonly policies: Policies;
   readonly tableName: string;
+  /** Days audit events are kept; 0 keeps them forever. */
+  readonly auditRetentionDays: number;
   readonly dynamoEndpoint: string | undefined;
   readonly pepperSecretArn: string | undefined;
   readonly dataDir: string | undefined;
@@ -129,6 +139,7 @@ function toConfig(e: Env): Config {
       authCacheTtlSeconds: e.AUTH_CACHE_TTL_SECONDS,
     },
     tableName: e.TABLE_NAME,
+    auditRetentionDays: e.AUDIT_RETENTION_DAYS,
     dynamoEndpoint: e.DYNAMODB_ENDPOINT,
     pepperSecretArn: e.PEPPER_SECRET_ARN,
     dataDir: e.REKEY_DATA_DIR,

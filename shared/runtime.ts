@@ -31,7 +31,11 @@ function required(value: string | undefined, name: string): string {
 export function createRuntime(config: Config, overrides: Partial<Runtime> = {}): Runtime {
   const log = overrides.log ?? createLog();
   const local = config.dataDir !== undefined;
-  const store = overrides.store ?? new DynamoKeyStore({ client: createDocumentClient({ endpoint: config.dynamoEndpoint }), tableName: config.tableName });
+  const store = overrides.store ?? new DynamoKeyStore({
+      client: createDocumentClient({ endpoint: config.dynamoEndpoint }),
+      tableName: config.tableName,
+      auditRetentionDays: config.auditRetentionDays,
+    });
 
   let localScheduler: LocalScheduler | undefined;
   let schedulerImpl: () => Promise<TimerScheduler>;

@@ -6,13 +6,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { decodeCursor, encodeCursor } from '../domain/cursor.js';
 import { commitOrderKey } from '../domain/ids.js';
 import { StoreUnavailableError, VersionConflictError } from '../domain/errors.js';
-import type { KeyStore, Page, PageRequest } from '../domain/ports.js';
+import type { KeyStore, KeyWriteOptions, Page, PageRequest } from '../domain/ports.js';
 import type { AccountRecord, AuditEvent, Effect, Environment, KeyRecord, OutboxRef } from '../domain/types.js';
-import { GSI } from './tableSchema.js';
+import { ACCOUNT_SHARDS, GSI, OUTBOX_SHARDS, shardOf, TIMER_SHARDS } from './tableSchema.js';
 
 /** Builds a document client; `endpoint` points it at dynalite in local mode and tests. */
 export function createDocumentClient(opts: { endpoint?: string | undefined; region?: string | undefined } = {}): DynamoDBDocumentClient {
@@ -30,6 +30,11 @@ const keyPk = (id: string) => `KEY#${id}`;
 const accountPk = (id: string) => `ACCT#${id}`;
 const refKey = (ref: OutboxRef) =>
   ref.kind === 'key' ? { pk: keyPk(ref.id), sk: 'KEY' } : { pk: accountPk(ref.id), sk: 'ACCT' };
+const outboxShard = (pk: string) => shardOf(pk, OUTBOX_SHARDS);
+const timerShard = (keyId: string) => shardOf(keyId, TIMER_SHARDS);
+const accountsPartition = (accountId: string) => `ACCOUNTS#${shardOf(accountId, ACCOUNT_SHARDS)}`;
+/** Account items written before the account list was sharded (local data directories) stay listed. */
+const LEGACY_ACCOUNTS_PARTITION = 'ACCOUNTS';
 /** Zero-padded epoch ms, so string order is time order. */
 const sortTime = (ms: number) => ms.toString().padStart(13, '0');
 
@@ -99,13 +104,28 @@ function isConditionFailure(err: unknown): boolean {
   return err instanceof ConditionalCheckFailedException || (err as { name?: string })?.name === 'ConditionalCheckFailedException';
 }
 
+export interface DynamoKeyStoreOptions {
+  readonly client: DynamoDBDocumentClient;
+  readonly tableName: string;
+  /**
+   * Audit events get a `ttl` this many days after they happened, so DynamoDB's TTL deletes them
+   * (`AUDIT_RETENTION_DAYS`). `0` or unset keeps them forever.
+   */
+  readonly auditRetentionDays?: number | undefined;
+}
+
+/** Most keys one `BatchGetItem` may name (a page is at most 100 items). */
+const BATCH_GET_MAX = 100;
+
 export class DynamoKeyStore implements KeyStore {
   private readonly client: DynamoDBDocumentClient;
   private readonly tableName: string;
+  private readonly auditRetentionSeconds: number;
 
-  constructor(opts: { client: DynamoDBDocumentClient; tableName: string }) {
+  constructor(opts: DynamoKeyStoreOptions) {
     this.client = opts.client;
     this.tableName = opts.tableName;
+    this.auditRetentionSeconds = Math.max(0, opts.auditRetentionDays ?? 0) * 86_400;
   }
 
   private async send<T>(fn: () => Promise<T>): Promise<T> {
@@ -124,7 +144,7 @@ export class DynamoKeyStore implements KeyStore {
     return out.Item ? toKeyRecord(out.Item) : null;
   }
 
-  async createKey(record: KeyRecord, effects: readonly Effect[]): Promise<void> {
+  async createKey(record: KeyRecord, effects: readonly Effect[], options: KeyWriteOptions = {}): Promise<void> {
     const created = sortTime(record.createdAt) + '#' + record.id;
     await this.putNew(record.id, {
       pk: keyPk(record.id),
@@ -133,13 +153,14 @@ export class DynamoKeyStore implements KeyStore {
       gsi1pk: accountPk(record.accountId),
       gsi1sk: created,
       ...(record.environment === 'test' ? { gsi2pk: `${accountPk(record.accountId)}#test`, gsi2sk: created } : {}),
+      ...(options.nextTimerAt != null ? { tdp: timerShard(record.id), tdue: options.nextTimerAt } : {}),
       ...record,
     }, effects);
   }
 
   /** Puts a new item with its initial outbox; an existing item is a conflict. */
   private async putNew(id: string, item: Record<string, unknown>, effects: readonly Effect[]): Promise<void> {
-    const full = { ...item, ob: outboxMap(effects), ...(effects.length ? { obp: 1 } : {}) };
+    const full = { ...item, ob: outboxMap(effects), ...(effects.length ? { obp: outboxShard(item.pk as string) } : {}) };
     try {
       await this.send(() => this.client.send(new PutCommand({ TableName: this.tableName, Item: full, ConditionExpression: 'attribute_not_exists(pk)' })));
     } catch (err) {
@@ -175,8 +196,9 @@ export class DynamoKeyStore implements KeyStore {
       sets.push(`ob.#e${i} = :e${i}`);
     });
     if (effects.length) {
-      values[':one'] = 1;
-      sets.push('obp = :one');
+      // The same shard every time for one item: re-setting it writes the index nothing new.
+      values[':shard'] = outboxShard(key.pk);
+      sets.push('obp = :shard');
     }
     try {
       await this.send(() =>
@@ -197,9 +219,9 @@ export class DynamoKeyStore implements KeyStore {
     }
   }
 
-  async updateKey(record: KeyRecord, expectedVersion: number, effects: readonly Effect[]): Promise<void> {
+  async updateKey(record: KeyRecord, expectedVersion: number, effects: readonly Effect[], options: KeyWriteOptions = {}): Promise<void> {
     if (record.version !== expectedVersion + 1) throw new Error('updateKey: version must grow by exactly one');
-    const fields = Object.fromEntries(MUTABLE_KEY_FIELDS.map((f) => [f, record[f]]));
+    const fields: Record<string, unknown> = Object.fromEntries(MUTABLE_KEY_FIELDS.map((f) => [f, record[f]]));
     // Forget last-use entries of secrets the record no longer mentions.
     const referenced = new Set([record.current.sid, record.previous?.sid, record.rotation?.oldSid].filter(Boolean));
     const names: Record<string, string> = {};
@@ -209,25 +231,65 @@ export class DynamoKeyStore implements KeyStore {
         names[`#u${i}`] = sid;
         return `lastUsed.#u${i}`;
       });
+    // The timer index entry moves only when the earliest pending timer does (the caller knows).
+    if (options.nextTimerAt === null) removes.push('tdp', 'tdue');
+    else if (options.nextTimerAt !== undefined) Object.assign(fields, { tdp: timerShard(record.id), tdue: options.nextTimerAt });
     await this.updateVersioned(record.id, { pk: keyPk(record.id), sk: 'KEY' }, fields, removes, names, expectedVersion, effects);
   }
 
   async listKeys(accountId: string, page: PageRequest, environment?: Environment): Promise<Page<KeyRecord>> {
     const index = environment === 'test' ? GSI.testByAccount : GSI.byAccount;
     const pk = environment === 'test' ? `${accountPk(accountId)}#test` : accountPk(accountId);
-    return this.queryPage(
-      {
-        IndexName: index.name,
-        KeyConditionExpression: '#p = :p',
-        ExpressionAttributeNames: { '#p': index.partitionKey },
-        ExpressionAttributeValues: { ':p': pk },
-      },
-      page,
-      LIST_POSITION,
-      (position) => ({ pk: keyPk(position.slice(14)), sk: 'KEY', [index.partitionKey]: pk, [index.sortKey]: position }),
-      (item) => item[index.sortKey] as string,
-      toKeyRecord,
+    const exclusive = page.cursor
+      ? (() => {
+          const position = decodeCursor(page.cursor, LIST_POSITION);
+          return { pk: keyPk(position.slice(14)), sk: 'KEY', [index.partitionKey]: pk, [index.sortKey]: position };
+        })()
+      : undefined;
+    // Ask for one more than the page so `nextCursor` is null exactly at the end.
+    const out = await this.send(() =>
+      this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: index.name,
+          KeyConditionExpression: '#p = :p',
+          ExpressionAttributeNames: { '#p': index.partitionKey },
+          ExpressionAttributeValues: { ':p': pk },
+          ScanIndexForward: false,
+          Limit: page.limit + 1,
+          ExclusiveStartKey: exclusive,
+        }),
+      ),
     );
+    const items = out.Items ?? [];
+    const pageItems = items.slice(0, page.limit);
+    // DynamoDB may also stop early (1 MB per query): then there is more even with fewer items.
+    const more = items.length > page.limit || (out.LastEvaluatedKey !== undefined && pageItems.length > 0);
+    const records = await this.batchGet(pageItems.map((i) => ({ pk: i.pk as string, sk: 'KEY' })));
+    return {
+      items: records.map(toKeyRecord),
+      nextCursor: more ? encodeCursor(pageItems[pageItems.length - 1]![index.sortKey] as string) : null,
+    };
+  }
+
+  /**
+   * The items at `keys`, in that order (missing ones left out): the listing indexes keep keys only,
+   * so a page costs one `Query` of keys and one `BatchGetItem` of the records.
+   */
+  private async batchGet(keys: readonly { pk: string; sk: string }[]): Promise<Record<string, unknown>[]> {
+    if (keys.length === 0) return [];
+    if (keys.length > BATCH_GET_MAX) throw new Error(`batchGet: at most ${BATCH_GET_MAX} keys`);
+    const found = new Map<string, Record<string, unknown>>();
+    let pending: Record<string, unknown>[] = keys.map((k) => ({ pk: k.pk, sk: k.sk }));
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(200, 10 * 2 ** attempt)));
+      if (attempt >= 8) throw new StoreUnavailableError('DynamoDB BatchGetItem left keys unprocessed');
+      const request = pending;
+      const out = await this.send(() => this.client.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: request } } })));
+      for (const item of out.Responses?.[this.tableName] ?? []) found.set(`${item.pk as string}\n${item.sk as string}`, item);
+      pending = (out.UnprocessedKeys?.[this.tableName]?.Keys as Record<string, unknown>[] | undefined) ?? [];
+    }
+    return keys.map((k) => found.get(`${k.pk}\n${k.sk}`)).filter((i): i is Record<string, unknown> => i !== undefined);
   }
 
   private async queryPage<T>(
@@ -284,7 +346,7 @@ export class DynamoKeyStore implements KeyStore {
       pk: accountPk(account.id),
       sk: 'ACCT',
       entity: 'account',
-      gsi1pk: 'ACCOUNTS',
+      gsi1pk: accountsPartition(account.id),
       gsi1sk: `${sortTime(account.createdAt)}#${account.id}`,
       ...account,
     }, effects);
@@ -295,19 +357,38 @@ export class DynamoKeyStore implements KeyStore {
     await this.updateVersioned(account.id, { pk: accountPk(account.id), sk: 'ACCT' }, fields, [], {}, expectedVersion, effects);
   }
 
+  /**
+   * Newest first across the account partitions: each is queried from the cursor on for one more
+   * than the page, and the union is merged by position (`<createdAt>#<id>`, unique), so the page is
+   * exact. Rare (operators' listings), so its cost of one small query per partition is fine.
+   */
   async listAccounts(page: PageRequest): Promise<Page<AccountRecord>> {
-    return this.queryPage(
-      {
-        IndexName: GSI.byAccount.name,
-        KeyConditionExpression: 'gsi1pk = :p',
-        ExpressionAttributeValues: { ':p': 'ACCOUNTS' },
-      },
-      page,
-      LIST_POSITION,
-      (position) => ({ pk: accountPk(position.slice(14)), sk: 'ACCT', gsi1pk: 'ACCOUNTS', gsi1sk: position }),
-      (item) => item.gsi1sk as string,
-      toAccountRecord,
+    const position = page.cursor ? decodeCursor(page.cursor, LIST_POSITION) : undefined;
+    const partitions = [...Array.from({ length: ACCOUNT_SHARDS }, (_, i) => `ACCOUNTS#${i}`), LEGACY_ACCOUNTS_PARTITION];
+    const perPartition = await Promise.all(
+      partitions.map(async (p) => {
+        const out = await this.send(() =>
+          this.client.send(
+            new QueryCommand({
+              TableName: this.tableName,
+              IndexName: GSI.byAccount.name,
+              KeyConditionExpression: position ? 'gsi1pk = :p AND gsi1sk < :pos' : 'gsi1pk = :p',
+              ExpressionAttributeValues: { ':p': p, ...(position ? { ':pos': position } : {}) },
+              ScanIndexForward: false,
+              Limit: page.limit + 1,
+            }),
+          ),
+        );
+        return out.Items ?? [];
+      }),
     );
+    const merged = perPartition.flat().sort((a, b) => ((a.gsi1sk as string) < (b.gsi1sk as string) ? 1 : -1));
+    const pageItems = merged.slice(0, page.limit);
+    const records = await this.batchGet(pageItems.map((i) => ({ pk: i.pk as string, sk: 'ACCT' })));
+    return {
+      items: records.map(toAccountRecord),
+      nextCursor: merged.length > page.limit ? encodeCursor(pageItems[pageItems.length - 1]!.gsi1sk as string) : null,
+    };
   }
 
   async listEvents(ref: OutboxRef, page: PageRequest): Promise<Page<AuditEvent>> {
@@ -332,7 +413,14 @@ export class DynamoKeyStore implements KeyStore {
         this.client.send(
           new PutCommand({
             TableName: this.tableName,
-            Item: { pk, sk: `EVT#${event.id}`, entity: 'event', ...event },
+            Item: {
+              pk,
+              sk: `EVT#${event.id}`,
+              entity: 'event',
+              ...event,
+              // DynamoDB's TTL deletes the event (typically within days of this instant).
+              ...(this.auditRetentionSeconds > 0 ? { ttl: Math.floor(event.at / 1000) + this.auditRetentionSeconds } : {}),
+            },
             ConditionExpression: 'attribute_not_exists(pk)',
           }),
         ),
@@ -421,26 +509,45 @@ export class DynamoKeyStore implements KeyStore {
   }
 
   async itemsWithPendingEffects(): Promise<OutboxRef[]> {
-    const refs: OutboxRef[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.send(() =>
-        this.client.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            IndexName: GSI.pendingOutbox.name,
-            KeyConditionExpression: 'obp = :one',
-            ExpressionAttributeValues: { ':one': 1 },
-            ExclusiveStartKey: start,
-          }),
-        ),
-      );
-      for (const item of out.Items ?? []) {
-        const pk = item.pk as string;
-        refs.push(pk.startsWith('KEY#') ? { kind: 'key', id: pk.slice(4) } : { kind: 'account', id: pk.slice(5) });
-      }
-      start = out.LastEvaluatedKey;
-    } while (start && refs.length < MAX_SWEEP_ITEMS);
-    return refs;
+    const pks = await this.queryShards(GSI.pendingOutbox, OUTBOX_SHARDS, undefined);
+    return pks.map((pk) => (pk.startsWith('KEY#') ? { kind: 'key', id: pk.slice(4) } : { kind: 'account', id: pk.slice(5) }));
+  }
+
+  async keysWithTimersDue(before: number): Promise<string[]> {
+    const pks = await this.queryShards(GSI.dueTimers, TIMER_SHARDS, before);
+    return pks.filter((pk) => pk.startsWith('KEY#')).map((pk) => pk.slice(4));
+  }
+
+  /**
+   * `pk` of every item in each shard of a sparse work index (all shards queried at once), at most
+   * `MAX_SWEEP_ITEMS` in all; the next sweep continues with the rest. With `sortBelow`, only
+   * entries whose (numeric) sort key is at most it.
+   */
+  private async queryShards(index: { name: string; partitionKey: string; sortKey: string }, shards: number, sortBelow: number | undefined): Promise<string[]> {
+    const perShard = Math.ceil(MAX_SWEEP_ITEMS / shards);
+    const results = await Promise.all(
+      Array.from({ length: shards }, async (_, shard) => {
+        const pks: string[] = [];
+        let start: Record<string, unknown> | undefined;
+        do {
+          const out = await this.send(() =>
+            this.client.send(
+              new QueryCommand({
+                TableName: this.tableName,
+                IndexName: index.name,
+                KeyConditionExpression: sortBelow === undefined ? '#p = :p' : '#p = :p AND #s <= :s',
+                ExpressionAttributeNames: { '#p': index.partitionKey, ...(sortBelow === undefined ? {} : { '#s': index.sortKey }) },
+                ExpressionAttributeValues: { ':p': shard, ...(sortBelow === undefined ? {} : { ':s': sortBelow }) },
+                ExclusiveStartKey: start,
+              }),
+            ),
+          );
+          for (const item of out.Items ?? []) pks.push(item.pk as string);
+          start = out.LastEvaluatedKey;
+        } while (start && pks.length < perShard);
+        return pks;
+      }),
+    );
+    return [...new Set(results.flat())];
   }
 }

@@ -32,6 +32,15 @@ export interface PageRequest {
   readonly cursor?: string | undefined;
 }
 
+/** Index hints a key write carries beside the record. */
+export interface KeyWriteOptions {
+  /**
+   * Due time of the key's earliest planned, unfired timer (the timer reconciliation finds overdue
+   * ones by it); `null` when none; `undefined` leaves what is stored.
+   */
+  readonly nextTimerAt?: number | null | undefined;
+}
+
 /**
  * Persistence of keys, accounts and the audit trail. Every mutation is a single conditional write;
  * effects passed alongside are committed into the item's outbox in that same write.
@@ -39,13 +48,13 @@ export interface PageRequest {
 export interface KeyStore {
   getKey(id: string, options?: { consistent?: boolean }): Promise<KeyRecord | null>;
   /** Put a new key (condition: it does not exist), with its outbox. */
-  createKey(record: KeyRecord, effects: readonly Effect[]): Promise<void>;
+  createKey(record: KeyRecord, effects: readonly Effect[], options?: KeyWriteOptions): Promise<void>;
   /**
    * Replace the key's state (not `lastUsed`) if its stored version is `expectedVersion`;
    * `record.version` must be `expectedVersion + 1`. Throws `VersionConflictError` otherwise.
    * `lastUsed` entries for sids no longer referenced are removed.
    */
-  updateKey(record: KeyRecord, expectedVersion: number, effects: readonly Effect[]): Promise<void>;
+  updateKey(record: KeyRecord, expectedVersion: number, effects: readonly Effect[], options?: KeyWriteOptions): Promise<void>;
   /** Newest first. `environment` restricts to that environment (a test caller sees only test keys). */
   listKeys(accountId: string, page: PageRequest, environment?: Environment): Promise<Page<KeyRecord>>;
   /** Records the authorizer's observation that `sid` was used at `at`. Best effort, no version bump. */
@@ -71,6 +80,8 @@ export interface KeyStore {
   releaseOutbox(ref: OutboxRef, token: string, doneIds: readonly string[]): Promise<void>;
   /** Items whose outbox is not empty (for the sweeper). */
   itemsWithPendingEffects(): Promise<OutboxRef[]>;
+  /** Ids of keys whose earliest planned, unfired timer was due at or before `before` (epoch ms). */
+  keysWithTimersDue(before: number): Promise<string[]>;
 }
 
 /** EventBridge in AWS, `events.jsonl` in local mode. Receives only published event types. */

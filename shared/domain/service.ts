@@ -23,7 +23,7 @@ import { drainOutbox, type OutboxDeps } from './outbox.js';
 import { effectId } from './ids.js';
 import type { Policies } from './policies.js';
 import type { Ids, Page, PageRequest, PepperSource } from './ports.js';
-import { diffTimers, fireTimer, planTimers } from './timers.js';
+import { diffTimers, fireTimer, nextTimerDue, overdueTimers, planTimers } from './timers.js';
 import { SCOPE_READ, SCOPE_WRITE, type AccountRecord, type AuditEvent, type Caller, type Effect, type EmailRequest, type Environment, type KeyRecord, type Timer } from './types.js';
 
 export interface Deps extends OutboxDeps {
@@ -143,7 +143,7 @@ async function commitKeyChange(
     const next = pruneFired(decision.next, deps.policies);
     const effects = effectsFor(record, next, decision.events, decision.emails ?? [], actorKeyId, ctx.now, deps);
     try {
-      await deps.store.updateKey(next, record.version, effects);
+      await deps.store.updateKey(next, record.version, effects, { nextTimerAt: nextTimerDue(next, deps.policies) });
     } catch (err) {
       if (err instanceof VersionConflictError) {
         await backoff(attempt);
@@ -189,7 +189,7 @@ export async function createKey(principal: Principal, accountId: string, body: C
   const ctx = await transitionContext(deps, now);
   const { record, secret, events } = createKeyRecord(accountId, { ...body, environment, expiresAt }, { environment }, ctx);
   const effects = effectsFor(null, record, events, [], principal.actorKeyId, now, deps);
-  await deps.store.createKey(record, effects);
+  await deps.store.createKey(record, effects, { nextTimerAt: nextTimerDue(record, deps.policies) });
   await drainQuietly({ kind: 'key', id: record.id }, deps);
   return { record, secret };
 }
@@ -342,3 +342,35 @@ export async function handleTimer(timer: Timer, deps: Deps): Promise<'acted' | '
   return result.decision.kind === 'change' ? 'acted' : 'stale';
 }
 
+
+/**
+ * How overdue a timer must be before the reconciliation performs it: Scheduler fires within about a
+ * minute and its retries take a few more; the reconciliation is for invocations that were dropped.
+ */
+export const RECONCILE_GRACE_MS = 5 * 60_000;
+
+/**
+ * The periodic reconciliation (SPEC §5 "No notice or purge is lost"): performs every planned,
+ * unfired timer overdue by more than `RECONCILE_GRACE_MS`, found through the timer index. Each goes
+ * through `handleTimer`, so the fired set keeps it exactly-once against a late or repeated
+ * delivery of the same timer. A key that fails is logged and left for the next run.
+ */
+export async function reconcileTimers(deps: Deps): Promise<{ keys: number; acted: number; failed: number }> {
+  const cutoff = deps.clock.now() - RECONCILE_GRACE_MS;
+  const keyIds = await deps.store.keysWithTimersDue(cutoff);
+  let acted = 0;
+  let failed = 0;
+  for (const keyId of keyIds) {
+    try {
+      const record = await deps.store.getKey(keyId, { consistent: true });
+      if (!record) continue;
+      for (const timer of overdueTimers(record, deps.policies, cutoff)) {
+        if ((await handleTimer(timer, deps)) === 'acted') acted++;
+      }
+    } catch (err) {
+      failed++;
+      deps.log.error('timer reconciliation failed for a key; the next run retries', { keyId, error: err instanceof Error ? err.name : String(err) });
+    }
+  }
+  return { keys: keyIds.length, acted, failed };
+}

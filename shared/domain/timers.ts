@@ -87,6 +87,23 @@ export function diffTimers(before: readonly Timer[], after: readonly Timer[], no
   };
 }
 
+/**
+ * Due time of the earliest planned timer not yet fired, or `null`: stored beside the record as the
+ * timer index entry, so the periodic reconciliation finds keys with an overdue timer without a scan.
+ */
+export function nextTimerDue(record: KeyRecord, policies: Policies): number | null {
+  let next: number | null = null;
+  for (const t of planTimers(record, policies)) if (!record.fired.includes(t.id) && (next === null || t.at < next)) next = t.at;
+  return next;
+}
+
+/** Planned, unfired timers due at or before `cutoff`, earliest first (what the reconciliation performs). */
+export function overdueTimers(record: KeyRecord, policies: Policies, cutoff: number): Timer[] {
+  return planTimers(record, policies)
+    .filter((t) => !record.fired.includes(t.id) && t.at <= cutoff)
+    .sort((a, b) => a.at - b.at);
+}
+
 /** Grace for early delivery (clock skew between the scheduler and this function). */
 const EARLY_GRACE_MS = 60_000;
 
@@ -97,6 +114,14 @@ export function fireTimer(record: KeyRecord, delivered: Timer, now: number, poli
   const fired = [...record.fired, planned.id];
   const next = (changes: Partial<KeyRecord>): KeyRecord => ({ ...record, ...changes, version: record.version + 1 });
   const email = (template: EmailRequest['template'], hint: string, expiresAt: number) => ({ template, hint, expiresAt });
+
+  // A notice about an instant that has already passed (a late delivery, or the reconciliation
+  // catching up) would only mislead: it is marked fired without a word; the expiry announcement
+  // that supersedes it has its own timer.
+  const superseded =
+    (planned.kind === 'rotation_reminder' && now >= record.rotation!.oldKeyExpiresAt) ||
+    (planned.kind === 'expiry_notice' && record.current.expiresAt !== null && now >= record.current.expiresAt);
+  if (superseded) return { kind: 'change', next: next({ fired }), events: [] };
 
   switch (planned.kind) {
     case 'rotation_reminder': {

@@ -17,6 +17,7 @@ import { createGateway, type DashboardSource } from './gateway.js';
 import { startDynalite, type LocalDynamo } from './dynalite.js';
 
 const SWEEP_INTERVAL_MS = 2_000;
+const RECONCILE_INTERVAL_MS = 60_000;
 const ROOT_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 function fail(message: string): never {
@@ -89,10 +90,17 @@ async function main(): Promise<void> {
   });
 
   const { sweepOutbox } = await import('../domain/outbox.js');
+  const { reconcileTimers } = await import('../domain/service.js');
   let sweeping: Promise<unknown> | null = null;
+  let lastReconcile = 0;
   const sweepTimer = setInterval(() => {
     if (sweeping) return;
+    // The timer reconciliation of AWS, on the same loop: a timer whose handler failed is performed
+    // once it is overdue (see reconcileTimers).
+    const reconcile = Date.now() - lastReconcile >= RECONCILE_INTERVAL_MS;
+    if (reconcile) lastReconcile = Date.now();
     sweeping = sweepOutbox(rt)
+      .then(() => (reconcile ? reconcileTimers(rt) : undefined))
       .catch((err: unknown) => console.error('[outbox] sweep failed; will retry:', err instanceof Error ? err.message : err))
       .finally(() => (sweeping = null));
   }, SWEEP_INTERVAL_MS);

@@ -5,7 +5,7 @@ import type { CfnElement } from 'aws-cdk-lib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ROUTES, FUNCTION_ENTRIES, type RouteDef } from '../../shared/http/routes.js';
 import { RekeyStack } from '../../infra/stack.js';
-import { AUTHORIZER_PROTECTED_ATTRIBUTES, routeAccess } from '../../infra/permissions.js';
+import { AUTHORIZER_PROTECTED_ATTRIBUTES, FUNCTION_GRANTS } from '../../infra/permissions.js';
 import { createTableInput } from '../../shared/adapters/tableSchema.js';
 import { fakeDashboard, removeTempDirs, roleActions, roleStatements, testApp } from './synth.js';
 
@@ -29,7 +29,7 @@ const resolve = (v: unknown) => stack.resolve(v);
 const LOGS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
 const XRAY = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
 const EFFECTS = [
-  'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem',
+  'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem',
   'events:PutEvents', 'iam:PassRole', 'scheduler:CreateSchedule', 'scheduler:DeleteSchedule',
   'secretsmanager:GetSecretValue', 'ses:SendEmail',
 ];
@@ -55,24 +55,28 @@ describe('key table', () => {
     template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
   });
 
-  it('has the three GSIs of tableSchema.ts, the outbox one keyed by a NUMBER obp', () => {
+  it('has the four GSIs of tableSchema.ts, the outbox and timer ones keyed by a NUMBER shard', () => {
     const table = resource(id(svc.table.table)).Properties;
     const gsis = table.GlobalSecondaryIndexes as { IndexName: string; KeySchema: { AttributeName: string }[] }[];
     expect(gsis.map((g) => [g.IndexName, g.KeySchema.map((k) => k.AttributeName)])).toEqual([
       ['gsi1', ['gsi1pk', 'gsi1sk']],
       ['gsi2', ['gsi2pk', 'gsi2sk']],
       ['gsi3', ['obp', 'pk']],
+      ['gsi4', ['tdp', 'tdue']],
     ]);
     expect(table.AttributeDefinitions).toContainEqual({ AttributeName: 'obp', AttributeType: 'N' });
+    expect(table.AttributeDefinitions).toContainEqual({ AttributeName: 'tdp', AttributeType: 'N' });
+    expect(table.AttributeDefinitions).toContainEqual({ AttributeName: 'tdue', AttributeType: 'N' });
     expect(table.TableName).toBeUndefined();
   });
 
-  it('projects only keys into the outbox index gsi3 and whole items into the listing indexes, like local mode\'s table', () => {
+  it('projects only keys into every index (a transition or a last-use write touches none), like local mode\'s table', () => {
     const gsis = resource(id(svc.table.table)).Properties.GlobalSecondaryIndexes as { IndexName: string; KeySchema: unknown; Projection: unknown }[];
     expect(Object.fromEntries(gsis.map((g) => [g.IndexName, g.Projection]))).toEqual({
-      gsi1: { ProjectionType: 'ALL' },
-      gsi2: { ProjectionType: 'ALL' },
+      gsi1: { ProjectionType: 'KEYS_ONLY' },
+      gsi2: { ProjectionType: 'KEYS_ONLY' },
       gsi3: { ProjectionType: 'KEYS_ONLY' },
+      gsi4: { ProjectionType: 'KEYS_ONLY' },
     });
     // Local mode creates its table from tableSchema.ts: same indexes, keys and projections.
     const local = createTableInput('t').GlobalSecondaryIndexes;
@@ -145,41 +149,56 @@ describe('functions', () => {
 });
 
 describe('least privilege', () => {
-  it('read-only routes may only GetItem and Query the table and its indexes', () => {
-    const readRoutes = routeEntries.filter(([, r]) => routeAccess(r) === 'read');
-    expect(readRoutes.map(([n]) => n)).toEqual(expect.arrayContaining(['listKeys', 'getKey', 'listKeyEvents', 'getAccount', 'whoami']));
-    for (const [name] of readRoutes) {
-      expect(roleActions(json, roleId(name)), name).toEqual(sorted(['dynamodb:GetItem', 'dynamodb:Query', ...LOGS, ...XRAY]));
-      const read = roleStatements(json, roleId(name)).find((s) => s.Action.includes('dynamodb:Query'))!;
-      expect(JSON.stringify(read.Resource)).toContain('/index/gsi1');
+  const table = { 'Fn::GetAtt': [id(svc.table.table), 'Arn'] };
+  const index = (name: string) => ({ 'Fn::Join': ['', [table, `/index/${name}`]] });
+  /** Every (action, resource) pair a role's statements allow, resources rendered as JSON. */
+  const pairs = (name: keyof typeof svc.functions) =>
+    roleStatements(json, roleId(name))
+      .flatMap((s) => s.Action.flatMap((a) => ([] as unknown[]).concat(s.Resource).map((r) => `${a} ${JSON.stringify(r)}`)))
+      .filter((p) => !/^(logs|xray):/.test(p))
+      .sort();
+  const on = (actions: string[], res: unknown) => actions.map((a) => `${a} ${JSON.stringify(res)}`);
+
+  it('read routes get exactly the reads they make: a record, the listing indexes and BatchGetItem, or a key\'s events', () => {
+    expect(pairs('getKey')).toEqual(on(['dynamodb:GetItem'], table));
+    expect(pairs('getAccount')).toEqual(on(['dynamodb:GetItem'], table));
+    expect(pairs('listKeys')).toEqual(sorted([...on(['dynamodb:BatchGetItem'], table), ...on(['dynamodb:Query'], index('gsi1')), ...on(['dynamodb:Query'], index('gsi2'))]));
+    expect(pairs('listKeyEvents')).toEqual(sorted(on(['dynamodb:GetItem', 'dynamodb:Query'], table)));
+    // No read route may Query the outbox or timer index.
+    for (const name of ['getKey', 'getAccount', 'listKeys', 'listKeyEvents', 'whoami'] as const) {
+      expect(pairs(name).join('\n'), name).not.toMatch(/gsi3|gsi4/);
     }
   });
 
-  it('the unauthenticated openapi route and the not-found function touch no data', () => {
-    for (const name of ['openapi', 'notFound'] as const) {
+  it('whoami, the unauthenticated openapi route and the not-found function touch no data', () => {
+    for (const name of ['whoami', 'openapi', 'notFound'] as const) {
       expect(roleActions(json, roleId(name)), name).toEqual(sorted([...LOGS, ...XRAY]));
     }
   });
 
-  it('write routes, the timer and the outbox sweeper get exactly the effect permissions', () => {
-    const writers = [...routeEntries.filter(([, r]) => routeAccess(r) === 'write').map(([n]) => n), 'timer' as const];
-    expect(writers).toEqual(expect.arrayContaining(['createKey', 'rotateKey', 'revokeKey', 'putAlertEmails', 'timer']));
-    for (const name of writers) expect(roleActions(json, roleId(name)), name).toEqual(sorted([...EFFECTS, ...LOGS, ...XRAY]));
-    // The sweeper also reads the stream and writes failed batches to its dead-letter queue.
+  it('key-changing routes and the timer get exactly the effect permissions; putAlertEmails only account writes', () => {
+    const changers = (Object.keys(FUNCTION_GRANTS) as (keyof typeof FUNCTION_GRANTS)[]).filter((n) => (FUNCTION_GRANTS[n] as readonly string[]).includes('pepper'));
+    expect(sorted(changers)).toEqual(sorted(['createKey', 'updateKey', 'rotateKey', 'updateRotation', 'cancelRotation', 'revokeKey', 'reactivateKey', 'timer']));
+    for (const name of changers.filter((n) => n !== 'timer')) expect(roleActions(json, roleId(name)), name).toEqual(sorted([...EFFECTS, ...LOGS, ...XRAY]));
+    // The timer also queries the timer index and (Lambda, for its failed invocations) writes its failure queue.
+    expect(roleActions(json, roleId('timer'))).toEqual(
+      sorted([...EFFECTS, 'dynamodb:Query', ...LOGS, ...XRAY, ...(roleActions(json, roleId('timer')).includes('sqs:SendMessage') ? ['sqs:SendMessage'] : [])]),
+    );
+    expect(pairs('putAlertEmails')).toEqual(sorted(on(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], table)));
+    // Query: only the timer function, only the timer index (the reconciliation).
+    expect(pairs('timer').filter((p) => p.startsWith('dynamodb:Query'))).toEqual(on(['dynamodb:Query'], index('gsi4')));
+    expect(pairs('rotateKey').filter((p) => p.startsWith('dynamodb:Query'))).toEqual([]);
+    // The sweeper performs effects (no pepper), reads the stream and writes failed batches to its dead-letter queue.
     expect(roleActions(json, roleId('outboxStream'))).toEqual(
-      sorted([...EFFECTS, ...LOGS, ...XRAY, 'dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams',
+      sorted([...EFFECTS.filter((a) => a !== 'secretsmanager:GetSecretValue'), 'dynamodb:Query', ...LOGS, ...XRAY, 'dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams',
         'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']),
     );
   });
 
-  it('the outbox function may Query the sparse outbox index gsi3 and read and write the table', () => {
-    const statements = roleStatements(json, roleId('outboxStream'));
-    const gsi3 = { 'Fn::Join': ['', [{ 'Fn::GetAtt': [id(svc.table.table), 'Arn'] }, '/index/gsi3']] };
-    const table = { 'Fn::GetAtt': [id(svc.table.table), 'Arn'] };
-    const granting = (action: string, res: unknown) =>
-      statements.some((s) => s.Effect === 'Allow' && s.Action.includes(action) && ([] as unknown[]).concat(s.Resource).some((r) => JSON.stringify(r) === JSON.stringify(res)));
-    expect(granting('dynamodb:Query', gsi3)).toBe(true);
-    for (const action of ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem']) expect(granting(action, table), action).toBe(true);
+  it('the outbox function may Query only the sparse outbox index gsi3 and read and write the table', () => {
+    const p = pairs('outboxStream');
+    expect(p.filter((x) => x.startsWith('dynamodb:Query'))).toEqual(on(['dynamodb:Query'], index('gsi3')));
+    for (const action of ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem']) expect(p, action).toContain(on([action], table)[0]);
   });
 
   it('effect permissions are confined to rekey resources', () => {

@@ -73,7 +73,7 @@ export async function createWorld(opts: { policies?: Partial<Policies>; dynamo?:
     }
   };
   const config: Config = {
-    policies, tableName, dynamoEndpoint: dynamo.endpoint, pepperSecretArn: undefined, dataDir: undefined,
+    policies, tableName, auditRetentionDays: 0, dynamoEndpoint: dynamo.endpoint, pepperSecretArn: undefined, dataDir: undefined,
     scheduleGroupName: undefined, timerFunctionArn: undefined, schedulerRoleArn: undefined, schedulerDlqArn: undefined,
     eventBusName: undefined, senderEmail: undefined, apiUrl: 'https://api.example.test', dashboardUrl: undefined, corsAllowedOrigin: undefined,
   };

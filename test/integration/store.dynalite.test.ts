@@ -1,0 +1,181 @@
+/**
+ * The store's layout against dynalite: keys-only, sharded indexes (no hot partition, no index write
+ * on a transition or last-use write), the account list merged over its partitions, audit retention
+ * through TTL, and the timer index that the reconciliation reads (SPEC §5: no notice is lost).
+ */
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ScheduledEvent } from 'aws-lambda';
+import { createDocumentClient, DynamoKeyStore } from '../../shared/adapters/dynamoStore.js';
+import { OUTBOX_SHARDS, shardOf } from '../../shared/adapters/tableSchema.js';
+import { StoreUnavailableError } from '../../shared/domain/errors.js';
+import { createAccountWithKey, createKey, OPERATOR, RECONCILE_GRACE_MS, reconcileTimers, rotateKey } from '../../shared/domain/service.js';
+import { planTimers } from '../../shared/domain/timers.js';
+import type { KeyStore } from '../../shared/domain/ports.js';
+import { startDynalite, type LocalDynamo } from '../../shared/local/dynalite.js';
+import { setRuntime } from '../../shared/runtime.js';
+import { handler as timerHandler } from '../../functions/timer.js';
+import { createWorld } from '../support/world.js';
+
+let dynamo: LocalDynamo;
+beforeAll(async () => {
+  dynamo = await startDynalite();
+});
+afterAll(async () => {
+  setRuntime(undefined);
+  await dynamo.close();
+});
+
+const raw = (w: Awaited<ReturnType<typeof createWorld>>, pk: string, sk: string) =>
+  createDocumentClient({ endpoint: dynamo.endpoint }).send(new GetCommand({ TableName: w.rt.config.tableName, Key: { pk, sk }, ConsistentRead: true }));
+
+describe('sharded work indexes', () => {
+  it('spreads items over every outbox shard, the same shard every time for one item', () => {
+    const counts = new Array<number>(OUTBOX_SHARDS).fill(0);
+    for (let i = 0; i < 4_000; i++) counts[shardOf(`KEY#k${i}`, OUTBOX_SHARDS)]!++;
+    // Uniform would be 250 each; no shard takes more than 1.3× its share.
+    expect(Math.min(...counts)).toBeGreaterThan(180);
+    expect(Math.max(...counts)).toBeLessThan(325);
+    expect(shardOf('KEY#abc', OUTBOX_SHARDS)).toBe(shardOf('KEY#abc', OUTBOX_SHARDS));
+  });
+
+  it('an item with pending effects carries its own shard in obp and the sweep finds it in that shard', async () => {
+    const w = await createWorld({ dynamo });
+    const { account } = await createAccountWithKey({ name: 'A', alertEmails: [] }, w.rt);
+    const { record } = await createKey(OPERATOR, account.id, { name: 'k' }, w.rt);
+    w.rec.failNext.publish = 1; // the rotation's event stays pending
+    await rotateKey(OPERATOR, record.id, { oldKeyExpiresInSeconds: 3600 }, w.rt);
+    const item = (await raw(w, `KEY#${record.id}`, 'KEY')).Item!;
+    expect(item.obp).toBe(shardOf(`KEY#${record.id}`, OUTBOX_SHARDS));
+    expect(await w.store.itemsWithPendingEffects()).toContainEqual({ kind: 'key', id: record.id });
+  });
+
+  it('a last-use write changes no index attribute of the item', async () => {
+    const w = await createWorld({ dynamo });
+    const { key } = await createAccountWithKey({ name: 'A', alertEmails: [] }, w.rt);
+    const indexAttrs = (i: Record<string, unknown>) => ({ gsi1pk: i.gsi1pk, gsi1sk: i.gsi1sk, gsi2pk: i.gsi2pk, obp: i.obp, tdp: i.tdp, tdue: i.tdue });
+    const before = (await raw(w, `KEY#${key.id}`, 'KEY')).Item!;
+    await w.store.recordUse(key.id, key.current.sid, w.clock.now() + 1);
+    const after = (await raw(w, `KEY#${key.id}`, 'KEY')).Item!;
+    expect(after.lastUsed).toEqual({ [key.current.sid]: w.clock.now() + 1 });
+    expect(indexAttrs(after)).toEqual(indexAttrs(before));
+  });
+});
+
+describe('listings over keys-only indexes', () => {
+  it('lists 23 accounts newest first across the account partitions, every page exact, each account once', async () => {
+    const w = await createWorld({ dynamo });
+    const ids: string[] = [];
+    for (let i = 0; i < 23; i++) {
+      w.clock.advance(1);
+      ids.push((await createAccountWithKey({ name: `acct ${i}`, alertEmails: [] }, w.rt)).account.id);
+    }
+    const partitions = new Set<unknown>();
+    for (const id of ids) partitions.add((await raw(w, `ACCT#${id}`, 'ACCT')).Item!.gsi1pk);
+    expect(partitions.size).toBeGreaterThan(5);
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    const sizes: number[] = [];
+    do {
+      const page = await w.store.listAccounts({ limit: 7, cursor });
+      sizes.push(page.items.length);
+      seen.push(...page.items.map((a) => a.id));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    expect(sizes).toEqual([7, 7, 7, 2]);
+    expect(seen).toEqual([...ids].reverse());
+    expect((await w.store.listAccounts({ limit: 23 })).nextCursor).toBeNull();
+  });
+
+  it('lists keys with whole records (last use included) read through BatchGetItem', async () => {
+    const w = await createWorld({ dynamo });
+    const { account, key } = await createAccountWithKey({ name: 'A', alertEmails: [] }, w.rt);
+    await w.store.recordUse(key.id, key.current.sid, w.clock.now());
+    const page = await w.store.listKeys(account.id, { limit: 10 });
+    expect(page.items).toHaveLength(1);
+    expect(page.items[0]).toMatchObject({ id: key.id, name: 'Initial key', lastUsed: { [key.current.sid]: w.clock.now() } });
+  });
+});
+
+describe('audit retention', () => {
+  it('gives audit events a ttl auditRetentionDays after they happened, and none by default', async () => {
+    const w = await createWorld({ dynamo });
+    const client = createDocumentClient({ endpoint: dynamo.endpoint });
+    const keeping = new DynamoKeyStore({ client, tableName: w.rt.config.tableName, auditRetentionDays: 30 });
+    const event = { id: '0000000000000000000a', type: 'account.created' as const, at: Date.UTC(2026, 0, 1), actorKeyId: null, accountId: 'acct1', keyId: null, data: {} };
+    await keeping.putEvent(event);
+    expect((await raw(w, 'ACCT#acct1', `EVT#${event.id}`)).Item!.ttl).toBe(Date.UTC(2026, 0, 31) / 1000);
+    await w.store.putEvent({ ...event, id: '0000000000000000000b' });
+    expect((await raw(w, 'ACCT#acct1', 'EVT#0000000000000000000b')).Item!.ttl).toBeUndefined();
+  });
+});
+
+describe('timer reconciliation', () => {
+  const scheduled: ScheduledEvent = {
+    version: '0', id: 'e', 'detail-type': 'Scheduled Event', source: 'aws.events', account: '123456789012', time: '', region: 'us-east-1', resources: [], detail: {},
+  };
+
+  it('indexes each key by its earliest unfired timer, and moves the entry as timers fire', async () => {
+    const w = await createWorld({ dynamo });
+    const { account } = await createAccountWithKey({ name: 'A', alertEmails: ['ops@a.test'] }, w.rt);
+    const { record } = await createKey(OPERATOR, account.id, { name: 'k' }, w.rt);
+    expect((await raw(w, `KEY#${record.id}`, 'KEY')).Item!.tdue).toBeUndefined(); // no expiry: nothing planned
+    await rotateKey(OPERATOR, record.id, { oldKeyExpiresInSeconds: 3 * 3600 }, w.rt);
+    const rotated = (await w.store.getKey(record.id, { consistent: true }))!;
+    const reminder = planTimers(rotated, w.policies).find((t) => t.kind === 'rotation_reminder')!;
+    expect((await raw(w, `KEY#${record.id}`, 'KEY')).Item!.tdue).toBe(reminder.at);
+    expect(await w.store.keysWithTimersDue(reminder.at - 1)).not.toContain(record.id);
+    expect(await w.store.keysWithTimersDue(reminder.at)).toContain(record.id);
+  });
+
+  it('a timer whose handler fails three times still yields exactly one notice: the reconciliation performs it once', async () => {
+    const w = await createWorld({ dynamo });
+    const { account } = await createAccountWithKey({ name: 'A', alertEmails: ['ops@a.test'] }, w.rt);
+    const { record } = await createKey(OPERATOR, account.id, { name: 'k' }, w.rt);
+    await rotateKey(OPERATOR, record.id, { oldKeyExpiresInSeconds: 3 * 3600 }, w.rt);
+    const reminder = planTimers((await w.store.getKey(record.id, { consistent: true }))!, w.policies).find((t) => t.kind === 'rotation_reminder')!;
+
+    // DynamoDB throttles every write of the timer function: the first attempt and Lambda's two retries fail.
+    let failures = 3;
+    const store: KeyStore = Object.create(w.store) as KeyStore;
+    store.updateKey = async (...args) => {
+      if (failures > 0) {
+        failures--;
+        throw new StoreUnavailableError('DynamoDB request failed: ProvisionedThroughputExceededException');
+      }
+      return w.store.updateKey(...args);
+    };
+    setRuntime({ ...w.rt, store });
+    w.clock.t = reminder.at;
+    for (let i = 0; i < 3; i++) await expect(timerHandler(reminder)).rejects.toThrow(StoreUnavailableError);
+    expect(w.rec.mails).toHaveLength(0);
+
+    // Within the grace period the reconciliation leaves the timer to Scheduler…
+    w.clock.t = reminder.at + RECONCILE_GRACE_MS - 1_000;
+    expect(await timerHandler(scheduled)).toMatchObject({ acted: 0 });
+    // …after it, performs it: one notice.
+    w.clock.t = reminder.at + RECONCILE_GRACE_MS + 60_000;
+    expect(await timerHandler(scheduled)).toMatchObject({ keys: 1, acted: 1, failed: 0 });
+    // A late delivery of the same timer and the next reconciliation change nothing.
+    expect(await timerHandler(reminder)).toEqual({ outcome: 'stale' });
+    expect(await timerHandler(scheduled)).toMatchObject({ acted: 0 });
+    expect(w.rec.mails.map((m) => m.subject).filter((s) => /remind|expires/i.test(s))).toHaveLength(1);
+    expect(w.rec.published.filter((e) => e.type === 'api_key.rotation_reminder')).toHaveLength(1);
+    setRuntime(undefined);
+  });
+
+  it('a reminder whose old secret has already expired is marked fired without a word; the expiry is announced', async () => {
+    const w = await createWorld({ dynamo });
+    const { account } = await createAccountWithKey({ name: 'A', alertEmails: ['ops@a.test'] }, w.rt);
+    const { record } = await createKey(OPERATOR, account.id, { name: 'k' }, w.rt);
+    await rotateKey(OPERATOR, record.id, { oldKeyExpiresInSeconds: 3 * 3600 }, w.rt);
+    // Every timer invocation was dropped; the reconciliation runs long after.
+    w.clock.advance(4 * 3600);
+    expect(await reconcileTimers(w.rt)).toMatchObject({ keys: 1, failed: 0 });
+    const types = w.rec.published.map((e) => e.type);
+    expect(types).not.toContain('api_key.rotation_reminder');
+    expect(types.filter((t) => t === 'api_key.old_secret_expired')).toHaveLength(1);
+    expect(w.rec.mails).toHaveLength(1);
+    expect(await reconcileTimers(w.rt)).toMatchObject({ acted: 0 });
+  });
+});

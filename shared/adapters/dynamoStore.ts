@@ -49,6 +49,8 @@ function byCommitOrder(a: string, b: string): number {
 }
 
 const LIST_POSITION = /^\d{13}#[0-9A-Za-z]{22}$/;
+/** Account ids are 16 characters (key ids 22: they carry their tag). */
+const ACCOUNT_POSITION = /^\d{13}#[0-9A-Za-z]{16}$/;
 const EVENT_POSITION = /^[0-9A-Za-z]{19,24}$/;
 
 /** Fields a transition replaces. Immutable ones and `lastUsed` (the authorizer's) are never overwritten. */
@@ -363,7 +365,7 @@ export class DynamoKeyStore implements KeyStore {
    * exact. Rare (operators' listings), so its cost of one small query per partition is fine.
    */
   async listAccounts(page: PageRequest): Promise<Page<AccountRecord>> {
-    const position = page.cursor ? decodeCursor(page.cursor, LIST_POSITION) : undefined;
+    const position = page.cursor ? decodeCursor(page.cursor, ACCOUNT_POSITION) : undefined;
     const partitions = [...Array.from({ length: ACCOUNT_SHARDS }, (_, i) => `ACCOUNTS#${i}`), LEGACY_ACCOUNTS_PARTITION];
     const perPartition = await Promise.all(
       partitions.map(async (p) => {

@@ -79,6 +79,7 @@ export function createRuntime(config: Config, overrides: Partial<Runtime> = {}):
     renderEmail,
     apiUrl: config.apiUrl,
     dashboardUrl: config.dashboardUrl,
+    transition: config.policies,
   };
   return {
     config,

@@ -6,6 +6,7 @@
  * names are user input), subjects are single-line, and no secret is ever interpolated: the only
  * credential in a command is the shell variable `$REKEY_API_KEY`.
  */
+import { DEFAULT_POLICIES } from './policies.js';
 import type { EmailRequest, EmailTemplate } from './types.js';
 
 /** Deployment facts the templates need. */
@@ -15,6 +16,29 @@ export interface EmailContext {
   readonly apiUrl?: string | undefined;
   /** Dashboard URL, linked when set. */
   readonly dashboardUrl?: string | undefined;
+  /**
+   * The deployment's window policy: every command in an email asks only for what this deployment
+   * accepts (a pasted "extend by 24 h" must not answer `validation_error` where the maximum is 1 h).
+   * @default DEFAULT_POLICIES' values
+   */
+  readonly transition?: TransitionPolicy | undefined;
+}
+
+/** The two window policies the email commands are built from. */
+export interface TransitionPolicy {
+  readonly maxTransitionSeconds: number;
+  readonly defaultTransitionSeconds: number;
+}
+
+/** How long the reminder's "extend" example asks for: a day, or the deployment's maximum if shorter. */
+export const REMINDER_EXTENSION_SECONDS = 86_400;
+
+/** `86400` → `24 hours`, `5400` → `90 minutes`, `45` → `45 seconds`: exact, in the largest unit that divides. */
+export function humanDuration(seconds: number): string {
+  const plural = (n: number, unit: string) => `${n} ${unit}${n === 1 ? '' : 's'}`;
+  if (seconds >= 3600 && seconds % 3600 === 0) return plural(seconds / 3600, 'hour');
+  if (seconds >= 60 && seconds % 60 === 0) return plural(seconds / 60, 'minute');
+  return plural(seconds, 'second');
 }
 
 export interface RenderedEmail {
@@ -108,6 +132,12 @@ function build(req: EmailRequest, ctx: EmailContext): Doc {
   const when = `${at} (${humanUtc(req.expiresAt)})`;
   const keyPath = `${apiBase(ctx)}/v1/keys/${encodeURIComponent(req.keyId)}`;
   const account = name(ctx.accountName, 128);
+  const transition = ctx.transition ?? DEFAULT_POLICIES;
+  const extendBy = Math.min(REMINDER_EXTENSION_SECONDS, transition.maxTransitionSeconds);
+  const extendNote = extendBy < REMINDER_EXTENSION_SECONDS ? `, the longest window this deployment allows` : '';
+  // A cancel after expiry keeps the new secret this long unless the body says otherwise (keys.ts).
+  const restoreKeeps = Math.min(86_400, transition.maxTransitionSeconds);
+  const rotateWindow = Math.min(transition.defaultTransitionSeconds, transition.maxTransitionSeconds);
   const facts: Block = {
     kind: 'facts',
     rows: [
@@ -128,8 +158,11 @@ function build(req: EmailRequest, ctx: EmailContext): Doc {
           kind: 'p',
           text: 'After that moment every request that presents the old secret is rejected. Make sure every client has switched to the new secret before then.',
         },
-        { kind: 'p', text: 'Need more time? Extend the window; this example keeps the old secret working for 24 more hours, counted from when you run it:' },
-        { kind: 'code', text: curl('PATCH', `${keyPath}/rotation`, '{"oldKeyExpiresInSeconds": 86400}') },
+        {
+          kind: 'p',
+          text: `Need more time? Extend the window; this example keeps the old secret working for ${humanDuration(extendBy)}${extendNote}, counted from when you run it:`,
+        },
+        { kind: 'code', text: curl('PATCH', `${keyPath}/rotation`, `{"oldKeyExpiresInSeconds": ${extendBy}}`) },
         {
           kind: 'p',
           text: 'Changed your mind? Cancel the rotation: the old secret becomes the current secret again and the new secret stops working at once (add the body {"newKeyExpiresInSeconds": 3600} to keep it for an hour):',
@@ -146,7 +179,7 @@ function build(req: EmailRequest, ctx: EmailContext): Doc {
         facts,
         {
           kind: 'p',
-          text: 'If a client still depended on the old secret, you may be able to restore it as the current secret while the restore window lasts (see rotation.restorableUntil of the key). The new secret then stays valid for 24 hours by default:',
+          text: `If a client still depended on the old secret, you may be able to restore it as the current secret while the restore window lasts (see rotation.restorableUntil of the key). The new secret then stays valid for ${humanDuration(restoreKeeps)} by default:`,
         },
         { kind: 'code', text: curl('DELETE', `${keyPath}/rotation`) },
         credentialNote(ctx),
@@ -158,8 +191,11 @@ function build(req: EmailRequest, ctx: EmailContext): Doc {
       blocks: [
         { kind: 'p', text: `The API key "${keyName}" expires at ${when}. After that moment every request that presents it is rejected.` },
         facts,
-        { kind: 'p', text: 'To keep the key working, rotate it and deploy the new secret (you can give the new secret its own expiresAt):' },
-        { kind: 'code', text: curl('POST', `${keyPath}/rotate`, '{"oldKeyExpiresInSeconds": 86400}') },
+        {
+          kind: 'p',
+          text: `To keep the key working, rotate it and deploy the new secret; here the current secret keeps working for ${humanDuration(rotateWindow)} after the rotation (you can give the new secret its own expiresAt):`,
+        },
+        { kind: 'code', text: curl('POST', `${keyPath}/rotate`, `{"oldKeyExpiresInSeconds": ${rotateWindow}}`) },
         { kind: 'p', text: "Or move the current secret's expiry, within your deployment's maximum key lifetime:" },
         { kind: 'code', text: curl('PATCH', keyPath, '{"expiresAt": "YYYY-MM-DDThh:mm:ssZ"}') },
         credentialNote(ctx),

@@ -24,7 +24,12 @@ export interface EventDraft {
 type ExpiryEmail = Omit<EmailRequest, 'accountId' | 'keyId' | 'keyName'>;
 
 export type Decision =
-  | { readonly kind: 'conflict'; readonly code: ConflictCode }
+  | {
+      readonly kind: 'conflict';
+      readonly code: ConflictCode;
+      /** Says more than the code's standing message: which secret blocks, until when, how to end it. */
+      readonly message?: string;
+    }
   | { readonly kind: 'unchanged' }
   | {
       readonly kind: 'change';
@@ -44,8 +49,25 @@ export interface TransitionContext {
 
 const conflict = (code: ConflictCode): Decision => ({ kind: 'conflict', code });
 
-export function conflictError(code: ConflictCode): ConflictError {
-  return new ConflictError(code, CONFLICT_MESSAGES[code]);
+export function conflictError(code: ConflictCode, message?: string): ConflictError {
+  return new ConflictError(code, message ?? CONFLICT_MESSAGES[code]);
+}
+
+/**
+ * Why a rotate is refused while the previous slot holds a valid secret, in words a user can act on:
+ * which secret (by hint), until when, and the call that ends it. After a cancel the previous slot
+ * holds the cancelled rotation's new secret, kept so clients can revert (SPEC §2): the state says
+ * `cancelled`, so the message must say what still blocks.
+ */
+export function rotationBlockedMessage(record: KeyRecord): string {
+  const prev = record.previous!;
+  const until = prev.expiresAt === null ? 'without expiry' : `until ${iso(prev.expiresAt)}`;
+  const end = `End it now with PATCH /v1/keys/${record.id}/rotation {"oldKeyExpiresInSeconds": 0}, or wait until it expires, then rotate again.`;
+  const r = record.rotation;
+  if (r && r.cancelledAt !== null && r.oldSid !== prev.sid) {
+    return `The rotation of this key was cancelled, but the new secret it issued (${prev.hint}) stays valid ${until} so clients can switch back; a key holds at most two secrets. ${end}`;
+  }
+  return `A rotation is already in progress for this key: its previous secret (${prev.hint}) is still valid ${until}. ${end} Or cancel the rotation with DELETE /v1/keys/${record.id}/rotation.`;
 }
 
 /** The furthest `expiresAt` accepted when the deployment sets no maximum lifetime. */
@@ -192,7 +214,7 @@ export function rotateKey(record: KeyRecord, input: RotateInput, ctx: Transition
   const { now, policies } = ctx;
   const blocked = frozen(record, now);
   if (blocked) return conflict(blocked);
-  if (previousValid(record, now)) return conflict('rotation_in_progress');
+  if (previousValid(record, now)) return { kind: 'conflict', code: 'rotation_in_progress', message: rotationBlockedMessage(record) };
 
   const seconds = input.oldKeyExpiresInSeconds ?? policies.defaultTransitionSeconds;
   const old = record.current;

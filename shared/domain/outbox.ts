@@ -38,6 +38,7 @@ export async function performEffect(effect: Effect, deps: OutboxDeps): Promise<v
         accountName: account.name,
         ...(effects.apiUrl ? { apiUrl: effects.apiUrl } : {}),
         ...(effects.dashboardUrl ? { dashboardUrl: effects.dashboardUrl } : {}),
+        ...(effects.transition ? { transition: effects.transition } : {}),
       });
       await effects.mailer.send({ to: account.alertEmails, ...rendered, idempotencyKey: effect.id });
       return;

@@ -129,8 +129,10 @@ export interface EffectPerformers {
   readonly mailer: Mailer;
   readonly renderEmail: (
     req: import('./types.js').EmailRequest,
-    ctx: { accountName: string; apiUrl?: string; dashboardUrl?: string },
+    ctx: { accountName: string; apiUrl?: string; dashboardUrl?: string; transition?: { maxTransitionSeconds: number; defaultTransitionSeconds: number } },
   ) => RenderedEmail;
   readonly apiUrl?: string | undefined;
   readonly dashboardUrl?: string | undefined;
+  /** The deployment's window policies, so email commands ask only for windows it accepts. */
+  readonly transition?: { readonly maxTransitionSeconds: number; readonly defaultTransitionSeconds: number } | undefined;
 }

@@ -166,7 +166,7 @@ async function mutateKey(
 ): Promise<{ record: KeyRecord; secret?: string }> {
   const result = (await commitKeyChange(() => loadOwned(principal, keyId, deps), decide, principal.actorKeyId, deps))!;
   const d = result.decision;
-  if (d.kind === 'conflict') throw conflictError(d.code);
+  if (d.kind === 'conflict') throw conflictError(d.code, d.message);
   return d.kind === 'change' && d.secret !== undefined ? { record: result.record, secret: d.secret } : { record: result.record };
 }
 

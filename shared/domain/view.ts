@@ -66,6 +66,13 @@ export function keyView(record: KeyRecord, now: number): KeyViewT {
             r.cancelledAt === null && record.previous?.sid === r.oldSid && record.previous.digest !== null
               ? isoOrNull(r.restorableUntil)
               : null,
+          cancelledAt: isoOrNull(r.cancelledAt),
+          // After a cancel the previous slot holds this rotation's new secret (kept so clients can
+          // switch back); it blocks the next rotation until it ends, so say until when.
+          newKeyExpiresAt:
+            r.cancelledAt !== null && record.previous && record.previous.sid !== r.oldSid && secretValid(record.previous, now)
+              ? isoOrNull(record.previous.expiresAt)
+              : null,
         }
       : null,
   };

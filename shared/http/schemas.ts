@@ -58,7 +58,7 @@ export const UpdateKeyBody = z
 export const RotateBody = z
   .strictObject({
     oldKeyExpiresInSeconds: Seconds(
-      'How long the old secret keeps working, from now. 0 stops it at once. Default 86400; at most the deployment maximum (default 259200).',
+      'How long the old secret keeps working, from now. 0 stops it at once. At most the deployment maximum (default 259200). Default 86400, or the deployment maximum when that is shorter; the answer\'s `rotation.oldKeyExpiresAt` shows the window given.',
     ).optional(),
     expiresAt: NullableTimestamp.optional().meta({
       description: "Expiry of the new secret. Defaults to the old secret's lifetime counted from now.",
@@ -122,6 +122,11 @@ export const RotationView = z
     oldKeyLastUsedAt: NullableTimestamp,
     reminderAt: NullableTimestamp,
     restorableUntil: NullableTimestamp,
+    cancelledAt: NullableTimestamp.meta({ description: 'When the rotation was cancelled; null unless `state` is `cancelled`.' }),
+    newKeyExpiresAt: NullableTimestamp.meta({
+      description:
+        'After a cancel: until when the secret this rotation issued still works (it is `previousSecret`; a new rotation waits for it to end, and `PATCH …/rotation` with 0 ends it now). Null when it no longer works.',
+    }),
   })
   .meta({ id: 'Rotation' });
 

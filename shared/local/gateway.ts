@@ -54,6 +54,11 @@ export interface GatewayOptions {
   readonly loadAuthorizer?: () => Promise<AuthorizerFn>;
   /** Current dashboard source; read on every request so it can change once a build finishes. */
   readonly dashboard?: () => DashboardSource;
+  /**
+   * The dashboard's `config.json` (as the CDK deployment writes it next to `index.html`): local mode
+   * serves it so the page learns the deployment's window policy and loads without a failed request.
+   */
+  readonly dashboardConfig?: Readonly<Record<string, unknown>>;
   /** One line per request (method, path, status, ms). Never receives headers or bodies. */
   readonly log?: (line: string) => void;
   /** Stage name in events and ARNs. @default 'local' */
@@ -127,7 +132,10 @@ export function createGateway(opts: GatewayOptions): Server {
     if (!url) return sendError(res, 400, 'validation_error', 'Malformed request URL.', requestId);
     const path = url.pathname;
 
-    if (path !== '/v1' && !path.startsWith('/v1/')) return serveDashboard(req, res, path, opts.dashboard?.(), requestId);
+    if (!isApiPath(path)) {
+      if (path === '/config.json' && opts.dashboardConfig && opts.dashboard?.().kind === 'dir') return serveJson(req, res, opts.dashboardConfig, requestId);
+      return serveDashboard(req, res, path, opts.dashboard?.(), requestId);
+    }
 
     const cors = opts.corsAllowedOrigin;
     if (cors) {
@@ -261,6 +269,15 @@ export function createGateway(opts: GatewayOptions): Server {
     }
     return { kind: 'allow', context };
   }
+}
+
+/**
+ * SPEC §6: paths that start with `/v<digit>` or `/admin/` belong to the API (an unknown one answers
+ * 401 without credentials and the JSON 404 with them, as API Gateway's catch-all does); only other
+ * paths may fall back to the dashboard's HTML.
+ */
+export function isApiPath(path: string): boolean {
+  return /^\/v\d/.test(path) || path === '/admin' || path.startsWith('/admin/');
 }
 
 /** Evaluates an authorizer's IAM policy for `execute-api:Invoke` on `methodArn`: an explicit Deny wins. */
@@ -452,6 +469,18 @@ const CONTENT_TYPES: Record<string, string> = {
   '.map': 'application/json',
   '.webmanifest': 'application/manifest+json',
 };
+
+function serveJson(req: IncomingMessage, res: ServerResponse, value: unknown, requestId: string): void {
+  const method = (req.method ?? 'GET').toUpperCase();
+  if (method !== 'GET' && method !== 'HEAD') return sendError(res, 404, 'not_found', 'No such route.', requestId);
+  const body = JSON.stringify(value);
+  res.statusCode = 200;
+  res.setHeader('content-type', 'application/json');
+  res.setHeader('content-length', Buffer.byteLength(body));
+  res.setHeader('cache-control', 'no-store');
+  res.setHeader('x-content-type-options', 'nosniff');
+  res.end(method === 'HEAD' ? undefined : body);
+}
 
 async function serveDashboard(req: IncomingMessage, res: ServerResponse, path: string, source: DashboardSource | undefined, requestId: string) {
   const method = (req.method ?? 'GET').toUpperCase();

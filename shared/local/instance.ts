@@ -50,6 +50,22 @@ export function parsePort(raw: string | undefined): number {
   return Number(v);
 }
 
+/** `REKEY_DASHBOARD`: `auto` (default) or `off`. Throws a `ConfigError` naming the variable. */
+export function parseDashboardMode(raw: string | undefined): 'auto' | 'off' {
+  const v = (raw ?? '').trim().toLowerCase();
+  if (v === '' || v === 'auto') return 'auto';
+  if (v === 'off') return 'off';
+  throw new ConfigError(`Invalid configuration:\n  REKEY_DASHBOARD must be "auto" or "off", got "${raw}"`);
+}
+
+/** `REKEY_ACCESS_LOG`: on (default) or `off`. Throws a `ConfigError` naming the variable. */
+export function parseAccessLog(raw: string | undefined): boolean {
+  const v = (raw ?? '').trim().toLowerCase();
+  if (v === '' || v === 'on') return true;
+  if (v === 'off') return false;
+  throw new ConfigError(`Invalid configuration:\n  REKEY_ACCESS_LOG must be "on" or "off", got "${raw}"`);
+}
+
 /** The running instance recorded in `dataDir`, or `null` when none is running there. */
 export function readLocalInstance(dataDir: string): LocalInstanceInfo | null {
   const file = join(dataDir, LOCAL_INFO_FILE);

@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from '../config.js';
-import { LOCAL_INFO_FILE, parsePort, POLICY_ENV_VARS, readLocalInstance, resolveDataDir, type LocalInstanceInfo, useLocalAwsEnvironment } from './instance.js';
+import { LOCAL_INFO_FILE, parseAccessLog, parseDashboardMode, parsePort, POLICY_ENV_VARS, readLocalInstance, resolveDataDir, type LocalInstanceInfo, useLocalAwsEnvironment } from './instance.js';
 import { createGateway, type DashboardSource } from './gateway.js';
 import { startDynalite, type LocalDynamo } from './dynalite.js';
 
@@ -29,8 +29,12 @@ async function main(): Promise<void> {
   const dataDir = resolveDataDir();
   let port: number;
   let config: ReturnType<typeof loadConfig>;
+  let dashboardMode: 'auto' | 'off';
+  let accessLog: boolean;
   try {
     port = parsePort(process.env.PORT);
+    dashboardMode = parseDashboardMode(process.env.REKEY_DASHBOARD);
+    accessLog = parseAccessLog(process.env.REKEY_ACCESS_LOG);
     config = loadConfig({ ...process.env, REKEY_DATA_DIR: dataDir });
   } catch (e) {
     if (e instanceof ConfigError) fail(`rekey: ${e.message}`);
@@ -61,8 +65,10 @@ async function main(): Promise<void> {
   const server = createGateway({
     rootDir: ROOT_DIR,
     dashboard: () => dashboard,
+    // What the CDK deployment writes next to the dashboard; the API is on this same origin.
+    dashboardConfig: { maxTransitionSeconds: config.policies.maxTransitionSeconds },
     ...(config.corsAllowedOrigin ? { corsAllowedOrigin: config.corsAllowedOrigin } : {}),
-    log: process.env.REKEY_ACCESS_LOG === 'off' ? undefined : (line) => console.log(`[gateway] ${line}`),
+    log: !accessLog ? undefined : (line) => console.log(`[gateway] ${line}`),
   });
   const actualPort = await listen(server, port).catch((e: NodeJS.ErrnoException) => {
     void dynamo.close();
@@ -113,7 +119,6 @@ async function main(): Promise<void> {
   const info: LocalInstanceInfo = { pid: process.pid, port: actualPort, dynamoEndpoint: dynamo.endpoint, tableName: config.tableName, url, env };
   const infoFile = join(dataDir, LOCAL_INFO_FILE);
 
-  const dashboardMode = (process.env.REKEY_DASHBOARD ?? 'auto').trim().toLowerCase();
   void prepareDashboard(dashboardMode).then((d) => (dashboard = d));
 
   let stopping = false;
@@ -221,7 +226,7 @@ function dashboardNote(text: string, refreshSeconds?: number): string {
  * The dashboard comes from `dashboard/dist`, built with vite on first start (`REKEY_DASHBOARD=auto`,
  * the default), or not at all (`off`). The API is served meanwhile; the page shows a note.
  */
-async function prepareDashboard(mode: string): Promise<DashboardSource> {
+async function prepareDashboard(mode: 'auto' | 'off'): Promise<DashboardSource> {
   if (mode === 'off') return { kind: 'note', html: dashboardNote('The dashboard is turned off (REKEY_DASHBOARD=off).') };
   const dist = join(ROOT_DIR, 'dashboard', 'dist');
   const configFile = join(ROOT_DIR, 'dashboard', 'vite.config.ts');

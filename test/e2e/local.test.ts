@@ -102,6 +102,9 @@ describe('local mode over HTTP', () => {
       expect(r.body.error.code).toBe('unauthorized');
       expect(r.body.error.requestId).toBeTruthy();
     }
+    // An unknown API path (SPEC §6) is the API's 401 too, never the dashboard's page.
+    const v2 = await call<{ error: { code: string } }>(inst, null, 'GET', '/v2/keys');
+    expect([v2.status, v2.body.error.code]).toEqual([401, 'unauthorized']);
   });
 
   it('rotation: both secrets work during the window (current / previous), then only the new one', async () => {
@@ -329,6 +332,7 @@ describe('local mode over HTTP', () => {
       ['GET', '/v1/keys?unknown=1', undefined, 400],
       ['GET', `/v1/keys/${keyId}/events?cursor=%%%`, undefined, 400],
       ['GET', '/v1/nowhere', undefined, 404],
+      ['GET', '/v2/keys', undefined, 404],
       ['PUT', '/v1/keys', { name: 'x' }, 404],
     ];
     for (const [method, path, body, expected] of cases) {
@@ -433,6 +437,8 @@ describe('local mode start-up and CLI usage', () => {
     ['EXPIRY_NOTICE_OFFSETS', '30 days'],
     ['KEY_PREFIX', 'Not A Prefix'],
     ['PORT', 'eighty'],
+    ['REKEY_DASHBOARD', 'maybe'],
+    ['REKEY_ACCESS_LOG', 'loud'],
   ])('refuses to start when %s=%s, naming the variable', async (name, value) => {
     const r = await runMainToExit({ REKEY_DATA_DIR: join(process.cwd(), '.data-never-created'), [name]: value });
     expect(r.code).not.toBe(0);

@@ -8,7 +8,7 @@ import {
 import { sweepOutbox } from '../../shared/domain/outbox.js';
 import { ApiError } from '../../shared/domain/errors.js';
 import { digestSecret, digestsEqual } from '../../shared/domain/digest.js';
-import { secretValid } from '../../shared/domain/view.js';
+import { keyView, secretValid } from '../../shared/domain/view.js';
 import { planTimers } from '../../shared/domain/timers.js';
 import type { Caller, KeyRecord } from '../../shared/domain/types.js';
 
@@ -144,6 +144,46 @@ describe('rotations against dynalite', () => {
     await rotateKey(p, other.record.id, { oldKeyExpiresInSeconds: 60 }, w.rt);
     w.clock.advance(60 + 600);
     expect(await codeOf(cancelRotation(p, other.record.id, {}, w.rt))).toBe('nothing_to_cancel');
+  });
+
+  it('after a restore, the key says which secret still blocks a rotation, until when, and PATCH 0 ends it so rotate works', async () => {
+    const { w, p } = await setup({ restoreWindowSeconds: 600 });
+    const { record } = await createKey(p, p.accountId!, { name: 'restored' }, w.rt);
+    const { record: rotated } = await rotateKey(p, record.id, { oldKeyExpiresInSeconds: 60 }, w.rt);
+    w.clock.advance(61);
+    const { record: restored } = await cancelRotation(p, record.id, {}, w.rt);
+    const parkedUntil = new Date(w.clock.now() + 86_400_000).toISOString();
+    const view = keyView(restored, w.clock.now());
+    expect(view.rotation).toMatchObject({ state: 'cancelled', cancelledAt: new Date(w.clock.now()).toISOString(), newKeyExpiresAt: parkedUntil });
+    expect(view.previousSecret).toMatchObject({ hint: rotated.current.hint, expiresAt: parkedUntil });
+
+    const refused = await rotateKey(p, record.id, {}, w.rt).then(
+      () => null,
+      (e: unknown) => e as ApiError,
+    );
+    expect(refused?.code).toBe('rotation_in_progress');
+    expect(refused?.message).toContain('cancelled');
+    expect(refused?.message).toContain(rotated.current.hint);
+    expect(refused?.message).toContain(`until ${parkedUntil}`);
+    expect(refused?.message).toContain(`PATCH /v1/keys/${record.id}/rotation {"oldKeyExpiresInSeconds": 0}`);
+
+    // Following the message: end it now, then rotate.
+    const { record: ended } = await changeRotationWindow(p, record.id, { oldKeyExpiresInSeconds: 0 }, w.rt);
+    expect(keyView(ended, w.clock.now()).rotation).toMatchObject({ state: 'cancelled', newKeyExpiresAt: null });
+    expect(await codeOf(rotateKey(p, record.id, {}, w.rt))).toBe('ok');
+  });
+
+  it('a rotation in progress is named in the 409 too: the previous secret, its expiry, and how to end or cancel it', async () => {
+    const { w, p } = await setup();
+    const { record } = await createKey(p, p.accountId!, { name: 'busy' }, w.rt);
+    await rotateKey(p, record.id, { oldKeyExpiresInSeconds: 3600 }, w.rt);
+    const refused = await rotateKey(p, record.id, {}, w.rt).then(
+      () => null,
+      (e: unknown) => e as ApiError,
+    );
+    expect(refused?.message).toContain(record.current.hint);
+    expect(refused?.message).toContain(`until ${new Date(w.clock.now() + 3_600_000).toISOString()}`);
+    expect(refused?.message).toContain(`DELETE /v1/keys/${record.id}/rotation`);
   });
 
   it('revoke is idempotent and reactivation works only inside its window; purge then makes it final', async () => {

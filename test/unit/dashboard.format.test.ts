@@ -82,7 +82,7 @@ describe('dashboard rotation phase', () => {
     id: 'k', name: 'n', environment: 'live', scopes: [], status: 'active', createdAt: iso(t0), expiresAt: null, lastUsedAt: null,
     lastRotatedAt: iso(t0), revokedAt: null, reactivatableUntil: null, currentSecret: secret(null),
     previousSecret: previous ? secret(iso(oldExpires)) : null,
-    rotation: { id: 'r', state, startedAt: iso(t0), oldKeyExpiresAt: iso(oldExpires), oldKeyHint: 'rekey_live_…old1', oldKeyLastUsedAt: null, reminderAt: null, restorableUntil: restorable === null ? null : iso(restorable) },
+    rotation: { id: 'r', state, startedAt: iso(t0), oldKeyExpiresAt: iso(oldExpires), oldKeyHint: 'rekey_live_…old1', oldKeyLastUsedAt: null, reminderAt: null, restorableUntil: restorable === null ? null : iso(restorable), cancelledAt: state === 'cancelled' ? iso(t0) : null, newKeyExpiresAt: null },
   });
 
   it('shows both secrets only until the old one expires, by the local clock', () => {

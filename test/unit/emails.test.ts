@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { escapeHtml, humanUtc, renderEmail, rfc3339, singleLine } from '../../shared/domain/emails.js';
+import { escapeHtml, humanDuration, humanUtc, renderEmail, rfc3339, singleLine } from '../../shared/domain/emails.js';
 import { SECRET_LIKE } from '../../shared/domain/keyFormat.js';
+import { checkWindow } from '../../shared/domain/keys.js';
+import { DEFAULT_POLICIES } from '../../shared/domain/policies.js';
 import type { EmailRequest, EmailTemplate } from '../../shared/domain/types.js';
 
 const EXPIRES = Date.parse('2026-03-02T08:00:00Z');
@@ -33,6 +35,33 @@ describe('renderEmail', () => {
     expect(text).toContain('Authorization: Bearer $REKEY_API_KEY');
     expect(html).toContain('Authorization: Bearer $REKEY_API_KEY');
     expect(html).toContain('<a href="https://keys.example.com/">');
+  });
+
+  it("builds every command's window from the deployment's policies: a pasted command never asks for more than the maximum", () => {
+    const transition = { maxTransitionSeconds: 3600, defaultTransitionSeconds: 3600 };
+    const policies = { ...DEFAULT_POLICIES, ...transition };
+    for (const template of TEMPLATES) {
+      const { text, html } = renderEmail({ ...base, template }, { ...ctx, transition });
+      expect(text).not.toContain('86400');
+      expect(text).not.toMatch(/24 (more )?hours/);
+      expect(html).not.toContain('86400');
+      for (const m of text.matchAll(/"(oldKeyExpiresInSeconds|newKeyExpiresInSeconds)": (\d+)/g)) {
+        expect(() => checkWindow(Number(m[2]), policies, m[1]!)).not.toThrow();
+      }
+    }
+    const reminder = renderEmail(base, { ...ctx, transition }).text;
+    expect(reminder).toContain('-d \'{"oldKeyExpiresInSeconds": 3600}\'');
+    expect(reminder).toContain('for 1 hour, the longest window this deployment allows, counted from when you run it');
+    expect(renderEmail({ ...base, template: 'old_secret_expired' }, { ...ctx, transition }).text).toContain('stays valid for 1 hour by default');
+    expect(renderEmail({ ...base, template: 'key_expiring' }, { ...ctx, transition: { maxTransitionSeconds: 7200, defaultTransitionSeconds: 5400 } }).text).toContain(
+      '{"oldKeyExpiresInSeconds": 5400}',
+    );
+    // With the defaults, a day.
+    expect(renderEmail(base, ctx).text).toContain('for 24 hours, counted from when you run it');
+  });
+
+  it('humanDuration writes exact durations in the largest unit', () => {
+    expect([86400, 3600, 5400, 90, 60, 1, 259200].map(humanDuration)).toEqual(['24 hours', '1 hour', '90 minutes', '90 seconds', '1 minute', '1 second', '72 hours']);
   });
 
   it.each(TEMPLATES)('%s: single-line subject, both parts carry key, hint and expiry', (template) => {

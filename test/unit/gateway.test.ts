@@ -47,6 +47,7 @@ describe('local gateway', () => {
         return handlerImpl(entry, e);
       },
       dashboard: () => dashboard ?? { kind: 'note', html: '<p>building</p>' },
+      dashboardConfig: { maxTransitionSeconds: 3600 },
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -341,6 +342,38 @@ describe('local gateway', () => {
       expect(await res.text(), p).not.toContain('OUTSIDE');
     }
     expect(authEvents).toHaveLength(0);
+  });
+
+  it('serves the dashboard its config.json (the window policy) beside a built dashboard, so the page makes no failing request', async () => {
+    dashboard = { kind: 'dir', dir: distDir };
+    const res = await fetch(`${base}/config.json`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/json');
+    expect(await res.json()).toEqual({ maxTransitionSeconds: 3600 });
+    expect(authEvents).toHaveLength(0);
+  });
+
+  it.each(['/v2/keys', '/v0', '/v1beta/keys', '/v9/x/y', '/admin/v1/accounts', '/admin/'])(
+    'treats %s as an API path: 401 without credentials, the JSON 404 with them, never the dashboard HTML',
+    async (path) => {
+      dashboard = { kind: 'dir', dir: distDir };
+      const anon = await fetch(`${base}${path}`);
+      expect(anon.status).toBe(401);
+      expect(anon.headers.get('content-type')).toBe('application/json');
+      expect(((await anon.json()) as { error: { code: string } }).error.code).toBe('unauthorized');
+      handlerImpl = async () => ({ statusCode: 404, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: { code: 'not_found' } }) });
+      const authedRes = await fetch(`${base}${path}`, { headers: authed });
+      expect(authedRes.status).toBe(404);
+      expect(await authedRes.text()).not.toContain('<title>rekey</title>');
+      expect(handlerCalls.map((c) => c.entry)).toEqual([FUNCTION_ENTRIES.notFound]);
+    },
+  );
+
+  it.each(['/keys/abc', '/version', '/vx/keys', '/administrator', '/'])('lets %s fall back to the dashboard', async (path) => {
+    dashboard = { kind: 'dir', dir: distDir };
+    const res = await fetch(`${base}${path}`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('<title>rekey</title>');
   });
 });
 

@@ -101,6 +101,12 @@ describe('configuration', () => {
     expect(c.policies.expiryNoticeOffsets).toEqual([2592000, 1209600, 604800, 259200, 86400]);
   });
 
+  it('the default window is 24 h, or the maximum when that is shorter (README: the documented clamp)', () => {
+    expect(loadConfig({}).policies.defaultTransitionSeconds).toBe(86400);
+    expect(loadConfig({ MAX_TRANSITION_SECONDS: '3600' }).policies.defaultTransitionSeconds).toBe(3600);
+    expect(loadConfig({ MAX_TRANSITION_SECONDS: '172800' }).policies.defaultTransitionSeconds).toBe(86400);
+  });
+
   it('fails fast naming every bad variable', () => {
     expect(() => loadConfig({ MAX_TRANSITION_SECONDS: 'abc', KEY_PREFIX: 'Bad_Prefix' })).toThrow(/MAX_TRANSITION_SECONDS[\s\S]*KEY_PREFIX|KEY_PREFIX[\s\S]*MAX_TRANSITION_SECONDS/);
     expect(() => loadConfig({ EXPIRY_NOTICE_OFFSETS: '1d,x' })).toThrow(/EXPIRY_NOTICE_OFFSETS/);

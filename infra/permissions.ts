@@ -19,7 +19,9 @@ const KEY_FIELDS: Record<keyof KeyRecord, true> = {
   id: true, accountId: true, name: true, environment: true, scopes: true, status: true, createdAt: true, version: true,
   current: true, previous: true, rotation: true, revokedAt: true, reactivatableUntil: true, lastUsed: true, fired: true,
 };
-const ACCOUNT_FIELDS: Record<keyof AccountRecord, true> = { id: true, name: true, alertEmails: true, createdAt: true, version: true };
+const ACCOUNT_FIELDS: Record<keyof AccountRecord, true> = {
+  id: true, name: true, status: true, alertEmails: true, allowedScopes: true, createdAt: true, version: true,
+};
 const EVENT_FIELDS: Record<keyof AuditEvent, true> = { id: true, type: true, at: true, actorKeyId: true, accountId: true, keyId: true, data: true };
 type RouteName = keyof typeof ROUTES;
 type TriggerName = keyof typeof FUNCTION_ENTRIES;

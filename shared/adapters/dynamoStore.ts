@@ -84,7 +84,9 @@ function toAccountRecord(item: Record<string, unknown>): AccountRecord {
   return {
     id: item.id as string,
     name: item.name as string,
+    status: item.status === 'suspended' ? 'suspended' : 'active',
     alertEmails: (item.alertEmails as string[]) ?? [],
+    allowedScopes: (item.allowedScopes as string[] | undefined) ?? [],
     createdAt: item.createdAt as number,
     version: item.version as number,
   };
@@ -355,7 +357,7 @@ export class DynamoKeyStore implements KeyStore {
   }
 
   async updateAccount(account: AccountRecord, expectedVersion: number, effects: readonly Effect[]): Promise<void> {
-    const fields = { name: account.name, alertEmails: account.alertEmails, version: account.version };
+    const fields = { name: account.name, status: account.status, alertEmails: account.alertEmails, allowedScopes: account.allowedScopes, version: account.version };
     await this.updateVersioned(account.id, { pk: accountPk(account.id), sk: 'ACCT' }, fields, [], {}, expectedVersion, effects);
   }
 

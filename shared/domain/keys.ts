@@ -117,8 +117,13 @@ function issueSecret(ctx: TransitionContext, environment: Environment, keyId: st
 /** A secret that held the current slot never outlives its own expiry by moving to the previous slot. */
 const capAt = (at: number, own: number | null) => (own === null ? at : Math.min(at, own));
 
+/** The latest expiry a secret created at `createdAt` may have (`maxKeyLifetimeSeconds`), or `null` for no bound. */
+export function lifetimeBound(createdAt: number, policies: Policies): number | null {
+  return policies.maxKeyLifetimeSeconds === null ? null : createdAt + policies.maxKeyLifetimeSeconds * 1000;
+}
+
 function defaultExpiry(now: number, policies: Policies): number | null {
-  return policies.maxKeyLifetimeSeconds === null ? null : now + policies.maxKeyLifetimeSeconds * 1000;
+  return lifetimeBound(now, policies);
 }
 
 function bump(record: KeyRecord, changes: Partial<KeyRecord>): KeyRecord {
@@ -197,6 +202,17 @@ export function updateKey(record: KeyRecord, input: UpdateKeyInput, ctx: Transit
     }
   }
   if (input.expiresAt !== undefined && input.expiresAt !== record.current.expiresAt) {
+    // SPEC §2 Key expiry: counted from the secret's own creation, so PATCH can extend up to that
+    // bound and never past it, however often it is called.
+    const bound = lifetimeBound(record.current.createdAt, ctx.policies);
+    if (bound !== null && (input.expiresAt === null || input.expiresAt > bound)) {
+      throw new ValidationError([
+        {
+          field: 'expiresAt',
+          message: `must be at or before ${iso(bound)}: secrets of this deployment expire within ${ctx.policies.maxKeyLifetimeSeconds} seconds of their creation`,
+        },
+      ]);
+    }
     next = { ...next, current: { ...record.current, expiresAt: input.expiresAt } };
     changes.expiresAt = isoOrNull(input.expiresAt);
   }
@@ -219,9 +235,12 @@ export function rotateKey(record: KeyRecord, input: RotateInput, ctx: Transition
   const seconds = input.oldKeyExpiresInSeconds ?? policies.defaultTransitionSeconds;
   const old = record.current;
   const oldKeyExpiresAt = capAt(now + seconds * 1000, old.expiresAt);
-  // The new secret inherits the old one's lifetime, counted from now, unless the body names one.
-  const expiresAt =
-    input.expiresAt !== undefined ? input.expiresAt : old.expiresAt === null ? null : now + (old.expiresAt - old.createdAt);
+  // The new secret inherits the old one's lifetime, counted from now, unless the body names one;
+  // under a maximum lifetime an inherited one is capped at the new secret's own bound, and a secret
+  // that never expired (made before a maximum applied) gets that bound (SPEC §2 Key expiry).
+  const bound = defaultExpiry(now, policies);
+  const inherited = old.expiresAt === null ? bound : now + (old.expiresAt - old.createdAt);
+  const expiresAt = input.expiresAt !== undefined ? input.expiresAt : bound === null || inherited === null ? inherited : Math.min(inherited, bound);
   const { secret, record: current } = issueSecret(ctx, record.environment, record.id, expiresAt);
   const previous: PreviousSecretRecord = { ...old, expiresAt: oldKeyExpiresAt, ownExpiresAt: old.expiresAt };
   const rotation = {

@@ -3,6 +3,7 @@
  * the outbox → drain. A lost race (`VersionConflictError`) re-reads and decides again, so concurrent
  * calls serialize on the record's `version` and none is lost.
  */
+import { delegationRefusals, needsAllowedScopes, type DelegationRequest, type DelegationTarget } from './authority.js';
 import { ApiError, VersionConflictError } from './errors.js';
 import {
   cancelRotation as cancelT,
@@ -24,7 +25,19 @@ import { effectId } from './ids.js';
 import type { Policies } from './policies.js';
 import type { Ids, Page, PageRequest, PepperSource } from './ports.js';
 import { diffTimers, fireTimer, nextTimerDue, overdueTimers, planTimers } from './timers.js';
-import { SCOPE_READ, SCOPE_WRITE, type AccountRecord, type AuditEvent, type Caller, type Effect, type EmailRequest, type Environment, type KeyRecord, type Timer } from './types.js';
+import {
+  SCOPE_READ,
+  SCOPE_WRITE,
+  type AccountRecord,
+  type AuditEvent,
+  type Caller,
+  type Effect,
+  type EmailRequest,
+  type Environment,
+  type EventType,
+  type KeyRecord,
+  type Timer,
+} from './types.js';
 
 export interface Deps extends OutboxDeps {
   readonly ids: Ids;
@@ -40,10 +53,20 @@ export interface Principal {
   readonly accountId: string | null;
   readonly environment: Environment;
   readonly actorKeyId: string | null;
+  /**
+   * The scopes of the acting key, which bound what it may give (SPEC §1 Delegation); `null` for the
+   * operator, who is not bound by that rule.
+   */
+  readonly scopes: readonly string[] | null;
 }
 
-export const principalOf = (caller: Caller): Principal => ({ accountId: caller.accountId, environment: caller.environment, actorKeyId: caller.keyId });
-export const OPERATOR: Principal = Object.freeze({ accountId: null, environment: 'live', actorKeyId: null });
+export const principalOf = (caller: Caller): Principal => ({
+  accountId: caller.accountId,
+  environment: caller.environment,
+  actorKeyId: caller.keyId,
+  scopes: caller.scopes,
+});
+export const OPERATOR: Principal = Object.freeze({ accountId: null, environment: 'live', actorKeyId: null, scopes: null });
 
 /**
  * Attempts of the read–decide–write loop. Every lost race means another writer committed, so the
@@ -52,6 +75,29 @@ export const OPERATOR: Principal = Object.freeze({ accountId: null, environment:
 const MAX_ATTEMPTS = 200;
 
 const notFound = () => new ApiError('not_found', 'No such key.');
+
+/**
+ * What the account lets its keys be given beyond the giver's own scopes; read only when the request
+ * gives a scope the caller does not hold (most requests need no account read).
+ */
+async function allowedScopesFor(principal: Principal, accountId: string, request: DelegationRequest, deps: Deps): Promise<readonly string[]> {
+  if (principal.scopes === null || !needsAllowedScopes({ scopes: principal.scopes }, request)) return [];
+  return (await deps.store.getAccount(accountId, { consistent: true }))?.allowedScopes ?? [];
+}
+
+/**
+ * SPEC §1 Delegation, in §3's order (after the key is found and its environment checked, before
+ * any state check): `403 forbidden` naming each refused scope or field; the operator is not bound.
+ */
+function checkDelegation(principal: Principal, allowed: readonly string[], target: DelegationTarget | null, request: DelegationRequest, rotate = false): void {
+  if (principal.scopes === null || principal.actorKeyId === null) return;
+  const refusals = delegationRefusals({ keyId: principal.actorKeyId, scopes: principal.scopes }, allowed, target, request, rotate);
+  if (refusals.length > 0) {
+    throw new ApiError('forbidden', `This key may not give what it asks for: ${refusals.map((r) => r.field).join(', ')}.`, refusals);
+  }
+}
+
+const targetOf = (record: KeyRecord): DelegationTarget => ({ id: record.id, scopes: record.scopes, expiresAt: record.current.expiresAt });
 
 async function transitionContext(deps: Deps, now: number): Promise<TransitionContext> {
   return { now, policies: deps.policies, ids: deps.ids, pepper: await deps.pepper.get() };
@@ -186,6 +232,8 @@ export async function createKey(principal: Principal, accountId: string, body: C
   const expiresAt = resolveExpiresAt(body.expiresAt, now, deps.policies);
   const environment = body.environment ?? principal.environment;
   if (principal.environment === 'test' && environment !== 'test') throw new ApiError('forbidden', 'A test key can only create test keys.');
+  const request = { scopes: body.scopes, expiresAt };
+  checkDelegation(principal, await allowedScopesFor(principal, accountId, request, deps), null, request);
   const ctx = await transitionContext(deps, now);
   const { record, secret, events } = createKeyRecord(accountId, { ...body, environment, expiresAt }, { environment }, ctx);
   const effects = effectsFor(null, record, events, [], principal.actorKeyId, now, deps);
@@ -210,7 +258,13 @@ export interface UpdateKeyBody {
 
 export async function updateKey(principal: Principal, keyId: string, body: UpdateKeyBody, deps: Deps) {
   const expiresAt = resolveExpiresAt(body.expiresAt, deps.clock.now(), deps.policies);
-  return mutateKey(principal, keyId, deps, (record, ctx) => updateT(record, { ...body, expiresAt }, ctx));
+  const request = { scopes: body.scopes, expiresAt };
+  // Read before the key: it depends only on the caller and the account (and usually is skipped).
+  const allowed = principal.accountId === null ? [] : await allowedScopesFor(principal, principal.accountId, request, deps);
+  return mutateKey(principal, keyId, deps, (record, ctx) => {
+    checkDelegation(principal, allowed, targetOf(record), request);
+    return updateT(record, { ...body, expiresAt }, ctx);
+  });
 }
 
 export async function rotateKey(principal: Principal, keyId: string, body: { oldKeyExpiresInSeconds?: number | undefined; expiresAt?: string | null | undefined }, deps: Deps) {
@@ -223,6 +277,7 @@ export async function rotateKey(principal: Principal, keyId: string, body: { old
   const began = deps.clock.now();
   let firstSeen: string | null | undefined;
   return mutateKey(principal, keyId, deps, (record, ctx) => {
+    checkDelegation(principal, [], targetOf(record), { expiresAt }, true);
     const seen = record.rotation?.id ?? null;
     firstSeen ??= seen;
     const decision = rotateT(record, { oldKeyExpiresInSeconds: body.oldKeyExpiresInSeconds, expiresAt }, ctx);
@@ -280,17 +335,63 @@ export async function setAlertEmails(principal: Principal, accountId: string, al
   // The alert list serves live keys too: a sandbox key must not redirect or silence it.
   if (principal.environment === 'test') throw new ApiError('forbidden', 'A test key cannot change the account.');
   const emails = normalizeEmails(alertEmails);
+  return commitAccountChange(accountId, principal.actorKeyId, deps, (account) =>
+    emails.join('\n') === account.alertEmails.join('\n')
+      ? null
+      : { changes: { alertEmails: emails }, type: 'account.alert_emails_updated', data: { count: emails.length } },
+  );
+}
+
+/** What an operator may change on an account with {@link updateAccount}. */
+export interface AccountChanges {
+  readonly name?: string | undefined;
+  readonly alertEmails?: readonly string[] | undefined;
+  readonly allowedScopes?: readonly string[] | undefined;
+}
+
+/**
+ * Operator entry point: rename an account, replace its alert list or its allowed scopes (the
+ * customer's entitlement, SPEC §1). One conditional write with its audit event; nothing to do is
+ * no write. Removing an allowed scope takes nothing from existing keys: it only bounds what keys
+ * may be given from now on.
+ */
+export async function updateAccount(accountId: string, input: AccountChanges, deps: Deps): Promise<AccountRecord> {
+  const emails = input.alertEmails === undefined ? undefined : normalizeEmails(input.alertEmails);
+  const allowed = input.allowedScopes === undefined ? undefined : [...new Set(input.allowedScopes)];
+  return commitAccountChange(accountId, null, deps, (account) => {
+    const changes: { -readonly [K in keyof AccountChanges]: AccountChanges[K] } = {};
+    if (input.name !== undefined && input.name !== account.name) changes.name = input.name;
+    if (emails !== undefined && emails.join('\n') !== account.alertEmails.join('\n')) changes.alertEmails = emails;
+    if (allowed !== undefined && allowed.join(' ') !== account.allowedScopes.join(' ')) changes.allowedScopes = allowed;
+    if (Object.keys(changes).length === 0) return null;
+    // The audit trail names what changed, and counts addresses rather than listing them.
+    const data: Record<string, unknown> = { fields: Object.keys(changes) };
+    if (changes.name !== undefined) data.name = changes.name;
+    if (changes.allowedScopes !== undefined) data.allowedScopes = changes.allowedScopes;
+    if (changes.alertEmails !== undefined) data.alertEmailCount = changes.alertEmails.length;
+    return { changes, type: 'account.updated', data };
+  });
+}
+
+/**
+ * The account's commit loop: read (consistent), decide, one conditional write with the audit
+ * event, retry on a lost race, drain. `decide` returns `null` for nothing to change.
+ */
+async function commitAccountChange(
+  accountId: string,
+  actorKeyId: string | null,
+  deps: Deps,
+  decide: (account: AccountRecord) => { changes: Partial<AccountRecord>; type: EventType; data: Record<string, unknown> } | null,
+): Promise<AccountRecord> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const account = await deps.store.getAccount(accountId, { consistent: true });
     if (!account) throw new ApiError('not_found', 'No such account.');
-    if (emails.join('\n') === account.alertEmails.join('\n')) return account;
+    const decision = decide(account);
+    if (decision === null) return account;
     const now = deps.clock.now();
-    const next: AccountRecord = { ...account, alertEmails: emails, version: account.version + 1 };
+    const next: AccountRecord = { ...account, ...decision.changes, version: account.version + 1 };
     const id = effectId(deps.ids.sortable(now, next.version), 0);
-    const event: AuditEvent = {
-      id, type: 'account.alert_emails_updated', at: now, actorKeyId: principal.actorKeyId, accountId, keyId: null,
-      data: { count: emails.length },
-    };
+    const event: AuditEvent = { id, type: decision.type, at: now, actorKeyId, accountId, keyId: null, data: decision.data };
     try {
       await deps.store.updateAccount(next, account.version, [{ id, kind: 'event', event }]);
     } catch (err) {
@@ -310,12 +411,14 @@ export async function setAlertEmails(principal: Principal, accountId: string, al
  * Operator entry point: a new account and its first key (`keys:read keys:write`, `live`).
  * The secret is returned once, for the operator to hand over.
  */
-export async function createAccountWithKey(input: { name: string; alertEmails: readonly string[] }, deps: Deps) {
+export async function createAccountWithKey(input: { name: string; alertEmails: readonly string[]; allowedScopes?: readonly string[] | undefined }, deps: Deps) {
   const now = deps.clock.now();
   const account: AccountRecord = {
     id: deps.ids.accountId(),
     name: input.name,
+    status: 'active',
     alertEmails: normalizeEmails(input.alertEmails),
+    allowedScopes: [...new Set(input.allowedScopes ?? [])],
     createdAt: now,
     version: 1,
   };

@@ -69,10 +69,20 @@ export interface KeyRecord {
   readonly fired: readonly string[];
 }
 
+/** `suspended`: every key of the account is denied (set by the operator, SPEC §9). */
+export type AccountStatus = 'active' | 'suspended';
+
 export interface AccountRecord {
   readonly id: string;
   readonly name: string;
+  /** @default 'active' (records written before the field existed read as active) */
+  readonly status: AccountStatus;
   readonly alertEmails: readonly string[];
+  /**
+   * The consumer scopes the account's keys may be given beyond those the giving key holds (SPEC §1),
+   * set by the operator: the customer's entitlement. Literal strings. @default []
+   */
+  readonly allowedScopes: readonly string[];
   readonly createdAt: number;
   readonly version: number;
 }
@@ -100,7 +110,7 @@ export const PUBLISHED_EVENT_TYPES = [
   'api_key.reactivated',
   'api_key.updated',
 ] as const;
-export const AUDIT_ONLY_EVENT_TYPES = ['api_key.secrets_purged', 'account.created', 'account.alert_emails_updated'] as const;
+export const AUDIT_ONLY_EVENT_TYPES = ['api_key.secrets_purged', 'account.created', 'account.alert_emails_updated', 'account.updated'] as const;
 export type PublishedEventType = (typeof PUBLISHED_EVENT_TYPES)[number];
 export type EventType = PublishedEventType | (typeof AUDIT_ONLY_EVENT_TYPES)[number];
 

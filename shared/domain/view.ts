@@ -79,7 +79,7 @@ export function keyView(record: KeyRecord, now: number): KeyViewT {
 }
 
 export function accountView(a: AccountRecord): AccountViewT {
-  return { id: a.id, name: a.name, alertEmails: [...a.alertEmails], createdAt: iso(a.createdAt) };
+  return { id: a.id, name: a.name, status: a.status, alertEmails: [...a.alertEmails], allowedScopes: [...a.allowedScopes], createdAt: iso(a.createdAt) };
 }
 
 export function eventView(e: AuditEvent): EventViewT {

@@ -1,16 +1,17 @@
 /**
  * The middy stack every management route runs in. It applies SPEC §3's order of checks —
- * authentication (401) → scope (403) → body size (413) → JSON (400) → validation (400) — before the
- * route's function runs; the function then finds the key (404), checks the environment (403) and
- * the state (409). The route table's 404 for unknown routes is the gateway's (or not-found.ts).
+ * authentication (401) → scope, and the rotated-out rule (403) → body size (413) → JSON (400) → validation (400) — before the
+ * route's function runs; the function then finds the key (404), checks the environment (403),
+ * delegation (403) and the state (409). The route table's 404 for unknown routes is the gateway's (or not-found.ts).
  */
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { z } from 'zod';
+import { ROTATED_OUT_MESSAGE, rotatedOutRefuses } from '../domain/authority.js';
 import { ApiError, ValidationError, type ValidationIssue } from '../domain/errors.js';
 import { KEY_ID_PATTERN } from '../domain/keyFormat.js';
-import { ENVIRONMENTS, SCOPE_READ, SCOPE_WRITE, type Caller, type Environment } from '../domain/types.js';
+import { ENVIRONMENTS, SCOPE_READ, SCOPE_WRITE, type Caller, type Environment, type Slot } from '../domain/types.js';
 import { runtime as defaultRuntime, type Runtime } from '../runtime.js';
 import { corsHeaders } from './cors.js';
 import { errorBody, STATUS_BY_CODE } from './errors.js';
@@ -39,7 +40,9 @@ export function callerFrom(event: APIGatewayProxyEvent): AuthCaller | null {
   if (!a || typeof a.keyId !== 'string' || typeof a.accountId !== 'string' || !a.keyId || !a.accountId) return null;
   const environment = a.environment as Environment;
   if (!ENVIRONMENTS.includes(environment)) return null;
-  const slot = a.slot === 'previous' ? 'previous' : 'current';
+  // Fail closed: a context without a known slot is no caller (the rotated-out rule depends on it).
+  if (a.slot !== 'current' && a.slot !== 'previous') return null;
+  const slot: Slot = a.slot;
   const scopes = typeof a.scopes === 'string' ? a.scopes.split(' ').filter(Boolean) : [];
   const exp = typeof a.secretExpiresAt === 'string' && /^\d+$/.test(a.secretExpiresAt) ? Number(a.secretExpiresAt) : null;
   return { keyId: a.keyId, accountId: a.accountId, environment, scopes, slot, secretExpiresAt: exp };
@@ -131,6 +134,8 @@ export function httpHandler<R extends RouteDef>(
       const caller = callerFrom(event);
       if (route.scope !== 'none' && !caller) throw new ApiError('unauthorized', 'A valid API key is required.');
       if (caller && !hasScope(caller, route.scope)) throw new ApiError('forbidden', `This key lacks the scope ${route.scope}.`);
+      // The scope step also holds SPEC §2's rotated-out rule: a previous secret reads, never writes.
+      if (caller && rotatedOutRefuses(caller.slot, route.scope)) throw new ApiError('forbidden', ROTATED_OUT_MESSAGE);
       if (bodyBytes(event) > MAX_BODY_BYTES) throw new ApiError('payload_too_large', `Request bodies are limited to ${MAX_BODY_BYTES} bytes.`);
       const body = parseBody(route, event);
       const query = parseQuery(route, event);

@@ -8,18 +8,23 @@ import { z } from 'zod';
 // A name must never carry anything shaped like a secret into events, emails and logs.
 import { SECRET_LIKE } from '../domain/keyFormat.js';
 
-// Names appear in email subjects and logs: no control characters, no line/paragraph separators,
-// no bidirectional overrides (spoofing in subjects), no unpaired surrogates (not valid Unicode).
-const NAME_PATTERN = /^[^\p{Cc}\p{Cs}\u2028\u2029\u202A-\u202E\u2066-\u2069]+$/u;
+// Names appear in email subjects, logs and the dashboard: no control characters, no line/paragraph
+// separators, no unpaired surrogates (not valid Unicode), and no format characters (category Cf:
+// invisible ones such as U+200B, U+00AD, U+FEFF, tag characters, and the bidirectional marks and
+// overrides that spoof subjects), except U+200C and U+200D, which some scripts and emoji need.
+const NAME_PATTERN = /^(?:[^\p{Cc}\p{Cf}\p{Cs}\u2028\u2029]|[\u200C\u200D])+$/u;
 export const SCOPE_PATTERN = /^[a-z0-9][a-z0-9_.:*-]{0,63}$/;
 
 export const Name = z
   .string()
   .min(1, 'must be 1 to 128 characters')
   .max(128, 'must be 1 to 128 characters')
-  .regex(NAME_PATTERN, 'must not contain control characters')
+  .regex(NAME_PATTERN, 'must not contain control characters or invisible format characters')
   .refine((v) => !SECRET_LIKE.test(v), 'must not contain an API key')
-  .meta({ description: 'Human-readable key name, 1–128 characters, no control characters.', example: 'billing-worker' });
+  .meta({
+    description: 'Human-readable name, 1–128 characters, no control characters and no format characters (Unicode Cf) other than U+200C and U+200D.',
+    example: 'billing-worker',
+  });
 
 export const EnvironmentSchema = z.enum(['live', 'test']).meta({ description: '`live` or `test` (sandbox).' });
 
@@ -160,7 +165,17 @@ export const EventView = z
   .meta({ id: 'Event' });
 
 export const AccountView = z
-  .object({ id: z.string(), name: z.string(), alertEmails: z.array(z.string()), createdAt: Timestamp })
+  .object({
+    id: z.string(),
+    name: z.string(),
+    status: z.enum(['active', 'suspended']).meta({ description: '`suspended`: every key of the account is refused (set by the operator).' }),
+    alertEmails: z.array(z.string()),
+    allowedScopes: z.array(z.string()).meta({
+      description:
+        "Consumer scopes the account's keys may be given beyond those the giving key holds (set by the operator). Literal strings: `*` has no pattern meaning.",
+    }),
+    createdAt: Timestamp,
+  })
   .meta({ id: 'Account' });
 
 export const KeyResponse = z.object({ key: KeyView }).meta({ id: 'KeyResponse' });

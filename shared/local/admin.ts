@@ -58,10 +58,29 @@ interface CommandDef {
 export const COMMANDS = {
   'create-account': {
     summary: 'Create an account and its first key (keys:read keys:write, live); prints the secret once.',
-    usage: 'create-account --name NAME --alert-email EMAIL [--alert-email EMAIL2 ...] [--json]',
-    options: { name: { type: 'string' }, 'alert-email': { type: 'string', multiple: true } },
+    usage: 'create-account --name NAME --alert-email EMAIL [--alert-email EMAIL2 ...] [--allow-scope SCOPE ...] [--json]',
+    options: { name: { type: 'string' }, 'alert-email': { type: 'string', multiple: true }, 'allow-scope': { type: 'string', multiple: true } },
     help: `  --name NAME             account name (1-128 characters)
-  --alert-email EMAIL     who receives reminders and expiry notices; repeat for more (at most 20)`,
+  --alert-email EMAIL     who receives reminders and expiry notices; repeat for more (at most 20)
+  --allow-scope SCOPE     a consumer scope the account's keys may be given (its entitlement); repeat
+                          for more (at most 50). Without it, a key can only give scopes it holds.`,
+  },
+  'update-account': {
+    summary: "Change an account's name, alert emails or allowed scopes (each option replaces that list).",
+    usage: 'update-account --account ID [--name NAME] [--alert-email EMAIL ...] [--allow-scope SCOPE ... | --no-allow-scope] [--json]',
+    options: {
+      account: { type: 'string' },
+      name: { type: 'string' },
+      'alert-email': { type: 'string', multiple: true },
+      'allow-scope': { type: 'string', multiple: true },
+      'no-allow-scope': { type: 'boolean' },
+    },
+    help: `  --account ID            the account
+  --name NAME             new account name (1-128 characters)
+  --alert-email EMAIL     the new alert list (replaces it); repeat for more (at most 20)
+  --allow-scope SCOPE     the new allowed scopes (replaces them); repeat for more (at most 50)
+  --no-allow-scope        allow no scope beyond what each giving key holds
+Removing an allowed scope takes nothing from existing keys; it bounds what keys may be given next.`,
   },
   'list-accounts': {
     summary: 'List every account, newest first.',
@@ -125,7 +144,8 @@ Run \`npm run admin -- <command> --help\` for a command's options.
 ${TARGET_HELP}
 
 Examples:
-  npm run admin -- create-account --name "Acme" --alert-email ops@acme.example
+  npm run admin -- create-account --name "Acme" --alert-email ops@acme.example --allow-scope invoices:read
+  npm run admin -- update-account --account <accountId> --allow-scope invoices:read --allow-scope invoices:write
   npm run admin -- create-key --account <accountId> --name ci --scope keys:read --json
   npm run admin -- list-accounts --stack RekeyStack --region eu-west-1`;
 }
@@ -190,6 +210,15 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
     case 'create-key':
       nonEmpty(str('account'), '--account', name);
       nonEmpty(str('name'), '--name', name);
+      break;
+    case 'update-account':
+      nonEmpty(str('account'), '--account', name);
+      if (values['no-allow-scope'] === true && values['allow-scope'] !== undefined) {
+        throw new UsageError('use either --allow-scope or --no-allow-scope, not both', name);
+      }
+      if (str('name') === undefined && values['alert-email'] === undefined && values['allow-scope'] === undefined && values['no-allow-scope'] !== true) {
+        throw new UsageError('nothing to change: give --name, --alert-email, --allow-scope or --no-allow-scope', name);
+      }
       break;
     case 'list-keys':
       nonEmpty(str('account'), '--account', name);
@@ -330,12 +359,13 @@ async function execute(parsed: Extract<Parsed, { kind: 'run' }>, io: Io): Promis
     case 'create-account': {
       const name = validate(schemas.Name, v.name, 'name');
       const { alertEmails } = validate(schemas.AlertEmailsBody, { alertEmails: v['alert-email'] }, null);
-      const { account, key, secret } = await svc.createAccountWithKey({ name, alertEmails }, deps);
+      const allowedScopes = v['allow-scope'] === undefined ? [] : validate(schemas.Scopes, v['allow-scope'], 'allowedScopes');
+      const { account, key, secret } = await svc.createAccountWithKey({ name, alertEmails, allowedScopes }, deps);
       const keyOut = view.keyView(key, now());
       emit(
         { account: view.accountView(account), key: keyOut, secret },
         human([
-          `Created account ${account.id} "${account.name}" (alerts to ${account.alertEmails.join(', ')})`,
+          `Created account ${account.id} "${account.name}" (alerts to ${account.alertEmails.join(', ')}; allowed scopes: ${account.allowedScopes.join(' ') || 'none'})`,
           `Created key ${key.id} "${key.name}" (${key.environment}; ${key.scopes.join(' ')})`,
           '',
           'Secret (shown once, store it now):',
@@ -344,6 +374,18 @@ async function execute(parsed: Extract<Parsed, { kind: 'run' }>, io: Io): Promis
           apiUrl && 'Try it:',
           apiUrl && `  curl -H "Authorization: Bearer ${secret}" ${apiUrl}/v1/whoami`,
         ]),
+      );
+      return;
+    }
+    case 'update-account': {
+      const accountId = v.account as string;
+      const name = v.name === undefined ? undefined : validate(schemas.Name, v.name, 'name');
+      const alertEmails = v['alert-email'] === undefined ? undefined : validate(schemas.AlertEmailsBody, { alertEmails: v['alert-email'] }, null).alertEmails;
+      const allowedScopes = v['no-allow-scope'] === true ? [] : v['allow-scope'] === undefined ? undefined : validate(schemas.Scopes, v['allow-scope'], 'allowedScopes');
+      const account = await svc.updateAccount(accountId, { name, alertEmails, allowedScopes }, deps);
+      emit(
+        { account: view.accountView(account) },
+        `Account ${account.id} "${account.name}": alerts to ${account.alertEmails.join(', ') || 'nobody'}; allowed scopes: ${account.allowedScopes.join(' ') || 'none'}`,
       );
       return;
     }
@@ -430,7 +472,11 @@ function validate<T>(schema: z.ZodType<T>, value: unknown, field: string | null)
   if (r.success) return r.data;
   const issue = r.error.issues[0]!;
   const path = [field, ...issue.path.map(String)].filter((p) => p !== null && p !== '').join('.');
-  const flag = path.replace(/^alertEmails(\.\d+)?$/, 'alert-email').replace(/^scopes(\.\d+)?$/, 'scope').replace(/^expiresAt$/, 'expires-at');
+  const flag = path
+    .replace(/^alertEmails(\.\d+)?$/, 'alert-email')
+    .replace(/^allowedScopes(\.\d+)?$/, 'allow-scope')
+    .replace(/^scopes(\.\d+)?$/, 'scope')
+    .replace(/^expiresAt$/, 'expires-at');
   throw new InputError(`--${flag.split('.')[0]}: ${issue.message}`);
 }
 

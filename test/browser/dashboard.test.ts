@@ -134,7 +134,7 @@ beforeAll(async () => {
       REKEY_DASHBOARD: 'auto',
     },
   });
-  adminSecret = (await local.createAccount()).secret;
+  adminSecret = (await local.createAccount({ allowScopes: ['reports:export'] })).secret;
   profileDir = mkdtempSync(join(tmpdir(), 'rekey-chromium-'));
   context = await chromium.launchPersistentContext(profileDir, {
     executablePath: CHROMIUM,

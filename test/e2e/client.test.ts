@@ -38,7 +38,7 @@ async function eventually(fn: () => Promise<void>, timeoutMs = 15_000): Promise<
 beforeAll(async () => {
   // A short authorizer cache so removals (expire now, revoke) are seen within a second or so.
   local = await startLocal({ env: { AUTH_CACHE_TTL_SECONDS: '1' } });
-  const created = await local.createAccount({ name: 'client e2e', alertEmails: ['ops@example.com'] });
+  const created = await local.createAccount({ name: 'client e2e', alertEmails: ['ops@example.com'], allowScopes: ['reports:read'] });
   admin = new RekeyClient({ baseUrl: local.baseUrl, secret: created.secret });
   adminKeyId = created.key.id;
 }, 60_000);

@@ -56,7 +56,7 @@ export interface LocalInstance {
   /** Stop, then start again on the same data directory and environment. */
   restart(): Promise<void>;
   /** `npm run admin -- create-account … --json` against this instance; the parsed object. */
-  createAccount(opts?: { name?: string; alertEmails?: string[] }): Promise<CreatedAccount>;
+  createAccount(opts?: { name?: string; alertEmails?: string[]; allowScopes?: string[] }): Promise<CreatedAccount>;
   /** Runs the operator CLI with `REKEY_DATA_DIR` pointing at this instance. */
   admin(args: readonly string[]): Promise<CliResult>;
   /** Stops (if running) and deletes the temporary data directory. */
@@ -187,6 +187,7 @@ export async function startLocal(opts: { env?: Record<string, string>; dataDir?:
     async createAccount(o = {}) {
       const args = ['create-account', '--name', o.name ?? 'e2e account', '--json'];
       for (const e of o.alertEmails ?? ['e2e@example.com']) args.push('--alert-email', e);
+      for (const s of o.allowScopes ?? []) args.push('--allow-scope', s);
       const r = await admin(args);
       if (r.code !== 0) throw new Error(`create-account failed (${r.code}):\n${r.stderr}`);
       return JSON.parse(r.stdout) as CreatedAccount;

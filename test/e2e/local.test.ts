@@ -67,7 +67,7 @@ describe('local mode over HTTP', () => {
   beforeAll(async () => {
     // Reminders 2 s before an old secret expires, so a short rotation shows the scheduler at work.
     inst = await startLocal({ env: { AUTH_CACHE_TTL_SECONDS: String(AUTH_TTL_S), REMINDER_LEAD_SECONDS: '2' } });
-    admin = await inst.createAccount({ name: 'Acme e2e', alertEmails: ['ops@acme.example', 'dev@acme.example'] });
+    admin = await inst.createAccount({ name: 'Acme e2e', alertEmails: ['ops@acme.example', 'dev@acme.example'], allowScopes: ['reports:read'] });
     root = admin.secret;
   }, 60_000);
 

@@ -15,7 +15,7 @@ let handlers: Record<string, (e: unknown, c: unknown) => Promise<APIGatewayProxy
 beforeAll(async () => {
   w = await createWorld({ policies: { maxTransitionSeconds: 7200 } });
   setRuntime(w.rt);
-  const { account, key } = await createAccountWithKey({ name: 'Acme', alertEmails: ['ops@acme.test'] }, w.rt);
+  const { account, key } = await createAccountWithKey({ name: 'Acme', alertEmails: ['ops@acme.test'], allowedScopes: ['reports:read', 'a', 'b'] }, w.rt);
   caller = { keyId: key.id, accountId: account.id, environment: 'live', scopes: ['keys:read', 'keys:write'], slot: 'current' };
   handlers = {};
   for (const [name, route] of Object.entries(ROUTES)) {

@@ -209,9 +209,9 @@ describe('rotations against dynalite', () => {
     const a = await setup();
     const b = await createAccountWithKey({ name: 'Other', alertEmails: [] }, a.w.rt);
     const { record } = await createKey(a.p, a.p.accountId!, { name: 'private' }, a.w.rt);
-    const outsider: Principal = { accountId: b.account.id, environment: 'live', actorKeyId: b.key.id };
+    const outsider: Principal = { accountId: b.account.id, environment: 'live', actorKeyId: b.key.id, scopes: ['keys:write'] };
     expect(await codeOf(rotateKey(outsider, record.id, {}, a.w.rt))).toBe('not_found');
-    const testKey: Principal = { accountId: a.p.accountId, environment: 'test', actorKeyId: 'x' };
+    const testKey: Principal = { accountId: a.p.accountId, environment: 'test', actorKeyId: 'x', scopes: ['keys:write'] };
     expect(await codeOf(rotateKey(testKey, record.id, {}, a.w.rt))).toBe('forbidden');
     expect(await codeOf(createKey(testKey, a.p.accountId!, { name: 'live one', environment: 'live' }, a.w.rt))).toBe('forbidden');
     await createKey(testKey, a.p.accountId!, { name: 'sandbox' }, a.w.rt);

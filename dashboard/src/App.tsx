@@ -15,6 +15,8 @@ const SESSION_KEY = 'rekey.dashboard.secret';
 interface Session {
   readonly client: RekeyClient;
   readonly whoami: Whoami;
+  /** The signed-in key's name, for the header (its id when the name cannot be read). */
+  readonly keyName: string | null;
 }
 
 interface ShownSecret {
@@ -56,12 +58,17 @@ export function App({ config }: { config: DashboardConfig }) {
     if (!whoami.scopes.includes('keys:read') && !whoami.scopes.includes('keys:write')) {
       throw new Error('This key has neither the keys:read nor the keys:write scope, so it cannot manage keys. Sign in with a management key');
     }
+    // Every management key may read itself (keys:write implies keys:read); the id is the fallback.
+    const keyName = await client.getKey(whoami.keyId).then(
+      (r) => r.key.name,
+      () => null,
+    );
     try {
       window.sessionStorage.setItem(SESSION_KEY, secret);
     } catch {
       // Storage disabled: the session simply lasts as long as this page.
     }
-    setSession({ client, whoami });
+    setSession({ client, whoami, keyName });
   };
 
   useEffect(() => {
@@ -90,7 +97,7 @@ export function App({ config }: { config: DashboardConfig }) {
         {session && (
           <div class="who">
             <span>
-              Signed in with <code>{session.whoami.keyId}</code>{' '}
+              Signed in as {session.keyName !== null ? <strong class="who-name">{session.keyName}</strong> : <code>{session.whoami.keyId}</code>}{' '}
               <span class={`badge env-${session.whoami.environment}`}>{session.whoami.environment}</span>
               {!session.whoami.scopes.includes('keys:write') && <span class="badge readonly">read-only</span>}
             </span>
@@ -190,6 +197,8 @@ function Dashboard({ session, config }: { session: Session; config: DashboardCon
   }, [client]);
 
   const replace = (key: KeyView) => setKeys((prev) => (prev ?? []).map((k) => (k.id === key.id ? key : k)));
+  const names = new Map((keys ?? []).map((k) => [k.id, k.name]));
+  const keyName = (id: string) => names.get(id);
 
   return (
     <div class="dashboard">
@@ -225,6 +234,7 @@ function Dashboard({ session, config }: { session: Session; config: DashboardCon
               canWrite={canWrite}
               signedInKeyId={whoami.keyId}
               maxTransitionSeconds={maxTransition}
+              keyName={keyName}
               onChanged={replace}
               onSecret={(title, keyName, secret, note) => setShown({ title, keyName, secret, ...(note ? { note } : {}) })}
             />

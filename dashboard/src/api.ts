@@ -80,7 +80,7 @@ export interface ErrorWords {
 export function describeError(err: unknown): ErrorWords {
   if (err instanceof RekeyApiError) {
     const words = CODE_WORDS[err.code];
-    const summary = words ? (err.message && err.message !== words ? `${words} ${sentence(err.message)}` : words) : sentence(err.message || `The API answered ${err.status}.`);
+    const summary = words ? summaryOf(err.code, words, err.message) : sentence(err.message || `The API answered ${err.status}.`);
     const details = (err.details ?? []).map((d) => `${d.field ? `${d.field}: ` : ''}${d.message}`);
     return { summary, details, status: err.status, ...(err.requestId ? { requestId: err.requestId } : {}) };
   }
@@ -89,6 +89,20 @@ export function describeError(err: unknown): ErrorWords {
     return { summary: 'Could not reach the API. Check your connection and that the service is running.', details: [err.message] };
   }
   return { summary: err instanceof Error && err.message ? sentence(err.message) : 'Something went wrong.', details: [] };
+}
+
+/**
+ * One summary per error, never the same thing twice ("…expired or revoked. Missing or invalid API
+ * key."). Most API messages restate their code, so our words stand alone (validation errors list
+ * their fields in `details`). Two say more: a refused rotation names the secret that blocks it,
+ * until when and how to end it (shown as the API wrote it), and a 403 names the refused scope.
+ */
+function summaryOf(code: string, words: string, message: string | undefined): string {
+  const msg = message?.trim();
+  if (!msg || msg === words) return words;
+  if (code === 'rotation_in_progress') return sentence(msg);
+  if (code === 'forbidden') return `${words} ${sentence(msg)}`;
+  return words;
 }
 
 function sentence(text: string): string {

@@ -60,16 +60,18 @@ export function formatDuration(totalSeconds: number): string {
 
 /**
  * A countdown that changes every second: `1 d 02:03:04`, `02:03:04`, `03:04`. Rounds up so that
- * `00:00` is shown only once the deadline has passed.
+ * `00:00` is shown only once the deadline has passed. `withHours` keeps the hours field for the
+ * whole countdown (pass it when the full span is an hour or more), so a one-hour countdown reads
+ * `01:00:00`, `00:59:59`, … rather than changing shape to `59:59` after its first second.
  */
-export function formatCountdown(ms: number): string {
+export function formatCountdown(ms: number, withHours = false): string {
   const total = Math.max(0, Math.ceil(ms / 1000));
   const d = Math.floor(total / 86_400);
   const h = Math.floor((total % 86_400) / 3600);
   const m = Math.floor((total % 3600) / 60);
   const s = total % 60;
   const pad = (n: number) => String(n).padStart(2, '0');
-  const clock = h || d ? `${pad(h)}:${pad(m)}:${pad(s)}` : `${pad(m)}:${pad(s)}`;
+  const clock = h || d || withHours ? `${pad(h)}:${pad(m)}:${pad(s)}` : `${pad(m)}:${pad(s)}`;
   return d ? `${d} d ${clock}` : clock;
 }
 
@@ -104,6 +106,21 @@ export function formatDateTime(iso: string): string {
     minute: '2-digit',
     second: '2-digit',
   });
+}
+
+/**
+ * A short absolute time for tight places (the timeline's ends): the time alone when it falls on
+ * the same local day as `now`, else the date and time without the year.
+ */
+export function formatShortDateTime(iso: string, now: number): string {
+  const d = new Date(iso);
+  const sameDay = new Date(now).toDateString() === d.toDateString();
+  return d.toLocaleString(undefined, sameDay ? { hour: '2-digit', minute: '2-digit', second: '2-digit' } : { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+}
+
+/** The window a rotation without a body gets: 24 h, or the deployment's maximum when that is shorter (README). */
+export function defaultWindowSeconds(max: number): number {
+  return Math.min(DEFAULT_WINDOW_SECONDS, max);
 }
 
 /** Splits a free-text list (commas, spaces, new lines) into trimmed, non-empty, unique items. */

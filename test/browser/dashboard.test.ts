@@ -161,6 +161,10 @@ beforeAll(async () => {
     if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) consoleErrors.push(m.text());
   });
   page.on('pageerror', (e) => consoleErrors.push(e.message));
+  // Local mode serves config.json like a deployment does: the page must never fail to load it.
+  page.on('response', (r) => {
+    if (new URL(r.url()).pathname === '/config.json' && r.status() !== 200) consoleErrors.push(`config.json answered ${r.status()}`);
+  });
 });
 
 afterAll(async () => {
@@ -182,6 +186,11 @@ describe('dashboard', () => {
     await page.keyboard.type('rekey_live_0000000000000000_nope');
     await page.keyboard.press('Enter');
     await expect.poll(() => page.getByRole('alert').innerText()).toMatch(/not accepted/i);
+    // A well-formed secret the API refuses: explained once, not twice.
+    await input.fill(`rekey_live_${'A'.repeat(22)}_${'b'.repeat(49)}`);
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.getByRole('alert').innerText()).toMatch(/unknown, mistyped, expired or revoked/);
+    expect(await page.getByRole('alert').innerText()).not.toMatch(/Missing or invalid API key/);
     await shot('signin-error', 375);
     await shot('signin-error', 1280);
 
@@ -191,6 +200,8 @@ describe('dashboard', () => {
     expect(await page.evaluate(() => sessionStorage.getItem('rekey.dashboard.secret'))).toBe(adminSecret);
     expect(await page.evaluate(() => localStorage.length)).toBe(0);
     expect(page.url()).not.toContain(adminSecret);
+    // The header names the signed-in key, not its id.
+    expect(await page.locator('.who').innerText()).toMatch(/Signed in as\s+Initial key/);
     // Focus moves to the key list after signing in.
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('main');
     // A reload keeps the session (sessionStorage) and the first Tab stop is the skip link, which
@@ -244,7 +255,17 @@ describe('dashboard', () => {
     const dialog = page.getByRole('dialog', { name: /Rotate/ });
     await dialog.waitFor();
     expect(await dialog.getByLabel(/24 hours/).isChecked()).toBe(true);
+    expect(await dialog.locator('label.choice', { hasText: '24 hours' }).innerText()).toBe('24 hours (default)');
+    // The custom field appears only once "Custom" is chosen.
+    expect(await dialog.getByLabel(/Custom duration/).count()).toBe(0);
     await shot('rotate-dialog', 375, false);
+    await shot('rotate-dialog', 1280, false);
+    await dialog.getByLabel('Custom', { exact: true }).check();
+    await shot('rotate-dialog-custom', 375, false);
+    // At 375 px no preset label wraps onto a second line.
+    await page.setViewportSize({ width: 375, height: 812 });
+    for (const h of await dialog.locator('label.choice .choice-text').evaluateAll((els) => els.map((e) => e.getClientRects().length))) expect(h).toBe(1);
+    await page.setViewportSize({ width: 1280, height: 900 });
     await dialog.getByLabel(/Custom duration/).fill('40');
     expect(await dialog.getByLabel('Custom', { exact: true }).isChecked()).toBe(true);
     await dialog.getByRole('button', { name: 'Rotate key' }).click();
@@ -262,6 +283,16 @@ describe('dashboard', () => {
     // Live: it ticks down on its own, without any reload.
     await expect.poll(() => old.getByTestId('countdown').innerText(), { timeout: 2_500 }).not.toBe(first);
     expect(await c.getByRole('img', { name: /Transition window/ }).count()).toBe(1);
+    // The "now" label sits on its marker, and the end labels stay on one line each.
+    for (const width of [1280, 375]) {
+      await page.setViewportSize({ width, height: 900 });
+      const marker = (await c.locator('.tl-now').boundingBox())!;
+      const label = (await c.locator('.tl-now-label').boundingBox())!;
+      expect(label.x, `now label at ${width}px`).toBeLessThanOrEqual(marker.x + marker.width);
+      expect(label.x + label.width, `now label at ${width}px`).toBeGreaterThanOrEqual(marker.x);
+      for (const n of await c.locator('.tl-labels time').evaluateAll((els) => els.map((e) => e.getClientRects().length))) expect(n, `end label at ${width}px`).toBe(1);
+    }
+    await page.setViewportSize({ width: 1280, height: 900 });
     expect(await c.getByRole('timer').count()).toBe(1);
     // Both secrets really work during the window.
     expect(await whoamiStatus(secondSecret)).toEqual({ status: 200, slot: 'current' });
@@ -274,6 +305,10 @@ describe('dashboard', () => {
     const c = card('billing-worker');
     await c.getByRole('button', { name: 'Extend or shorten' }).click();
     const dialog = page.getByRole('dialog', { name: 'Change the transition window' });
+    // It opens on a preset, and "(default)" means nothing here.
+    expect(await dialog.getByLabel(/24 hours/).isChecked()).toBe(true);
+    expect(await dialog.innerText()).not.toContain('default');
+    await dialog.getByLabel('Custom', { exact: true }).check();
     await dialog.getByLabel(/Custom duration/).fill('1:00');
     await dialog.getByRole('button', { name: 'Change window' }).click();
     await dialog.waitFor({ state: 'detached' });
@@ -288,6 +323,8 @@ describe('dashboard', () => {
     await dialog.getByRole('button', { name: 'Cancel rotation' }).click();
     await dialog.waitFor({ state: 'detached' });
     expect(await c.getByTestId('old-secret').count()).toBe(0);
+    // Focus came back to the card (its buttons were replaced); that must not look like a selection.
+    expect(await page.evaluate(() => (document.activeElement instanceof HTMLElement && document.activeElement.matches('article.card') ? getComputedStyle(document.activeElement).outlineStyle : 'none'))).toBe('none');
     expect(await c.getByTestId('current-hint').innerText()).toBe(`rekey_live_…${firstSecret.slice(-4)}`);
     expect((await eventually(() => whoamiStatus(secondSecret), (r) => r.status === 401)).status).toBe(401);
     expect(await whoamiStatus(firstSecret)).toEqual({ status: 200, slot: 'current' });
@@ -313,6 +350,7 @@ describe('dashboard', () => {
     const c = card('billing-worker');
     await c.getByRole('button', { name: 'Rotate' }).click();
     const dialog = page.getByRole('dialog', { name: /Rotate/ });
+    await dialog.getByLabel('Custom', { exact: true }).check();
     await dialog.getByLabel(/Custom duration/).fill('5');
     await dialog.getByRole('button', { name: 'Rotate key' }).click();
     const secretDialog = page.getByRole('dialog', { name: 'Your new secret' });
@@ -334,7 +372,14 @@ describe('dashboard', () => {
     await dialog.waitFor({ state: 'detached' });
     await c.locator('.badge.st-revoked').waitFor();
     expect((await eventually(() => whoamiStatus(thirdSecret), (r) => r.status === 401)).status).toBe(401);
+    // No blue "current secret … expires never" above "every secret is refused", and no restore offer.
+    expect(await c.locator('.secret-block.current').count()).toBe(0);
+    expect(await c.locator('.secret-block.refused').innerText()).toMatch(/refused while revoked/i);
+    expect(await c.getByText(/can be restored/).count()).toBe(0);
+    // The reactivation countdown keeps its hours from the first second (01:00:00, 00:59:59…).
+    expect(await c.locator('section.revoked [role="timer"]').innerText()).toMatch(/^(01:00:00|00:59:5\d)$/);
     await shot('revoked', 375);
+    await shot('revoked', 1280);
     await c.getByRole('button', { name: 'Reactivate' }).click();
     await c.locator('.badge.st-active').waitFor();
     expect(await c.getByRole('button', { name: 'Reactivate' }).count()).toBe(0);
@@ -352,8 +397,16 @@ describe('dashboard', () => {
     const reactivated = newest.findIndex((t) => /reactivated/i.test(t));
     expect(reactivated).toBeGreaterThanOrEqual(0);
     expect(reactivated).toBeLessThanOrEqual(1);
-    if (reactivated === 1) expect(newest[0]).toMatch(/old secret expired/i);
-    expect(newest[reactivated + 1]).toMatch(/revoked/i);
+    if (reactivated === 1) expect(newest[0]).toMatch(/old secret .* stopped working/i);
+    expect(newest[reactivated + 1]).toMatch(/revoked the key/i);
+    // Sentences with key names, not ids or field dumps; the raw event one click away.
+    expect(newest[reactivated]).toMatch(/^The key “Initial key” reactivated the key/);
+    expect(newest.join('\n')).not.toMatch(/rotation id|by key [0-9A-Za-z]{6}/);
+    const raw = items.nth(reactivated).locator('details.event-raw');
+    expect(await raw.locator('pre').isVisible()).toBe(false);
+    await raw.locator('summary').click();
+    expect(JSON.parse(await raw.locator('pre').innerText())).toMatchObject({ type: 'api_key.reactivated' });
+    await shot('audit', 375);
     const before = await items.count();
     await c.getByRole('button', { name: 'Load more events' }).click();
     await expect.poll(() => items.count()).toBeGreaterThan(before);
@@ -361,6 +414,28 @@ describe('dashboard', () => {
     expect(all).toMatch(/created/i);
     expect(all).toMatch(/cancel/i);
     expect(all).toMatch(/revoked/i);
+  });
+
+  it('after a restore, says which secret still works and until when, and ends it on request so the key can rotate', async () => {
+    const c = card('billing-worker');
+    await c.getByRole('button', { name: 'Restore old secret' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Restore the old secret' });
+    await dialog.getByRole('button', { name: 'Restore old secret' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    const parked = c.getByTestId('parked-secret');
+    await parked.waitFor();
+    expect(await parked.innerText()).toMatch(new RegExp(`rekey_live_…${thirdSecret.slice(-4)} still works until`));
+    expect(await c.getByRole('button', { name: 'Rotate' }).count()).toBe(0);
+    await shot('restored', 375);
+    await shot('restored', 1280);
+    await parked.getByRole('button', { name: 'End it now' }).click();
+    const confirm = page.getByRole('dialog', { name: /End the cancelled rotation/ });
+    await confirm.getByRole('button', { name: 'End it now' }).click();
+    await confirm.waitFor({ state: 'detached' });
+    await parked.waitFor({ state: 'detached' });
+    await c.getByRole('button', { name: 'Rotate' }).waitFor();
+    expect(await c.getByTestId('current-hint').innerText()).toBe(`rekey_live_…${firstSecret.slice(-4)}`);
+    expect((await eventually(() => whoamiStatus(thirdSecret), (r) => r.status === 401)).status).toBe(401);
   });
 
   it('edits the alert emails and explains an invalid address in words', async () => {

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { formatCountdown, formatDuration, formatRelative, parseDuration, splitList } from '../../dashboard/src/format.js';
-import { dataSummary, eventTitle } from '../../dashboard/src/components/AuditTimeline.js';
+import { describeEvent, eventTitle, hasSentence } from '../../dashboard/src/auditSentences.js';
+import { describeError } from '../../dashboard/src/api.js';
+import { RekeyApiError } from '../../client/index.js';
+import { AUDIT_ONLY_EVENT_TYPES, PUBLISHED_EVENT_TYPES } from '../../shared/domain/types.js';
 import { rotationPhase, type KeyView } from '../../dashboard/src/types.js';
 
 const MAX = 259_200;
@@ -63,14 +66,62 @@ describe('dashboard time formatting', () => {
     expect(eventTitle('key.created')).toBe('Created');
   });
 
-  it('writes event data times as dates and seconds as durations, never raw epoch numbers', () => {
-    const text = dataSummary({ oldKeyExpiresAt: Date.parse('2026-01-01T12:00:00Z'), oldKeyExpiresInSeconds: 3600, hint: 'rekey_live_…abcd', nested: { a: 1 } });
-    expect(text).not.toContain('1767268800000');
-    expect(text).toContain('old key expires at: ');
-    expect(text).toContain('2026');
-    expect(text).toContain('old key expires in seconds: 1 h');
-    expect(text).toContain('hint: rekey_live_…abcd');
-    expect(text).not.toContain('nested');
+});
+
+describe('dashboard audit trail in sentences', () => {
+  const ctx = { subjectKeyId: 'K1', keyName: (id: string) => ({ K1: 'billing-worker', A1: 'ops admin' })[id] };
+  const ev = (type: string, data: Record<string, unknown>, actorKeyId: string | null = 'A1', actor?: { type: string; id?: string }) => ({ type, data, actorKeyId, ...(actor ? { actor } : {}) });
+
+  it('writes each event as a sentence with key names, not ids, and no raw field names', () => {
+    const rotated = describeEvent(
+      ev('api_key.rotated', { rotationId: 'sMELPY', oldKeyHint: 'rekey_live_…9fQa', newKeyHint: 'rekey_live_…abcd', oldKeyExpiresAt: '2026-01-02T12:00:00Z', reminderAt: null }),
+      ctx,
+    );
+    expect(rotated).toMatch(/^The key “ops admin” rotated the key: rekey_live_…abcd is the current secret, and the old secret rekey_live_…9fQa keeps working until .*2026.*\.$/);
+    expect(rotated).not.toMatch(/rotation id|sMELPY|A1|:\s*false/);
+    const cancelled = describeEvent(
+      ev('api_key.rotation_cancelled', { rotationId: 'r', restoredAfterExpiry: false, restoredHint: 'rekey_live_…9fQa', newKeyHint: 'rekey_live_…abcd', newKeyExpiresAt: '2026-01-01T00:00:00Z' }, 'K1'),
+      ctx,
+    );
+    expect(cancelled).toMatch(/^This key itself cancelled the rotation: rekey_live_…9fQa is the current secret again; the new secret rekey_live_…abcd works until /);
+    expect(describeEvent(ev('api_key.rotation_cancelled', { restoredAfterExpiry: true, restoredHint: 'h1', newKeyHint: 'h2', newKeyExpiresAt: '2026-01-02T00:00:00Z' }), ctx)).toContain(
+      'restored h1 after it had expired',
+    );
+    expect(describeEvent(ev('api_key.old_secret_expired', { oldKeyHint: 'h1', oldKeyExpiresAt: '2026-01-01T00:00:00Z' }, null), ctx)).toMatch(/^The old secret h1 stopped working /);
+    expect(describeEvent(ev('api_key.revoked', { reactivatableUntil: '2026-01-01T01:00:00Z' }, 'Zz9999999'), ctx)).toMatch(/^Key Zz9999… revoked the key: every secret is refused; it can be reactivated until /);
+    expect(describeEvent(ev('api_key.updated', { changes: { name: 'new name', scopes: ['a:b'] } }), ctx)).toBe('The key “ops admin” renamed it “new name” and set its scopes to a:b.');
+    expect(describeEvent(ev('api_key.secrets_purged', { slot: 'previous', hint: 'h1' }, null), ctx)).toBe('rekey erased the digest of h1: it can no longer be restored.');
+  });
+
+  it('reads the richer actor field when events carry it, and new types without a sentence still read as words', () => {
+    expect(describeEvent(ev('api_key.revoked', {}, null, { type: 'operator', id: 'arn:aws:iam::1:user/x' }), ctx)).toMatch(/^The operator revoked the key/);
+    expect(describeEvent(ev('api_key.reactivated', {}, null, { type: 'key', id: 'A1' }), ctx)).toBe('The key “ops admin” reactivated the key: its secrets work again.');
+    expect(describeEvent(ev('api_key.exposed', { hint: 'h1', url: 'https://github.com/x/y' }, null), ctx)).toBe('The secret h1 was reported as exposed at https://github.com/x/y.');
+    expect(describeEvent(ev('webhook.disabled', { reason: 'gone' }, null), ctx)).toBe('Webhook disabled (by rekey).');
+    expect(describeEvent(ev('webhook.created', {}, 'A1'), ctx)).toBe('Webhook created (by the key “ops admin”).');
+  });
+
+  it('has a sentence for every audit event type the API records', () => {
+    for (const type of [...PUBLISHED_EVENT_TYPES, ...AUDIT_ONLY_EVENT_TYPES].filter((t) => t.startsWith('api_key.'))) expect(hasSentence(type), type).toBe(true);
+  });
+});
+
+describe('dashboard countdowns keep one shape', () => {
+  it('keeps the hours field for a countdown whose span is an hour or more', () => {
+    expect(formatCountdown(3_600_000, true)).toBe('01:00:00');
+    expect(formatCountdown(3_599_000, true)).toBe('00:59:59');
+    expect(formatCountdown(59_000, true)).toBe('00:00:59');
+    expect(formatCountdown(59_000)).toBe('00:59');
+  });
+});
+
+describe('dashboard error words', () => {
+  it('never says the same thing twice, and shows a refused rotation exactly as the API explains it', () => {
+    const unauthorized = describeError(new RekeyApiError(401, 'unauthorized', 'Missing or invalid API key.', 'req-1'));
+    expect(unauthorized.summary).toBe('The key was not accepted: it is unknown, mistyped, expired or revoked.');
+    const blocked = 'The rotation of this key was cancelled, but the new secret it issued (rekey_live_…abcd) stays valid until 2026-01-02T00:00:00.000Z so clients can switch back.';
+    expect(describeError(new RekeyApiError(409, 'rotation_in_progress', blocked, 'req-2')).summary).toBe(blocked);
+    expect(describeError(new RekeyApiError(403, 'forbidden', 'Scope reports:write is not yours to give.', 'req-3')).summary).toMatch(/not allowed.*reports:write/);
   });
 });
 

@@ -1,40 +1,31 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { RekeyClient } from '../api.js';
-import { formatDateTime, formatDuration, formatRelative } from '../format.js';
+import { describeEvent, eventTitle } from '../auditSentences.js';
+import { formatDateTime, formatRelative } from '../format.js';
 import type { EventView } from '../types.js';
 import { ErrorAlert, useAction } from '../ui.js';
 
 const PAGE = 5;
 
-/** `api_key.rotation_updated` → `Rotation updated`. */
-export function eventTitle(type: string): string {
-  const words = type.replace(/^(api_key|key)\./, '').replace(/[._]+/g, ' ').trim();
-  return words.charAt(0).toUpperCase() + words.slice(1);
-}
+export { eventTitle };
 
-/** `oldKeyExpiresAt` → `old key expires at`. */
-function fieldWords(name: string): string {
-  return name.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase();
-}
-
-/** One event's data in words: times as dates (events carry epoch ms or ISO strings), seconds as durations. */
-export function dataSummary(data: Record<string, unknown>): string {
-  return Object.entries(data)
-    .filter(([, v]) => v !== null && v !== undefined && typeof v !== 'object')
-    .map(([k, v]) => {
-      let text = String(v);
-      if (/At$|Until$/.test(k) && (typeof v === 'number' || (typeof v === 'string' && !Number.isNaN(Date.parse(v))))) {
-        text = formatDateTime(new Date(v as number | string).toISOString());
-      } else if (/Seconds$/.test(k) && typeof v === 'number') {
-        text = formatDuration(v);
-      }
-      return `${fieldWords(k)}: ${text}`;
-    })
-    .join(' · ');
-}
-
-/** The key's audit trail, newest first, a page at a time. Reloads when `version` changes. */
-export function AuditTimeline({ client, keyId, version, now }: { client: RekeyClient; keyId: string; version: string; now: number }) {
+/**
+ * The key's audit trail, newest first, a page at a time, each event as a sentence with key names
+ * (`auditSentences.ts`); the event's raw record is one click away. Reloads when `version` changes.
+ */
+export function AuditTimeline({
+  client,
+  keyId,
+  version,
+  now,
+  keyName,
+}: {
+  client: RekeyClient;
+  keyId: string;
+  version: string;
+  now: number;
+  keyName: (id: string) => string | undefined;
+}) {
   const [events, setEvents] = useState<EventView[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
   const [loaded, setLoaded] = useState(false);
@@ -61,14 +52,15 @@ export function AuditTimeline({ client, keyId, version, now }: { client: RekeyCl
       <ol class="events">
         {events.map((e) => (
           <li key={e.id}>
-            <span class="event-type">{eventTitle(e.type)}</span>{' '}
-            <time dateTime={e.at} class="muted">
+            <p class="event-sentence">{describeEvent(e, { keyName, subjectKeyId: keyId })}</p>
+            <time dateTime={e.at} class="muted small">
               {formatDateTime(e.at)} ({formatRelative(e.at, now)})
             </time>
-            <div class="small muted">
-              {e.actorKeyId ? `by key ${e.actorKeyId}` : 'by the system'}
-              {dataSummary(e.data) && ` · ${dataSummary(e.data)}`}
-            </div>
+            <details class="event-raw">
+              <summary class="small">Raw event</summary>
+              {/* The event exactly as the API returned it (ids, hints and times; never a secret). */}
+              <pre class="small">{JSON.stringify(e, null, 2)}</pre>
+            </details>
           </li>
         ))}
       </ol>

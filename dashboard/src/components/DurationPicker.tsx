@@ -15,8 +15,9 @@ export function resolveDuration(value: DurationChoice, max: number): { seconds: 
 }
 
 /**
- * Radio presets plus a custom field, as one labelled fieldset. Presets longer than the deployment's
- * maximum are not offered.
+ * Radio presets plus "Custom", as one labelled fieldset; the custom field shows only once "Custom"
+ * is chosen. Presets longer than the deployment's maximum are not offered. `defaultSeconds` marks
+ * the preset the API would use without a value (rotate only: elsewhere "default" means nothing).
  */
 export function DurationPicker({
   legend,
@@ -27,6 +28,7 @@ export function DurationPicker({
   includeZero,
   zeroLabel,
   hint,
+  defaultSeconds,
 }: {
   legend: string;
   name: string;
@@ -36,6 +38,7 @@ export function DurationPicker({
   includeZero: boolean;
   zeroLabel?: string;
   hint?: string;
+  defaultSeconds?: number;
 }) {
   const presets = WINDOW_PRESETS.filter((p) => p.seconds <= max && (includeZero || p.seconds > 0));
   const customId = `${name}-custom`;
@@ -53,32 +56,38 @@ export function DurationPicker({
               checked={value.choice === String(p.seconds)}
               onChange={() => onChange({ ...value, choice: String(p.seconds) })}
             />
-            {p.seconds === 0 ? (zeroLabel ?? p.label) : p.label}
-            {p.seconds === 86_400 && <span class="muted"> (default)</span>}
+            {/* One inline box: a flex item would drop the space before "(default)". */}
+            <span class="choice-text">
+              {p.seconds === 0 ? (zeroLabel ?? p.label) : p.label}
+              {p.seconds === defaultSeconds && <span class="muted"> (default)</span>}
+            </span>
           </label>
         ))}
         <label class="choice">
           <input type="radio" name={name} value="custom" checked={value.choice === 'custom'} onChange={() => onChange({ ...value, choice: 'custom' })} />
-          Custom
+          <span class="choice-text">Custom</span>
         </label>
       </div>
-      <label for={customId} class="field-label">
-        Custom duration <span class="muted">(up to {formatDuration(max)})</span>
-      </label>
-      <input
-        id={customId}
-        type="text"
-        inputMode="text"
-        autoComplete="off"
-        placeholder="e.g. 90 (seconds), 1:30 (h:m), 2h 30m"
-        aria-describedby={`${customId}-help`}
-        value={value.custom}
-        onFocus={() => value.choice !== 'custom' && onChange({ ...value, choice: 'custom' })}
-        onInput={(e) => onChange({ choice: 'custom', custom: (e.currentTarget as HTMLInputElement).value })}
-      />
-      <p id={`${customId}-help`} class="muted small">
-        Plain numbers are seconds; h:m means hours and minutes.
-      </p>
+      {value.choice === 'custom' && (
+        <>
+          <label for={customId} class="field-label">
+            Custom duration <span class="muted">(up to {formatDuration(max)})</span>
+          </label>
+          <input
+            id={customId}
+            type="text"
+            inputMode="text"
+            autoComplete="off"
+            placeholder="e.g. 2h 30m"
+            aria-describedby={`${customId}-help`}
+            value={value.custom}
+            onInput={(e) => onChange({ choice: 'custom', custom: (e.currentTarget as HTMLInputElement).value })}
+          />
+          <p id={`${customId}-help`} class="muted small">
+            90 = seconds · 1:30 = hours:minutes · or units: 2h 30m, 1d
+          </p>
+        </>
+      )}
     </fieldset>
   );
 }

@@ -11,7 +11,7 @@ import { AuditTimeline } from './AuditTimeline.js';
 import { CancelDialog, ConfirmDialog, RotateDialog, WindowDialog } from './dialogs.js';
 import { Timeline } from './Timeline.js';
 
-type DialogName = 'rotate' | 'window' | 'expire' | 'cancel' | 'restore' | 'revoke' | null;
+type DialogName = 'rotate' | 'window' | 'expire' | 'cancel' | 'restore' | 'revoke' | 'end-parked' | null;
 
 export function KeyCard({
   apiKey,
@@ -20,6 +20,7 @@ export function KeyCard({
   canWrite,
   signedInKeyId,
   maxTransitionSeconds,
+  keyName,
   onChanged,
   onSecret,
 }: {
@@ -29,6 +30,8 @@ export function KeyCard({
   canWrite: boolean;
   signedInKeyId: string;
   maxTransitionSeconds: number;
+  /** Names of the keys the dashboard knows, for the audit trail's sentences. */
+  keyName: (id: string) => string | undefined;
   onChanged: (key: KeyView) => void;
   onSecret: (title: string, keyName: string, secret: string, note?: string) => void;
 }) {
@@ -43,6 +46,9 @@ export function KeyCard({
   const revoked = k.status === 'revoked';
   const reactivatable = revoked && k.reactivatableUntil !== null && Date.parse(k.reactivatableUntil) > now;
   const isSelf = k.id === signedInKeyId;
+  // After a cancel (or a restore) the rotation's new secret may still work for a while, parked in
+  // the previous slot so clients can switch back: say so, and offer to end it (a new rotation waits for it).
+  const parkedUntil = !revoked && k.rotation?.state === 'cancelled' && k.rotation.newKeyExpiresAt && Date.parse(k.rotation.newKeyExpiresAt) > now ? k.rotation.newKeyExpiresAt : null;
   const headingId = `key-${k.id}-name`;
 
   // When a window runs out on screen, fetch the key again so the card shows the server's view
@@ -59,7 +65,7 @@ export function KeyCard({
     setDialog(null);
     onChanged(key);
   };
-  const version = [k.status, k.lastRotatedAt, k.rotation?.state, k.rotation?.oldKeyExpiresAt, k.revokedAt, k.currentSecret.hint].join('|');
+  const version = [k.status, k.lastRotatedAt, k.rotation?.state, k.rotation?.oldKeyExpiresAt, k.rotation?.newKeyExpiresAt, k.revokedAt, k.currentSecret.hint].join('|');
   const oldExpiresAt = k.previousSecret?.expiresAt ?? k.rotation?.oldKeyExpiresAt ?? null;
 
   return (
@@ -72,15 +78,16 @@ export function KeyCard({
         {isSelf && <span class="badge self">signed in</span>}
       </header>
 
-      <div class="secret-block current">
-        <div class="secret-label">{phase === 'in_progress' ? 'New secret (current)' : 'Current secret'}</div>
+      <div class={`secret-block ${revoked ? 'refused' : 'current'}`}>
+        <div class="secret-label">{revoked ? 'Secret (refused while revoked)' : phase === 'in_progress' ? 'New secret (current)' : 'Current secret'}</div>
         <code class="hint" data-testid="current-hint">{k.currentSecret.hint}</code>
-        <dl class="facts compact">
-          <dt>Last used</dt>
-          <dd><When iso={k.currentSecret.lastUsedAt} now={now} /></dd>
-          <dt>Expires</dt>
-          <dd><When iso={k.currentSecret.expiresAt} now={now} /></dd>
-        </dl>
+        {/* Per-secret use only while two secrets work; otherwise the key's facts below say it once. */}
+        {phase === 'in_progress' && !revoked && (
+          <dl class="facts compact">
+            <dt>Last used</dt>
+            <dd><When iso={k.currentSecret.lastUsedAt} now={now} /></dd>
+          </dl>
+        )}
       </div>
 
       {phase === 'in_progress' && oldExpiresAt && k.rotation && (
@@ -91,7 +98,7 @@ export function KeyCard({
             <p class="countdown-line">
               Stops working in{' '}
               <strong class="countdown" role="timer" aria-atomic="true" data-testid="countdown">
-                {formatCountdown(Date.parse(oldExpiresAt) - clock)}
+                {formatCountdown(Date.parse(oldExpiresAt) - clock, Date.parse(oldExpiresAt) - Date.parse(k.rotation.startedAt) >= 3_600_000)}
               </strong>{' '}
               <span class="muted small">at {formatDateTime(oldExpiresAt)}</span>
             </p>
@@ -117,13 +124,27 @@ export function KeyCard({
         </section>
       )}
 
-      {phase === 'restorable' && k.rotation?.restorableUntil && (
+      {parkedUntil && k.previousSecret && (
+        <section class="parked" aria-label="Secret of the cancelled rotation" data-testid="parked-secret">
+          <p>
+            The rotation was cancelled, but its new secret <code>{k.previousSecret.hint}</code> still works until <When iso={parkedUntil} now={now} />, so
+            clients can switch back. A new rotation waits until it ends.
+          </p>
+          {canWrite && (
+            <div class="actions">
+              <button type="button" class="danger-outline" onClick={() => setDialog('end-parked')}>End it now</button>
+            </div>
+          )}
+        </section>
+      )}
+
+      {phase === 'restorable' && !revoked && k.rotation?.restorableUntil && (
         <section class="restore" aria-label="Restore possible">
           <p>
             The old secret <code>{k.rotation.oldKeyHint}</code> expired <When iso={k.rotation.oldKeyExpiresAt} now={now} />. It can be restored until{' '}
             <When iso={k.rotation.restorableUntil} now={now} />.
           </p>
-          {canWrite && !revoked && (
+          {canWrite && (
             <div class="actions">
               <button type="button" onClick={() => setDialog('restore')}>Restore old secret</button>
             </div>
@@ -138,7 +159,10 @@ export function KeyCard({
             {reactivatable ? (
               <>
                 It can be reactivated, with the same secrets, for{' '}
-                <strong role="timer">{formatCountdown(Date.parse(k.reactivatableUntil!) - clock)}</strong>.
+                <strong role="timer">
+                  {formatCountdown(Date.parse(k.reactivatableUntil!) - clock, Date.parse(k.reactivatableUntil!) - Date.parse(k.revokedAt ?? k.reactivatableUntil!) >= 3_600_000)}
+                </strong>
+                .
               </>
             ) : (
               'The reactivation window has passed.'
@@ -152,11 +176,15 @@ export function KeyCard({
         <dd><code>{k.id}</code></dd>
         <dt>Scopes</dt>
         <dd>{k.scopes.length ? k.scopes.join(' ') : <span class="muted">none</span>}</dd>
-        <dt>Last used</dt>
-        <dd><When iso={k.lastUsedAt} now={now} /></dd>
+        {phase !== 'in_progress' && (
+          <>
+            <dt>Last used</dt>
+            <dd><When iso={k.lastUsedAt} now={now} /></dd>
+          </>
+        )}
         <dt>Last rotated</dt>
         <dd><When iso={k.lastRotatedAt} now={now} /></dd>
-        <dt>Key expires</dt>
+        <dt>Expires</dt>
         <dd><When iso={k.expiresAt} now={now} /></dd>
         <dt>Created</dt>
         <dd><When iso={k.createdAt} now={now} /></dd>
@@ -164,7 +192,7 @@ export function KeyCard({
 
       {canWrite && (
         <div class="actions card-actions">
-          {!revoked && k.status === 'active' && phase !== 'in_progress' && (
+          {!revoked && k.status === 'active' && phase !== 'in_progress' && !parkedUntil && (
             <button type="button" class="primary" onClick={() => setDialog('rotate')}>Rotate</button>
           )}
           {!revoked && (
@@ -184,7 +212,7 @@ export function KeyCard({
           {showAudit ? 'Hide activity' : 'Show activity'}
         </button>
         <div id={`audit-${k.id}`} hidden={!showAudit}>
-          {showAudit && <AuditTimeline client={client} keyId={k.id} version={version} now={now} />}
+          {showAudit && <AuditTimeline client={client} keyId={k.id} version={version} now={now} keyName={keyName} />}
         </div>
       </div>
 
@@ -215,6 +243,20 @@ export function KeyCard({
           <p>
             Clients still sending <code>{k.rotation?.oldKeyHint}</code> will be refused from now on. Last used:{' '}
             <When iso={k.previousSecret?.lastUsedAt ?? k.rotation?.oldKeyLastUsedAt} now={now} empty="not since the rotation" />.
+          </p>
+        </ConfirmDialog>
+      )}
+      {dialog === 'end-parked' && (
+        <ConfirmDialog
+          title="End the cancelled rotation's secret now?"
+          confirmLabel="End it now"
+          perform={() => client.updateRotation(k.id, { oldKeyExpiresInSeconds: 0 })}
+          onClose={() => setDialog(null)}
+          onDone={done}
+        >
+          <p>
+            Clients still sending <code>{k.previousSecret?.hint}</code> will be refused from now on. Last used:{' '}
+            <When iso={k.previousSecret?.lastUsedAt} now={now} empty="never" />. The key can be rotated again right after.
           </p>
         </ConfirmDialog>
       )}

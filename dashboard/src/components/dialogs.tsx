@@ -5,7 +5,7 @@
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import type { RekeyClient } from '../api.js';
-import { DEFAULT_WINDOW_SECONDS, formatDateTime, splitList } from '../format.js';
+import { defaultWindowSeconds, formatDateTime, splitList, WINDOW_PRESETS } from '../format.js';
 import type { KeyView, Whoami } from '../types.js';
 import { ErrorAlert, Modal, useAction } from '../ui.js';
 import { DurationPicker, resolveDuration, type DurationChoice } from './DurationPicker.js';
@@ -187,7 +187,7 @@ export function RotateDialog({
   onRotated: (key: KeyView, secret: string) => void;
   onClose: () => void;
 }) {
-  const [value, setValue] = useState<DurationChoice>({ choice: max >= DEFAULT_WINDOW_SECONDS ? String(DEFAULT_WINDOW_SECONDS) : 'custom', custom: '' });
+  const [value, setValue] = useState<DurationChoice>(() => initialChoice(defaultWindowSeconds(max)));
   const [confirmed, setConfirmed] = useState(false);
   const [localError, setLocalError] = useState<string | null>(null);
   const action = useAction();
@@ -221,6 +221,7 @@ export function RotateDialog({
           max={max}
           includeZero
           zeroLabel="Immediately (emergency)"
+          defaultSeconds={defaultWindowSeconds(max)}
         />
         {immediate && (
           <div class="warning">
@@ -238,9 +239,15 @@ export function RotateDialog({
   );
 }
 
+/** A preset when `seconds` is one, else "Custom" filled with it: a dialog never opens on an empty choice. */
+function initialChoice(seconds: number): DurationChoice {
+  return WINDOW_PRESETS.some((p) => p.seconds === seconds) ? { choice: String(seconds), custom: '' } : { choice: 'custom', custom: String(seconds) };
+}
+
 /** Extend or shorten the old secret's window, counted from now. */
 export function WindowDialog({ client, apiKey, max, onDone, onClose }: { client: RekeyClient; apiKey: KeyView; max: number; onDone: (key: KeyView) => void; onClose: () => void }) {
-  const [value, setValue] = useState<DurationChoice>({ choice: 'custom', custom: '' });
+  // Opens on the usual window (24 h, or the maximum when shorter): one click to extend by a day.
+  const [value, setValue] = useState<DurationChoice>(() => initialChoice(defaultWindowSeconds(max)));
   const [localError, setLocalError] = useState<string | null>(null);
   const action = useAction();
   const expiresAt = apiKey.previousSecret?.expiresAt ?? apiKey.rotation?.oldKeyExpiresAt;
@@ -284,12 +291,13 @@ export function CancelDialog({
   onDone: (key: KeyView) => void;
   onClose: () => void;
 }) {
-  // The API's defaults: a cancelled rotation discards the new secret at once; a restore keeps it 24 h.
+  // The API's defaults: a cancelled rotation discards the new secret at once; a restore keeps it
+  // 24 h, or the deployment's maximum when shorter (the API refuses more than the maximum).
   const [keepNew, setKeepNew] = useState(mode === 'restore');
-  const [value, setValue] = useState<DurationChoice>({ choice: String(DEFAULT_WINDOW_SECONDS), custom: '' });
+  const [value, setValue] = useState<DurationChoice>(() => initialChoice(defaultWindowSeconds(max)));
   const [localError, setLocalError] = useState<string | null>(null);
   const action = useAction();
-  const restoreMax = Math.max(max, DEFAULT_WINDOW_SECONDS);
+  const restoreMax = max;
   const submit = async (e: Event) => {
     e.preventDefault();
     let seconds = 0;

@@ -2,6 +2,11 @@
  * The typed client and the fallback helper against local mode over real HTTP: every client method,
  * the SPEC §3 errors as typed values, and the rotation runbook of docs/integrating.md.
  */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FallbackClient, RekeyApiError, RekeyClient, type Key } from '../../client/index.js';
 import { buildOpenApi } from '../../shared/http/openapi.js';
@@ -199,5 +204,34 @@ describe('SPEC §3 errors as typed RekeyApiError values', () => {
     const reader = new RekeyClient({ baseUrl: local.baseUrl, secret });
     expect((await reader.listKeys()).keys.length).toBeGreaterThan(0);
     expect(await failure(reader.createKey({ name: 'y' }))).toMatchObject({ status: 403, code: 'forbidden' });
+  });
+});
+
+describe('client/examples', () => {
+  it('the standalone example runs under tsx from a folder outside the repository as .mts; as .ts it fails on top-level await, as the docs say', async () => {
+    const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+    const { secret } = await admin.createKey({ name: 'example script', scopes: ['keys:read'] });
+    // Outside any package with "type": "module", importing the client by absolute URL.
+    const dir = mkdtempSync(join(tmpdir(), 'rekey-example-'));
+    try {
+      const source = readFileSync(join(root, 'client', 'examples', 'whoami.mts'), 'utf8').replace("'../index.js'", `'${pathToFileURL(join(root, 'client', 'index.ts')).href}'`);
+      const run = (file: string) => {
+        writeFileSync(join(dir, file), source);
+        return spawnSync(process.execPath, ['--import', pathToFileURL(join(root, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href, join(dir, file)], {
+          cwd: dir,
+          encoding: 'utf8',
+          env: { PATH: process.env.PATH, REKEY_URL: local.baseUrl, REKEY_API_KEY: secret },
+          timeout: 30_000,
+        });
+      };
+      const ok = run('whoami.mts');
+      expect(ok.status, ok.stderr).toBe(0);
+      expect(JSON.parse(ok.stdout)).toMatchObject({ used: 'active', slot: 'current', environment: 'live' });
+      const cjs = run('whoami.ts');
+      expect(cjs.status).not.toBe(0);
+      expect(cjs.stderr).toMatch(/Top-level await is currently not supported with the "?cjs"? output format/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -406,6 +406,22 @@ describe('local mode over HTTP', () => {
     expect((await whoami(inst, obj.secret)).status).toBe(200);
   });
 
+  it('`npm run admin -- … --json` through npm itself prints one JSON object on stdout, without silencing npm (its banner goes to stderr)', () => {
+    // Only the project's .npmrc decides: no npm_config_* inherited from the npm that runs the tests.
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
+    const r = spawnSync('npm', ['run', 'admin', '--', 'create-account', '--name', 'Npm Co', '--alert-email', 'a@npm.example', '--json'], {
+      cwd: process.cwd(),
+      env: { ...env, REKEY_DATA_DIR: inst.dataDir },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(Object.keys(JSON.parse(r.stdout) as object).sort()).toEqual(['account', 'key', 'secret']);
+    expect(r.stderr).toContain('> rekey@');
+    const level = spawnSync('npm', ['config', 'get', 'loglevel'], { cwd: process.cwd(), env, encoding: 'utf8' });
+    expect(level.stdout.trim()).toBe('notice');
+  });
+
   it('refuses a second server on the same data directory, naming the running one', async () => {
     const r = await runMainToExit({ REKEY_DATA_DIR: inst.dataDir });
     expect(r.code).toBe(1);

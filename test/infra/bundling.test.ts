@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Stack } from 'aws-cdk-lib';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { RekeyFunction } from '../../infra/function.js';
 import { FUNCTION_ENTRIES } from '../../shared/http/routes.js';
 import { removeTempDirs, testApp } from './synth.js';
@@ -31,9 +31,19 @@ describe('function bundling', () => {
 
   it('the bundle loads and denies a request without a valid secret', async () => {
     const mod = (await import(pathToFileURL(path.join(assetDir, 'index.mjs')).href)) as { handler: (e: unknown) => Promise<unknown> };
-    await expect(
-      mod.handler({ type: 'REQUEST', methodArn: 'arn:aws:execute-api:us-east-1:123456789012:abc/prod/GET/v1/whoami', headers: { authorization: 'Bearer nope' } }),
-    ).rejects.toThrow('Unauthorized');
-    await expect(mod.handler({ version: '2.0', type: 'REQUEST', routeArn: 'arn:x', headers: {} })).resolves.toEqual({ isAuthorized: false });
+    // No environment here, so the bundle counts a configuration failure as an EMF line on stdout, as
+    // it would in Lambda: captured and asserted, so a passing run prints no failure-looking lines.
+    const lines: string[] = [];
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation(((chunk: string) => lines.push(String(chunk)) > 0) as never);
+    try {
+      await expect(
+        mod.handler({ type: 'REQUEST', methodArn: 'arn:aws:execute-api:us-east-1:123456789012:abc/prod/GET/v1/whoami', headers: { authorization: 'Bearer nope' } }),
+      ).rejects.toThrow('Unauthorized');
+      await expect(mod.handler({ version: '2.0', type: 'REQUEST', routeArn: 'arn:x', headers: {} })).resolves.toEqual({ isAuthorized: false });
+    } finally {
+      spy.mockRestore();
+    }
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) expect(JSON.parse(line)).toMatchObject({ StoreFailures: 1, Service: 'authorizer', errorName: 'ConfigError' });
   });
 });

@@ -28,6 +28,8 @@ describe('local gateway', () => {
   let dashboard: DashboardSource | undefined;
   let distDir: string;
   let tmp: string;
+  /** What the gateway told the operator on stderr: captured, so expected failures are asserted, not printed. */
+  let operatorErrors: string[];
 
   beforeAll(async () => {
     tmp = await mkdtemp(join(tmpdir(), 'rekey-gw-'));
@@ -59,6 +61,10 @@ describe('local gateway', () => {
   });
 
   beforeEach(() => {
+    operatorErrors = [];
+    vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => {
+      operatorErrors.push(args.map((a) => (a instanceof Error ? `${a.name}: ${a.message}` : String(a))).join(' '));
+    });
     authEvents = [];
     handlerCalls = [];
     dashboard = undefined;
@@ -71,7 +77,9 @@ describe('local gateway', () => {
     handlerImpl = async (entry) => ({ statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ entry }) });
   });
 
-  afterEach(() => undefined);
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
 
   const authed = { Authorization: `Bearer ${SECRET}` };
 
@@ -165,6 +173,7 @@ describe('local gateway', () => {
     const res = await fetch(`${base}/v1/nope`, { headers: authed });
     expect(res.status).toBe(404);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('not_found');
+    expect(operatorErrors).toEqual([expect.stringMatching(/^\[gateway\] not-found handler failed \(requestId [-0-9a-f]+\): Error: boom$/)]);
   });
 
   it('serves the OpenAPI route without running the authorizer', async () => {
@@ -295,11 +304,14 @@ describe('local gateway', () => {
     const text = await res.text();
     expect(JSON.parse(text).error.code).toBe('internal_error');
     expect(text).not.toContain('internals');
+    // The operator, not the client, sees what failed.
+    expect(operatorErrors).toEqual([expect.stringMatching(/^\[gateway\] GET \/v1\/whoami failed .*Error: secret internals/)]);
   });
 
   it('turns a malformed handler result into a 500', async () => {
     handlerImpl = async () => undefined;
     expect((await fetch(`${base}/v1/whoami`, { headers: authed })).status).toBe(500);
+    expect(operatorErrors).toEqual([expect.stringContaining('malformed proxy response')]);
   });
 
   it('treats an authorizer failure other than Unauthorized as a 500, never as allowed', async () => {
@@ -309,6 +321,7 @@ describe('local gateway', () => {
     const res = await fetch(`${base}/v1/whoami`, { headers: authed });
     expect(res.status).toBe(500);
     expect(handlerCalls).toHaveLength(0);
+    expect(operatorErrors).toEqual([expect.stringContaining('Error: store down')]);
   });
 
   it('writes the handler status, headers and body back, and decodes base64 bodies', async () => {

@@ -3,6 +3,7 @@
  * a fixed pepper and one key created through the domain's own transition (real secret, real digest).
  */
 import { createDocumentClient, DynamoKeyStore } from '../shared/adapters/dynamoStore.js';
+import { DynamoUsageStore } from '../shared/adapters/dynamoUsage.js';
 import { ensureTable } from '../shared/adapters/tableAdmin.js';
 import { startDynalite, type LocalDynamo } from '../shared/local/dynalite.js';
 import { createKeyRecord } from '../shared/domain/keys.js';
@@ -10,12 +11,14 @@ import { DEFAULT_POLICIES } from '../shared/domain/policies.js';
 import { randomIds } from '../shared/domain/ids.js';
 import type { KeyStore } from '../shared/domain/ports.js';
 import type { KeyRecord } from '../shared/domain/types.js';
+import type { UsageStore } from '../shared/usage/types.js';
 
 export const BENCH_TABLE = 'rekey-bench';
 
 export interface BenchFixture {
   readonly dynamo: LocalDynamo;
   readonly store: DynamoKeyStore;
+  readonly usage: DynamoUsageStore;
   readonly pepper: Buffer;
   readonly record: KeyRecord;
   readonly secret: string;
@@ -25,7 +28,9 @@ export interface BenchFixture {
 export async function startFixture(): Promise<BenchFixture> {
   const dynamo = await startDynalite();
   await ensureTable(dynamo.endpoint, BENCH_TABLE);
-  const store = new DynamoKeyStore({ client: createDocumentClient({ endpoint: dynamo.endpoint }), tableName: BENCH_TABLE });
+  const client = createDocumentClient({ endpoint: dynamo.endpoint });
+  const store = new DynamoKeyStore({ client, tableName: BENCH_TABLE });
+  const usage = new DynamoUsageStore({ client, tableName: BENCH_TABLE });
   const pepper = Buffer.from('bench-pepper-0123456789abcdef-0123456789');
   const { record, secret } = createKeyRecord(
     randomIds.accountId(),
@@ -34,23 +39,25 @@ export async function startFixture(): Promise<BenchFixture> {
     { now: Date.now(), policies: DEFAULT_POLICIES, ids: randomIds, pepper },
   );
   await store.createKey(record, []);
-  return { dynamo, store, pepper, record, secret, close: () => dynamo.close() };
+  return { dynamo, store, usage, pepper, record, secret, close: () => dynamo.close() };
 }
 
-/** The store as the authorizer sees it, counting reads and last-use writes. */
-export function countingStore(inner: Pick<KeyStore, 'getKey' | 'recordUse'>) {
+/** The stores as the authorizer sees them, counting reads and usage writes. */
+export function countingStore(inner: Pick<KeyStore, 'getKey'>, innerUsage: Pick<UsageStore, 'add'>) {
   const counts = { reads: 0, uses: 0 };
-  const store: Pick<KeyStore, 'getKey' | 'recordUse'> = {
+  const store: Pick<KeyStore, 'getKey'> = {
     getKey: (id, o) => {
       counts.reads++;
       return inner.getKey(id, o);
     },
-    recordUse: (id, sid, at) => {
+  };
+  const usage: Pick<UsageStore, 'add'> = {
+    add: (flush) => {
       counts.uses++;
-      return inner.recordUse(id, sid, at);
+      return innerUsage.add(flush);
     },
   };
-  return { store, counts };
+  return { store, usage, counts };
 }
 
 /** A REST API `REQUEST` authorizer event as API Gateway sends it (trimmed to what matters). */

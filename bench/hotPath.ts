@@ -37,10 +37,12 @@ const FORGED_SECRETS = 10_000;
 
 
 function handlerFor(fx: BenchFixture, ttlSeconds: number) {
-  const counted = countingStore(fx.store);
+  const counted = countingStore(fx.store, fx.usage);
   const metrics = new CountingMetrics();
+  // Usage counting on, as deployed: every allowed request is counted (SPEC §12).
   const handler = createAuthorizerHandler({
     store: counted.store,
+    usage: counted.usage,
     pepper: { get: async () => fx.pepper },
     policies: { ...DEFAULT_POLICIES, authCacheTtlSeconds: ttlSeconds },
     clock: systemClock,

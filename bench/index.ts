@@ -14,6 +14,7 @@ import { buildAuthorizerBundle } from './bundle.js';
 import { measureColdStart } from './coldStart.js';
 import { BENCH_TABLE, restRequestEvent, startFixture } from './fixture.js';
 import { measureHotPath } from './hotPath.js';
+import { measureUsageWrites } from './usage.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const COLD_RUNS = 11;
@@ -28,6 +29,7 @@ async function main(): Promise<number> {
   const fx = await startFixture();
   try {
     const hot = await measureHotPath(fx);
+    const usage = await measureUsageWrites(fx);
     const bundle = await buildAuthorizerBundle(ROOT, work);
 
     const dataDir = join(work, 'data');
@@ -59,6 +61,12 @@ async function main(): Promise<number> {
       { name: 'zero reads for a bad checksum', ok: hot.garbage.reads === 0, value: `${garbageReadsPer}` },
       { name: `zero reads for ${hot.forged.calls} distinct forged secrets`, ok: hot.forged.reads === 0, value: `${hot.forged.reads}` },
       { name: 'cold start < 100 ms above empty node', ok: cold.overheadMs < 100, value: ms(cold.overheadMs) },
+      {
+        name: `usage writes per instance per minute, ${usage.requestsPerMinute} requests over ${usage.secrets} secrets, ≤ ${usage.secrets}`,
+        ok: usage.maxWritesPerMinute <= usage.secrets,
+        value: `${usage.maxWritesPerMinute}`,
+      },
+      { name: 'usage counts stored exactly', ok: usage.stored === usage.sent, value: `${usage.stored} of ${usage.sent}` },
       { name: 'no store failures during the run', ok: hot.storeFailures === 0, value: `${hot.storeFailures}` },
     ];
 
@@ -71,6 +79,7 @@ async function main(): Promise<number> {
       ['bad checksum (denied, no read)', `median ${us(hot.garbage.ns.median)}  p99 ${us(hot.garbage.ns.p99)}`],
       [`${hot.forged.calls} distinct forged secrets (denied)`, `median ${us(hot.forged.ns.median)}  p99 ${us(hot.forged.ns.p99)}  reads ${hot.forged.reads}`],
       ['cache miss, one GetItem (dynalite)', `median ${us(hot.miss.ns.median)}  p99 ${us(hot.miss.ns.p99)}  (n=${hot.miss.calls})`],
+      ['usage writes per minute (10k req / 3 secrets)', `${usage.writesPerMinute.join(', ')}  (minutes 1..${usage.minutes}; counts stored ${usage.stored}/${usage.sent})`],
       ['reads per verification', `hit ${warmReadsPer}  miss ${missReadsPer.toFixed(3)}  bad checksum ${garbageReadsPer}  forged id ${hot.forged.reads / hot.forged.calls}`],
       ['bundle (esbuild, minified ESM)', `${kib(bundle.bytes)} (${bundle.bytes} B), gzip ${kib(bundle.gzipBytes)}`],
       ['  largest parts', bundle.top.map(([k, b]) => `${k} ${kib(b)}`).join(', ')],
@@ -90,7 +99,7 @@ async function main(): Promise<number> {
     await mkdir(join(ROOT, '.bench'), { recursive: true });
     await writeFile(
       join(ROOT, '.bench', 'authorizer.json'),
-      JSON.stringify({ at: new Date().toISOString(), node: process.version, cpu, hot, bundle: { bytes: bundle.bytes, gzipBytes: bundle.gzipBytes, top: bundle.top }, cold, ratio, targets }, null, 2),
+      JSON.stringify({ at: new Date().toISOString(), node: process.version, cpu, hot, usage, bundle: { bytes: bundle.bytes, gzipBytes: bundle.gzipBytes, top: bundle.top }, cold, ratio, targets }, null, 2),
     );
     return targets.every((t) => t.ok) ? 0 : 1;
   } finally {

@@ -5,7 +5,8 @@
  * grants of the calls it makes (`FUNCTION_GRANTS`), nothing else.
  */
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { GSI, TABLE_PARTITION_KEY, TABLE_SORT_KEY } from '../shared/adapters/tableSchema.js';
+import { USAGE_ITEM_ATTRIBUTES, USAGE_PK_PREFIX } from '../shared/adapters/dynamoUsage.js';
+import { GSI } from '../shared/adapters/tableSchema.js';
 import type { AccountRecord, AuditEvent, KeyRecord } from '../shared/domain/types.js';
 import type { FUNCTION_ENTRIES, ROUTES } from '../shared/http/routes.js';
 import { TTL_ATTRIBUTE } from './table.js';
@@ -29,16 +30,13 @@ type TriggerName = keyof typeof FUNCTION_ENTRIES;
 /** Storage-only attributes of `shared/adapters/dynamoStore.ts`: entity tag, index keys, outbox (`ob` map, `obp` shard, `obl`/`obt` claim), TTL. */
 const STORAGE_ATTRIBUTES = ['entity', ...Object.values(GSI).flatMap((g) => [g.partitionKey, g.sortKey]), 'ob', 'obl', 'obt', TTL_ATTRIBUTE];
 
-/** What the authorizer's `recordUse` names: the item key, and the `lastUsed` map it sets one entry of. */
-export const AUTHORIZER_UPDATABLE_ATTRIBUTES = [TABLE_PARTITION_KEY, TABLE_SORT_KEY, 'lastUsed'] as const;
-
 /**
- * Every attribute a rekey item has except those the authorizer updates: the authorizer's
- * UpdateItem is refused as soon as a request names one of them.
+ * Every attribute a rekey key, account or event item has. None of them may be named by the
+ * authorizer's write (which names only usage-item attributes, see `authorizerStatements`).
  */
-export const AUTHORIZER_PROTECTED_ATTRIBUTES: readonly string[] = [
+export const RECORD_ATTRIBUTES: readonly string[] = [
   ...new Set([...Object.keys(KEY_FIELDS), ...Object.keys(ACCOUNT_FIELDS), ...Object.keys(EVENT_FIELDS), ...STORAGE_ATTRIBUTES]),
-].filter((a) => !(AUTHORIZER_UPDATABLE_ATTRIBUTES as readonly string[]).includes(a));
+];
 
 export interface PermissionTargets {
   readonly tableArn: string;
@@ -62,6 +60,8 @@ export interface PermissionTargets {
  * - `listKeys`: `Query` of the listing indexes (keys only) and `BatchGetItem` of the page;
  * - `listAccounts`: the same over the account partitions of `gsi1`;
  * - `readEvents`: `Query` of the table (a key's or account's audit events under its `pk`);
+ * - `readUsage`: `Query` of the table (a key's usage minutes under `USAGE#<keyId>`, SPEC §12): every
+ *   function that answers with a key view (last use, where from) and the timer (idle cut-over);
  * - `pepper`: `GetSecretValue` of the pepper (every transition reads it);
  * - `timers`: `CreateSchedule` / `DeleteSchedule` in rekey's group, passing the scheduler role;
  * - `publish`: `PutEvents` to the rekey bus; `email`: SES `SendEmail` from the sender address;
@@ -73,6 +73,7 @@ export type Grant =
   | 'listKeys'
   | 'listAccounts'
   | 'readEvents'
+  | 'readUsage'
   | 'pepper'
   | 'timers'
   | 'publish'
@@ -84,6 +85,8 @@ export type Grant =
 const KEY_EFFECTS: readonly Grant[] = ['getItem', 'writeItems', 'timers', 'publish', 'email'];
 /** A change of a key: decide (the pepper is read for every transition), commit, drain. */
 const KEY_CHANGE: readonly Grant[] = [...KEY_EFFECTS, 'pepper'];
+/** A key change answered with the key's view, which shows its recorded usage. */
+const KEY_CHANGE_VIEW: readonly Grant[] = [...KEY_CHANGE, 'readUsage'];
 
 /**
  * The grants of every function, by route name (`ROUTES`) or trigger name (`FUNCTION_ENTRIES`):
@@ -93,21 +96,22 @@ const KEY_CHANGE: readonly Grant[] = [...KEY_EFFECTS, 'pepper'];
  */
 export const FUNCTION_GRANTS = {
   createKey: KEY_CHANGE,
-  listKeys: ['listKeys'],
-  getKey: ['getItem'],
-  updateKey: KEY_CHANGE,
-  rotateKey: KEY_CHANGE,
-  updateRotation: KEY_CHANGE,
-  cancelRotation: KEY_CHANGE,
-  revokeKey: KEY_CHANGE,
-  reactivateKey: KEY_CHANGE,
+  listKeys: ['listKeys', 'readUsage'],
+  getKey: ['getItem', 'readUsage'],
+  updateKey: KEY_CHANGE_VIEW,
+  rotateKey: KEY_CHANGE_VIEW,
+  updateRotation: KEY_CHANGE_VIEW,
+  cancelRotation: KEY_CHANGE_VIEW,
+  revokeKey: KEY_CHANGE_VIEW,
+  reactivateKey: KEY_CHANGE_VIEW,
   listKeyEvents: ['getItem', 'readEvents'],
+  getKeyUsage: ['getItem', 'readUsage'],
   getAccount: ['getItem'],
   // An account's outbox holds only audit events (no published type, no timer, no email).
   putAlertEmails: ['getItem', 'writeItems'],
   whoami: [],
   openapi: [],
-  timer: [...KEY_CHANGE, 'reconcileTimers'],
+  timer: [...KEY_CHANGE, 'readUsage', 'reconcileTimers'],
   // The sweeper performs committed effects; it decides nothing, so it never reads the pepper.
   outboxStream: [...KEY_EFFECTS, 'sweepOutbox'],
   notFound: [],
@@ -123,7 +127,7 @@ export function grantStatements(grants: readonly Grant[], t: PermissionTargets):
     ...(has.has('getItem') ? ['dynamodb:GetItem'] : []),
     ...(has.has('writeItems') ? ['dynamodb:PutItem', 'dynamodb:UpdateItem'] : []),
     ...(has.has('listKeys') || has.has('listAccounts') ? ['dynamodb:BatchGetItem'] : []),
-    ...(has.has('readEvents') ? ['dynamodb:Query'] : []),
+    ...(has.has('readEvents') || has.has('readUsage') ? ['dynamodb:Query'] : []),
   ];
   if (tableActions.length) add('Items', tableActions, [t.tableArn]);
   const indexes = [
@@ -146,29 +150,23 @@ export function grantStatements(grants: readonly Grant[], t: PermissionTargets):
 }
 
 /**
- * The authorizer: reads key records, records last use (UpdateItem that may name no attribute but
- * the key and `lastUsed`, so it cannot change a key's state), reads the pepper. No index, no other
- * write.
- *
- * Why a deny list (`ForAllValues:StringNotEquals`) instead of the allow list
- * `ForAllValues:StringEquals [pk, sk, lastUsed]`: `recordUse` sends
- * `SET lastUsed.#s = :at` with `#s` = the secret's random sid, and a condition on `pk` and
- * `lastUsed.#s`. DynamoDB's guide says `dynamodb:Attributes` holds the attribute names of a request,
- * including those only "evaluated in a conditional write" (so `pk` counts, and key attributes must be
- * allowed), but it does not say whether a nested path contributes only its top-level name
- * (`lastUsed`) or also its map key (the sid). Under the second reading the allow list would refuse
- * every last-use write, and no fixed allow list can name random sids. The deny list holds under both
- * readings: a sid is never one of these names, and any request that names a field of a key, account
- * or event, an index key or the outbox is refused.
+ * The authorizer: reads key records (GetItem), counts usage, reads the pepper. No index, no other
+ * write, and its one write cannot reach a key: `UpdateItem` is allowed only on items whose partition
+ * key starts with `USAGE#` (`dynamodb:LeadingKeys`) and only naming the usage item's own attributes
+ * (`dynamodb:Attributes`, an allow list: the usage write names top-level attributes only, so the
+ * question of how nested paths are reported does not arise). See `shared/adapters/dynamoUsage.ts`.
  */
 export function authorizerStatements(t: PermissionTargets): iam.PolicyStatement[] {
   return [
     new iam.PolicyStatement({ sid: 'ReadKeyRecords', actions: ['dynamodb:GetItem'], resources: [t.tableArn] }),
     new iam.PolicyStatement({
-      sid: 'RecordLastUse',
+      sid: 'CountUsage',
       actions: ['dynamodb:UpdateItem'],
       resources: [t.tableArn],
-      conditions: { 'ForAllValues:StringNotEquals': { 'dynamodb:Attributes': [...AUTHORIZER_PROTECTED_ATTRIBUTES] } },
+      conditions: {
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${USAGE_PK_PREFIX}*`] },
+        'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...USAGE_ITEM_ATTRIBUTES] },
+      },
     }),
     new iam.PolicyStatement({ sid: 'ReadPepper', actions: ['secretsmanager:GetSecretValue'], resources: [t.pepperArn] }),
   ];

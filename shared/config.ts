@@ -52,6 +52,13 @@ const ENV = {
     if (n > 36_500) throw new Error(`AUDIT_RETENTION_DAYS must be at most 36500, got ${n}`);
     return n;
   },
+  /** How often the authorizer writes usage counts: 60 (once per secret per minute) in production; shorter only for local tests. */
+  USAGE_FLUSH_SECONDS: (v) => {
+    if (v === undefined || v.trim() === '') return 60;
+    const n = Number(v.trim());
+    if (![1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60].includes(n)) throw new Error(`USAGE_FLUSH_SECONDS must divide 60 (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30 or 60), got "${v}"`);
+    return n;
+  },
   TABLE_NAME: (v) => {
     const name = v ?? 'rekey';
     if (name.length < 3) throw new Error(`TABLE_NAME must be at least 3 characters, got "${name}"`);
@@ -98,6 +105,8 @@ export interface Config {
   readonly apiUrl: string | undefined;
   readonly dashboardUrl: string | undefined;
   readonly corsAllowedOrigin: string | undefined;
+  /** Authorizer usage write interval (seconds, divides 60). @default 60 */
+  readonly usageFlushSeconds: number;
 }
 
 /** Thrown at start-up with every bad variable named. */
@@ -152,5 +161,6 @@ function toConfig(e: Env): Config {
     apiUrl: e.API_URL,
     dashboardUrl: e.DASHBOARD_URL,
     corsAllowedOrigin: e.CORS_ALLOWED_ORIGIN,
+    usageFlushSeconds: e.USAGE_FLUSH_SECONDS,
   };
 }

@@ -8,6 +8,7 @@
 import { loadConfig, ConfigError, type Config } from './config.js';
 import { createLog } from './log.js';
 import { createDocumentClient, DynamoKeyStore } from './adapters/dynamoStore.js';
+import { DynamoUsageStore } from './adapters/dynamoUsage.js';
 import { renderEmail } from './domain/emails.js';
 import { randomIds } from './domain/ids.js';
 import { systemClock } from './domain/clock.js';
@@ -31,11 +32,14 @@ function required(value: string | undefined, name: string): string {
 export function createRuntime(config: Config, overrides: Partial<Runtime> = {}): Runtime {
   const log = overrides.log ?? createLog();
   const local = config.dataDir !== undefined;
+  let client: ReturnType<typeof createDocumentClient> | undefined;
+  const documentClient = () => (client ??= createDocumentClient({ endpoint: config.dynamoEndpoint }));
   const store = overrides.store ?? new DynamoKeyStore({
-      client: createDocumentClient({ endpoint: config.dynamoEndpoint }),
+      client: documentClient(),
       tableName: config.tableName,
       auditRetentionDays: config.auditRetentionDays,
     });
+  const usage = overrides.usage ?? new DynamoUsageStore({ client: documentClient(), tableName: config.tableName });
 
   let localScheduler: LocalScheduler | undefined;
   let schedulerImpl: () => Promise<TimerScheduler>;
@@ -85,6 +89,7 @@ export function createRuntime(config: Config, overrides: Partial<Runtime> = {}):
     config,
     policies: config.policies,
     store,
+    usage,
     clock: systemClock,
     ids: randomIds,
     pepper,

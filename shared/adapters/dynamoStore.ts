@@ -318,26 +318,6 @@ export class DynamoKeyStore implements KeyStore {
     return { items: pageItems.map(map), nextCursor: more ? encodeCursor(positionOf(pageItems[pageItems.length - 1]!)) : null };
   }
 
-  async recordUse(keyId: string, sid: string, at: number): Promise<void> {
-    try {
-      await this.send(() =>
-        this.client.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: { pk: keyPk(keyId), sk: 'KEY' },
-            UpdateExpression: 'SET lastUsed.#s = :at',
-            // Never move last use backwards; never create an item for a key that does not exist.
-            ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(lastUsed.#s) OR lastUsed.#s < :at)',
-            ExpressionAttributeNames: { '#s': sid },
-            ExpressionAttributeValues: { ':at': at },
-          }),
-        ),
-      );
-    } catch (err) {
-      if (!isConditionFailure(err)) throw err;
-    }
-  }
-
   async getAccount(id: string, options: { consistent?: boolean } = {}): Promise<AccountRecord | null> {
     const out = await this.send(() =>
       this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk: accountPk(id), sk: 'ACCT' }, ConsistentRead: options.consistent ?? false })),

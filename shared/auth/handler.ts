@@ -18,7 +18,7 @@ import { MAX_SECRET_LENGTH } from '../domain/keyFormat.js';
 import type { PepperSource } from '../domain/ports.js';
 import type { AuthMetrics } from './metrics.js';
 import { emfMetrics } from './metrics.js';
-import { Verifier, type VerifierOptions, type VerifyResult } from './verifier.js';
+import { Verifier, type RequestOrigin, type VerifierOptions, type VerifyResult } from './verifier.js';
 
 /**
  * What the integration (and the management API's handlers, via `event.requestContext.authorizer`)
@@ -46,6 +46,8 @@ export type AuthorizerResult =
   | APIGatewaySimpleAuthorizerResult;
 
 export type AuthorizerHandler = ((event: AuthorizerEvent, context?: unknown) => Promise<AuthorizerResult>) & {
+  /** Writes every usage count this instance holds now and waits for the writes (tests, shutdown). */
+  flushUsage(): Promise<void>;
   /**
    * Drops this instance's cached record of a key (see `Verifier.forget`). Only a process that also
    * serves the management API can know when to call it: local mode's gateway does, after a change.
@@ -54,15 +56,11 @@ export type AuthorizerHandler = ((event: AuthorizerEvent, context?: unknown) => 
 };
 
 /** The verifier's dependencies, with the pepper as a source read on the first request; `metrics` defaults to EMF lines on stdout. */
-export interface AuthorizerDeps extends Pick<VerifierOptions, 'store' | 'policies' | 'clock' | 'metrics'> {
+export interface AuthorizerDeps extends Pick<VerifierOptions, 'store' | 'usage' | 'policies' | 'clock' | 'metrics'> {
   /** Read once per cold start (retried on the next request if it fails). */
   readonly pepper: PepperSource;
-  /** Longest a request waits for a last-use write it started. @default 200 */
-  readonly useWriteWaitMs?: number;
   /** Extra `Verifier` tuning (tests). */
-  readonly verifier?: Partial<
-    Pick<VerifierOptions, 'recheckBurst' | 'recheckPerSecond' | 'sleep' | 'useRecordIntervalMs' | 'useRetryMs' | 'maxEntries' | 'maxNegativeEntries'>
-  >;
+  readonly verifier?: Partial<Pick<VerifierOptions, 'recheckBurst' | 'recheckPerSecond' | 'sleep' | 'usageTimer' | 'usageFlushMs' | 'maxEntries' | 'maxNegativeEntries'>>;
 }
 
 /** API Gateway maps exactly this error message to `401 Unauthorized`. */
@@ -144,19 +142,17 @@ function isV2(event: AuthorizerEvent): event is APIGatewayRequestAuthorizerEvent
 export function createAuthorizerHandler(deps: AuthorizerDeps | (() => AuthorizerDeps)): AuthorizerHandler {
   let ready: Verifier | undefined;
   let starting: Promise<Verifier> | undefined;
-  let waitMs = 200;
   let metrics: AuthMetrics | undefined;
 
   const start = async (): Promise<Verifier> => {
     const d = typeof deps === 'function' ? deps() : deps;
     metrics = d.metrics ?? emfMetrics();
-    waitMs = d.useWriteWaitMs ?? 200;
     const pepper = await d.pepper.get();
-    ready = new Verifier({ ...d.verifier, store: d.store, pepper, policies: d.policies, clock: d.clock, metrics });
+    ready = new Verifier({ ...d.verifier, store: d.store, usage: d.usage, pepper, policies: d.policies, clock: d.clock, metrics });
     return ready;
   };
 
-  const verify = async (secret: string | undefined): Promise<VerifyResult> => {
+  const verify = async (secret: string | undefined, origin: RequestOrigin | undefined): Promise<VerifyResult> => {
     let verifier = ready;
     if (verifier === undefined) {
       try {
@@ -169,9 +165,8 @@ export function createAuthorizerHandler(deps: AuthorizerDeps | (() => Authorizer
       }
     }
     try {
-      const result = await verifier.verify(secret);
-      if (verifier.pendingUseWrites > 0) await verifier.settle(waitMs);
-      return result;
+      // Usage writes are never awaited here: the answer does not wait for bookkeeping.
+      return await verifier.verify(secret, origin);
     } catch (err) {
       // Unreachable by design (the verifier does not throw); a surprise must still deny, never allow.
       (metrics ?? emfMetrics()).storeFailure(err);
@@ -182,11 +177,15 @@ export function createAuthorizerHandler(deps: AuthorizerDeps | (() => Authorizer
   const handler = async (event: AuthorizerEvent): Promise<AuthorizerResult> => {
     if (event === null || typeof event !== 'object') throw new Error(UNAUTHORIZED);
     if (isV2(event)) {
-      const result = await verify(secretFromHeaders(event.headers));
+      const http = event.requestContext?.http;
+      const result = await verify(secretFromHeaders(event.headers), { ip: http?.sourceIp ?? null, userAgent: http?.userAgent ?? null });
       return result.ok ? { isAuthorized: true, context: contextOf(result) } : { isAuthorized: false };
     }
     const secret = event.type === 'TOKEN' ? secretFromToken(event.authorizationToken) : secretFromHeaders(event.headers);
-    const result = await verify(secret);
+    // A TOKEN event carries only the token: its origin is unknown (null), never guessed.
+    const identity = event.type === 'TOKEN' ? undefined : event.requestContext?.identity;
+    const origin = identity === undefined ? undefined : { ip: identity.sourceIp ?? null, userAgent: identity.userAgent ?? null };
+    const result = await verify(secret, origin);
     if (!result.ok) throw new Error(UNAUTHORIZED);
     const arn = typeof event.methodArn === 'string' ? event.methodArn : (event as { routeArn?: string }).routeArn;
     if (typeof arn !== 'string') throw new Error(UNAUTHORIZED);
@@ -199,5 +198,10 @@ export function createAuthorizerHandler(deps: AuthorizerDeps | (() => Authorizer
       context: contextOf(result),
     };
   };
-  return Object.assign(handler, { forget: (keyId: string) => ready?.forget(keyId) });
+  return Object.assign(handler, {
+    forget: (keyId: string) => ready?.forget(keyId),
+    flushUsage: async () => {
+      await ready?.usage.flushAll();
+    },
+  });
 }

@@ -21,6 +21,8 @@ import { deriveIdKey, keyIdAuthentic, parseSecret } from '../domain/keyFormat.js
 import type { Clock, KeyStore } from '../domain/ports.js';
 import type { Policies } from '../domain/policies.js';
 import type { KeyRecord, SecretRecord, Slot } from '../domain/types.js';
+import { UsageCounter } from '../usage/counter.js';
+import type { UsageStore } from '../usage/types.js';
 import type { AuthMetrics } from './metrics.js';
 import { NO_METRICS } from './metrics.js';
 
@@ -45,8 +47,16 @@ export type VerifyResult =
     }
   | { readonly ok: false; readonly reason: DenyReason };
 
+/** Where a request came from (REST `REQUEST` and HTTP API 2.0 events; `null` for `TOKEN`). Raw, sanitized when stored. */
+export interface RequestOrigin {
+  readonly ip: string | null;
+  readonly userAgent: string | null;
+}
+
 export interface VerifierOptions {
-  readonly store: Pick<KeyStore, 'getKey' | 'recordUse'>;
+  readonly store: Pick<KeyStore, 'getKey'>;
+  /** Where usage minutes go (one write per secret per minute, see `shared/usage/counter.ts`). */
+  readonly usage: Pick<UsageStore, 'add'>;
   /** The HMAC pepper, already loaded (once per cold start). */
   readonly pepper: Buffer;
   readonly policies: Pick<Policies, 'keyPrefix' | 'authCacheTtlSeconds'>;
@@ -58,10 +68,10 @@ export interface VerifierOptions {
   readonly recheckPerSecond?: number;
   /** How a deny waits for the key's next re-read when its bucket is empty (tests inject a fake). @default setTimeout */
   readonly sleep?: (ms: number) => Promise<void>;
-  /** Least time between two last-use writes for one secret, within one record version. @default 60000 */
-  readonly useRecordIntervalMs?: number;
-  /** After a failed last-use write, wait this long before trying that secret again. @default 5000 */
-  readonly useRetryMs?: number;
+  /** Flush usage minutes on a timer after each minute boundary too (long-running processes). @default true */
+  readonly usageTimer?: boolean;
+  /** Least time between two usage writes of one secret (`USAGE_FLUSH_SECONDS`; shorter only in local tests). @default 60000 */
+  readonly usageFlushMs?: number;
   /** Most key records kept; the least recently loaded is dropped beyond it. @default 10000 */
   readonly maxEntries?: number;
   /** Most unknown key ids remembered (negative cache, kept apart from records). @default 1000 */
@@ -84,14 +94,6 @@ interface CacheEntry {
   /** Order in which the read that produced it was issued; an older read never replaces a newer one. */
   readonly seq: number;
   readonly bucket: RecheckBucket;
-}
-
-/** Last-use write state of one secret. Mutated in place: no allocation once a secret is known. */
-interface UseMark {
-  /** Earliest time the next write may start (within the same record version). */
-  next: number;
-  /** Record version the last write was decided on; a new version (rotation, cancel, restore, …) writes at once. */
-  version: number;
 }
 
 type Decision = { ok: true; slot: Slot; secret: SecretRecord } | { ok: false; reason: 'mismatch' | 'revoked' | 'expired' };
@@ -130,8 +132,6 @@ export class Verifier {
   private readonly recheckBurst: number;
   private readonly recheckPerSecond: number;
   private readonly sleep: (ms: number) => Promise<void>;
-  private readonly useRecordIntervalMs: number;
-  private readonly useRetryMs: number;
   private readonly maxEntries: number;
   private readonly maxNegativeEntries: number;
   /** keyId → record, least recently loaded first (a `Map` keeps insertion order). */
@@ -146,9 +146,8 @@ export class Verifier {
   private readSeq = 0;
   /** keyId → `readSeq` when it was forgotten: reads issued before that are not cached. */
   private readonly forgotten = new Map<string, number>();
-  /** sid → last-use write state. */
-  private readonly useMarks = new Map<string, UseMark>();
-  private readonly pendingWrites = new Set<Promise<void>>();
+  /** Verified requests per secret per minute, written at most once per secret per minute. */
+  readonly usage: UsageCounter;
 
   constructor(opts: VerifierOptions) {
     this.store = opts.store;
@@ -161,34 +160,30 @@ export class Verifier {
     this.recheckBurst = Math.max(1, opts.recheckBurst ?? 5);
     this.recheckPerSecond = Math.max(0.001, opts.recheckPerSecond ?? 5);
     this.sleep = opts.sleep ?? defaultSleep;
-    this.useRecordIntervalMs = opts.useRecordIntervalMs ?? 60_000;
-    this.useRetryMs = opts.useRetryMs ?? 5_000;
     this.maxEntries = opts.maxEntries ?? 10_000;
     this.maxNegativeEntries = opts.maxNegativeEntries ?? 1_000;
-  }
-
-  /** Number of last-use writes still in flight. */
-  get pendingUseWrites(): number {
-    return this.pendingWrites.size;
-  }
-
-  /**
-   * Waits for in-flight last-use writes, at most `maxWaitMs`. Lambda freezes the process after the
-   * handler returns, so the handler gives a started write a short chance to finish; a slower write
-   * carries on in the background and can never delay or deny a request beyond this bound.
-   */
-  async settle(maxWaitMs: number): Promise<void> {
-    if (this.pendingWrites.size === 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, maxWaitMs);
+    this.usage = new UsageCounter({
+      store: opts.usage,
+      now: () => this.clock.now(),
+      onError: (err) => this.metrics.useRecordFailure(err),
+      timer: opts.usageTimer ?? true,
+      flushIntervalMs: opts.usageFlushMs ?? 60_000,
+      maxSecrets: this.maxEntries * 2,
     });
-    await Promise.race([Promise.all(this.pendingWrites), timeout]);
-    clearTimeout(timer);
+  }
+
+  /** Number of usage writes still in flight. */
+  get pendingUseWrites(): number {
+    return this.usage.pendingWrites;
+  }
+
+  /** Waits for usage writes in flight, at most `maxWaitMs` (tests, shutdown; never on a request's path). */
+  settle(maxWaitMs: number): Promise<void> {
+    return this.usage.settle(maxWaitMs);
   }
 
   /** Decides whether `secret` is a valid secret of an active key right now. Never throws. */
-  async verify(secret: string | undefined | null): Promise<VerifyResult> {
+  async verify(secret: string | undefined | null, origin?: RequestOrigin): Promise<VerifyResult> {
     if (typeof secret !== 'string' || secret.length === 0) return { ok: false, reason: 'missing' };
     // `parseSecret` first compares the exact length, so nothing long is ever scanned or hashed.
     const parsed = parseSecret(this.prefix, secret);
@@ -241,7 +236,8 @@ export class Verifier {
     if (!decision.ok) return { ok: false, reason: decision.reason };
 
     const record = entry.record;
-    this.noteUse(record, decision.secret.sid, now);
+    // Counted in memory only; any write happens on a later turn of the event loop (`UsageCounter`).
+    this.usage.note(record.id, decision.secret.sid, decision.secret.hint, now, origin?.ip ?? null, origin?.userAgent ?? null);
     return { ok: true, record, slot: decision.slot, secretExpiresAt: decision.secret.expiresAt };
   }
 
@@ -345,52 +341,5 @@ export class Verifier {
   private dropOldest(map: Map<string, unknown>): void {
     const oldest = map.keys().next().value;
     if (oldest !== undefined) map.delete(oldest);
-  }
-
-  /**
-   * Records the use of `sid` at most once per interval per instance, except that the first use seen
-   * on a new record version (a rotation, cancel, restore or reactivation moved the secret between
-   * slots) is written at once. Failures are counted, never thrown.
-   */
-  private noteUse(record: KeyRecord, sid: string, now: number): void {
-    const mark = this.useMarks.get(sid);
-    if (mark !== undefined) {
-      if (now < mark.next && mark.version === record.version) return;
-      mark.next = now + this.useRecordIntervalMs;
-      mark.version = record.version;
-    } else {
-      this.useMarks.set(sid, { next: now + this.useRecordIntervalMs, version: record.version });
-      if (this.useMarks.size > this.maxEntries * 2) this.pruneUseMarks(now);
-    }
-    let write: Promise<void>;
-    try {
-      write = this.store.recordUse(record.id, sid, now);
-    } catch (err) {
-      this.onUseWriteFailed(sid, err);
-      return;
-    }
-    const tracked: Promise<void> = write.then(
-      () => {
-        this.pendingWrites.delete(tracked);
-      },
-      (err: unknown) => {
-        this.pendingWrites.delete(tracked);
-        this.onUseWriteFailed(sid, err);
-      },
-    );
-    this.pendingWrites.add(tracked);
-  }
-
-  private onUseWriteFailed(sid: string, err: unknown): void {
-    // Retry sooner than the full interval, so a brief outage does not hide the first use of a secret.
-    const mark = this.useMarks.get(sid);
-    if (mark !== undefined) mark.next = this.clock.now() + this.useRetryMs;
-    this.metrics.useRecordFailure(err);
-  }
-
-  private pruneUseMarks(now: number): void {
-    for (const [sid, mark] of this.useMarks) if (mark.next <= now) this.useMarks.delete(sid);
-    // Still too many live marks: drop the oldest rather than grow without bound (costs an early write).
-    while (this.useMarks.size > this.maxEntries * 2) this.dropOldest(this.useMarks);
   }
 }

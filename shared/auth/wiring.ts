@@ -6,6 +6,7 @@
  * gateway calls it.
  */
 import { createDocumentClient, DynamoKeyStore } from '../adapters/dynamoStore.js';
+import { DynamoUsageStore } from '../adapters/dynamoUsage.js';
 import { SecretsManagerPepper } from '../adapters/pepper.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { systemClock } from '../domain/clock.js';
@@ -15,11 +16,13 @@ import type { AuthorizerDeps } from './handler.js';
 /** Builds the authorizer's dependencies from environment variables (see `docs/authorizer.md`). */
 export function authorizerDepsFromEnv(env: Record<string, string | undefined>): AuthorizerDeps {
   const config = loadConfig(env);
-  const store = new DynamoKeyStore({ client: createDocumentClient({ endpoint: config.dynamoEndpoint }), tableName: config.tableName });
+  const client = createDocumentClient({ endpoint: config.dynamoEndpoint });
+  const store = new DynamoKeyStore({ client, tableName: config.tableName });
+  const usage = new DynamoUsageStore({ client, tableName: config.tableName });
   let pepper;
   if (config.dataDir !== undefined) pepper = new FilePepper({ dataDir: config.dataDir });
   else if (config.pepperSecretArn) pepper = new SecretsManagerPepper({ secretId: config.pepperSecretArn });
   else throw new ConfigError('Invalid configuration:\n  PEPPER_SECRET_ARN is required for this function (or REKEY_DATA_DIR in local mode)');
   const { keyPrefix, authCacheTtlSeconds } = config.policies;
-  return { store, pepper, policies: { keyPrefix, authCacheTtlSeconds }, clock: systemClock };
+  return { store, usage, pepper, policies: { keyPrefix, authCacheTtlSeconds }, clock: systemClock, verifier: { usageFlushMs: config.usageFlushSeconds * 1000 } };
 }

@@ -14,6 +14,7 @@ import type { Ids } from './ports.js';
 import type { Caller, EmailRequest, Environment, EventType, KeyRecord, PreviousSecretRecord, SecretRecord } from './types.js';
 import { iso, isoOrNull, keyExpired, secretValid } from './view.js';
 import { timerId } from './timers.js';
+import { MIN_IDLE_SECONDS } from '../usage/idle.js';
 
 /** An event a transition wants recorded (audit) and, for published types, sent to the bus. */
 export interface EventDraft {
@@ -222,6 +223,8 @@ export function updateKey(record: KeyRecord, input: UpdateKeyInput, ctx: Transit
 
 export interface RotateInput {
   readonly oldKeyExpiresInSeconds?: number | undefined;
+  /** Idle cut-over (SPEC §12), already checked against the window by `checkIdle`. */
+  readonly expireWhenIdleSeconds?: number | undefined;
   /** Resolved with `resolveExpiresAt`. */
   readonly expiresAt?: number | null | undefined;
 }
@@ -251,6 +254,7 @@ export function rotateKey(record: KeyRecord, input: RotateInput, ctx: Transition
     oldKeyExpiresAt,
     ...rotationTimes(now, oldKeyExpiresAt, policies),
     cancelledAt: null,
+    ...idleFields(now, oldKeyExpiresAt, input.expireWhenIdleSeconds),
   };
   const events: EventDraft[] = [
     {
@@ -270,6 +274,29 @@ export function rotateKey(record: KeyRecord, input: RotateInput, ctx: Transition
     fired = [...fired, timerId('old_secret_expired', old.sid, oldKeyExpiresAt)];
   }
   return { kind: 'change', next: bump(record, { current, previous, rotation, fired }), events, emails, secret };
+}
+
+/**
+ * Idle cut-over fields of a new rotation. The first check comes `idle` seconds after the start: the
+ * old secret cannot have been quiet that long (after the new one's first use) any earlier.
+ */
+function idleFields(now: number, oldKeyExpiresAt: number, idleSeconds: number | undefined) {
+  if (idleSeconds === undefined) return { idleSeconds: null, idleCheckAt: null, idleCutoverAt: null };
+  const first = now + idleSeconds * 1000;
+  return { idleSeconds, idleCheckAt: first < oldKeyExpiresAt ? first : null, idleCutoverAt: null };
+}
+
+/**
+ * `expireWhenIdleSeconds` must be an integer from 600 up to the rotation's window (the old secret
+ * expires at the window's end anyway). Throws `validation_error` naming the field.
+ */
+export function checkIdle(idleSeconds: number | undefined, windowSeconds: number): void {
+  if (idleSeconds === undefined) return;
+  if (!Number.isInteger(idleSeconds) || idleSeconds < MIN_IDLE_SECONDS || idleSeconds > windowSeconds) {
+    throw new ValidationError([
+      { field: 'expireWhenIdleSeconds', message: `must be an integer from ${MIN_IDLE_SECONDS} to the rotation window (${windowSeconds} s)` },
+    ]);
+  }
 }
 
 /** No reminder when the window is shorter than the lead (SPEC §2); restore window counted from expiry. */

@@ -57,8 +57,6 @@ export interface KeyStore {
   updateKey(record: KeyRecord, expectedVersion: number, effects: readonly Effect[], options?: KeyWriteOptions): Promise<void>;
   /** Newest first. `environment` restricts to that environment (a test caller sees only test keys). */
   listKeys(accountId: string, page: PageRequest, environment?: Environment): Promise<Page<KeyRecord>>;
-  /** Records the authorizer's observation that `sid` was used at `at`. Best effort, no version bump. */
-  recordUse(keyId: string, sid: string, at: number): Promise<void>;
 
   getAccount(id: string, options?: { consistent?: boolean }): Promise<AccountRecord | null>;
   createAccount(account: AccountRecord, effects: readonly Effect[]): Promise<void>;

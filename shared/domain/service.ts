@@ -8,6 +8,7 @@ import { ApiError, VersionConflictError } from './errors.js';
 import {
   cancelRotation as cancelT,
   changeRotationWindow as changeWindowT,
+  checkIdle,
   checkWindow,
   conflictError,
   createKeyRecord,
@@ -21,6 +22,10 @@ import {
   type TransitionContext,
 } from './keys.js';
 import { drainOutbox, type OutboxDeps } from './outbox.js';
+import { idleFacts, type KeyUsage, keyUsage } from '../usage/facts.js';
+import type { IdleFacts } from '../usage/idle.js';
+import { usageRange, usageReport, type UsageReport } from '../usage/report.js';
+import type { UsageStore } from '../usage/types.js';
 import { effectId } from './ids.js';
 import type { Policies } from './policies.js';
 import type { Ids, Page, PageRequest, PepperSource } from './ports.js';
@@ -40,6 +45,8 @@ import {
 } from './types.js';
 
 export interface Deps extends OutboxDeps {
+  /** Usage minutes (SPEC §12): read by the views, the usage route and the idle cut-over check. */
+  readonly usage: UsageStore;
   readonly ids: Ids;
   readonly policies: Policies;
   readonly pepper: PepperSource;
@@ -267,8 +274,14 @@ export async function updateKey(principal: Principal, keyId: string, body: Updat
   });
 }
 
-export async function rotateKey(principal: Principal, keyId: string, body: { oldKeyExpiresInSeconds?: number | undefined; expiresAt?: string | null | undefined }, deps: Deps) {
+export async function rotateKey(
+  principal: Principal,
+  keyId: string,
+  body: { oldKeyExpiresInSeconds?: number | undefined; expiresAt?: string | null | undefined; expireWhenIdleSeconds?: number | undefined },
+  deps: Deps,
+) {
   if (body.oldKeyExpiresInSeconds !== undefined) checkWindow(body.oldKeyExpiresInSeconds, deps.policies, 'oldKeyExpiresInSeconds');
+  checkIdle(body.expireWhenIdleSeconds, body.oldKeyExpiresInSeconds ?? deps.policies.defaultTransitionSeconds);
   const expiresAt = resolveExpiresAt(body.expiresAt, deps.clock.now(), deps.policies);
   // SPEC §2: of concurrent rotate calls on one key exactly one succeeds, whatever the window (a 0 s
   // rotation leaves no valid previous secret, so the state alone would let the next one through).
@@ -280,7 +293,7 @@ export async function rotateKey(principal: Principal, keyId: string, body: { old
     checkDelegation(principal, [], targetOf(record), { expiresAt }, true);
     const seen = record.rotation?.id ?? null;
     firstSeen ??= seen;
-    const decision = rotateT(record, { oldKeyExpiresInSeconds: body.oldKeyExpiresInSeconds, expiresAt }, ctx);
+    const decision = rotateT(record, { oldKeyExpiresInSeconds: body.oldKeyExpiresInSeconds, expiresAt, expireWhenIdleSeconds: body.expireWhenIdleSeconds }, ctx);
     const lost = seen !== firstSeen || (record.rotation !== null && record.rotation.startedAt >= began);
     return decision.kind === 'change' && lost ? { kind: 'conflict', code: 'rotation_in_progress' } : decision;
   });
@@ -302,6 +315,18 @@ export async function revokeKey(principal: Principal, keyId: string, deps: Deps)
 
 export async function reactivateKey(principal: Principal, keyId: string, deps: Deps) {
   return mutateKey(principal, keyId, deps, (record, ctx) => reactivateT(record, ctx));
+}
+
+/** Per-minute usage of each secret of a key the principal may read (SPEC §12). Bad ranges are a 400 before the key's 404. */
+export async function keyUsageReport(principal: Principal, keyId: string, query: { from?: string | undefined; to?: string | undefined }, deps: Deps): Promise<UsageReport> {
+  const { from, to } = usageRange(query, deps.clock.now());
+  const record = await loadOwned(principal, keyId, deps, false);
+  return usageReport(record, await deps.usage.range(keyId, from, to));
+}
+
+/** The recorded usage a key's view shows (last use and where from, idle cut-over instant). Never throws. */
+export function usageOf(record: KeyRecord, deps: Pick<Deps, 'usage' | 'log'>): Promise<KeyUsage> {
+  return keyUsage(record, deps.usage, (err) => deps.log.warn('usage read failed; key shown without it', { keyId: record.id, error: err instanceof Error ? err.name : String(err) }));
 }
 
 export async function listKeyEvents(principal: Principal, keyId: string, page: PageRequest, deps: Deps): Promise<Page<AuditEvent>> {
@@ -435,9 +460,15 @@ export async function createAccountWithKey(input: { name: string; alertEmails: r
 
 /** The timer function's logic: re-read, act only if the timer is still planned and not yet fired. */
 export async function handleTimer(timer: Timer, deps: Deps): Promise<'acted' | 'stale' | 'missing'> {
+  // The idle check decides from recorded usage, read with the record on every attempt.
+  let facts: IdleFacts | undefined;
   const result = await commitKeyChange(
-    () => deps.store.getKey(timer.keyId, { consistent: true }),
-    (record, ctx) => fireTimer(record, timer, ctx.now, deps.policies),
+    async () => {
+      const record = await deps.store.getKey(timer.keyId, { consistent: true });
+      facts = record !== null && timer.kind === 'idle_check' ? await idleFacts(record, deps.usage) : undefined;
+      return record;
+    },
+    (record, ctx) => fireTimer(record, timer, ctx.now, deps.policies, facts),
     null,
     deps,
   );

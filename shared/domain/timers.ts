@@ -10,6 +10,7 @@ import type { Decision, EventDraft } from './keys.js';
 import type { Policies } from './policies.js';
 import type { EmailRequest, KeyRecord, Timer, TimerKind } from './types.js';
 import { iso, isoOrNull } from './view.js';
+import { idleCutoverAt, type IdleFacts } from '../usage/idle.js';
 
 const sec = (ms: number) => Math.floor(ms / 1000);
 /** Scheduler works in whole seconds: round up, so a timer never fires before its instant. */
@@ -22,6 +23,7 @@ const TAGS: Record<TimerKind, string> = {
   expiry_notice: 'exn',
   key_expired: 'kex',
   purge_revoked: 'prv',
+  idle_check: 'idl',
 };
 
 /** The deterministic id of a timer: kind, the secret it is about, and its due second. */
@@ -48,6 +50,9 @@ export function planTimers(record: KeyRecord, policies: Policies): Timer[] {
       if (r.reminderAt !== null) out.push(timer(id, 'rotation_reminder', prev.sid, r.reminderAt));
       out.push(timer(id, 'old_secret_expired', prev.sid, r.oldKeyExpiresAt));
       out.push(timer(id, 'purge_previous', prev.sid, r.restorableUntil ?? r.oldKeyExpiresAt));
+      // Idle cut-over: a check that reads the recorded usage and either expires the old secret or re-plans itself.
+      const check = r.idleCheckAt ?? null;
+      if (check !== null && (r.idleCutoverAt ?? null) === null && check < r.oldKeyExpiresAt) out.push(timer(id, 'idle_check', prev.sid, check));
     } else {
       // A secret parked in the previous slot by a cancel: nothing to announce, purge when it ends.
       out.push(timer(id, 'purge_previous', prev.sid, prev.expiresAt));
@@ -68,7 +73,7 @@ export function planTimers(record: KeyRecord, policies: Policies): Timer[] {
  * Kinds that still matter once overdue: a purge must still happen and an expiry must still be
  * announced. Reminders and advance notices that came due meanwhile are pointless, so they are not.
  */
-const CATCH_UP_KINDS: ReadonlySet<TimerKind> = new Set(['old_secret_expired', 'purge_previous', 'key_expired']);
+const CATCH_UP_KINDS: ReadonlySet<TimerKind> = new Set(['old_secret_expired', 'purge_previous', 'key_expired', 'idle_check']);
 
 /**
  * What a change from `before` to `after` must schedule and unschedule. A newly planned timer is
@@ -107,8 +112,11 @@ export function overdueTimers(record: KeyRecord, policies: Policies, cutoff: num
 /** Grace for early delivery (clock skew between the scheduler and this function). */
 const EARLY_GRACE_MS = 60_000;
 
-/** Decides what a delivered timer does. Duplicates, stale and unknown timers are `unchanged`. */
-export function fireTimer(record: KeyRecord, delivered: Timer, now: number, policies: Policies): Decision {
+/**
+ * Decides what a delivered timer does. Duplicates, stale and unknown timers are `unchanged`.
+ * `facts` is the recorded usage of the rotation's secrets, read by the caller for `idle_check` only.
+ */
+export function fireTimer(record: KeyRecord, delivered: Timer, now: number, policies: Policies, facts?: IdleFacts): Decision {
   const planned = planTimers(record, policies).find((t) => t.id === delivered.id);
   if (!planned || record.fired.includes(planned.id) || now < planned.at - EARLY_GRACE_MS) return { kind: 'unchanged' };
   const fired = [...record.fired, planned.id];
@@ -158,6 +166,8 @@ export function fireTimer(record: KeyRecord, delivered: Timer, now: number, poli
         events: [{ type: 'api_key.secrets_purged', data: { slot: 'previous', hint: prev.hint } }],
       };
     }
+    case 'idle_check':
+      return idleCheck(record, planned, now, policies, facts ?? { newUsedAt: null, oldLastUsedAt: null });
     case 'purge_revoked': {
       return {
         kind: 'change',
@@ -166,4 +176,47 @@ export function fireTimer(record: KeyRecord, delivered: Timer, now: number, poli
       };
     }
   }
+}
+
+/**
+ * The idle cut-over check (SPEC §12). With the cut-over instant known and passed, the old secret's
+ * expiry becomes that instant, announced like any expiry (`api_key.old_secret_expired`, its email,
+ * the expiry timer marked fired so it is announced once; a reminder not yet sent is dropped).
+ * Otherwise the check re-plans itself: at the cut-over instant when it is known (a later use of the
+ * old secret moves it), else `idleSeconds` later (the new secret is still unused; it cannot be
+ * quiet long enough before that). No check is planned at or past `oldKeyExpiresAt`.
+ */
+function idleCheck(record: KeyRecord, planned: Timer, now: number, policies: Policies, facts: IdleFacts): Decision {
+  const r = record.rotation!;
+  const prev = record.previous!;
+  const fired = [...record.fired, planned.id];
+  const at = idleCutoverAt(r, facts);
+  if (at !== null && at <= now) {
+    const restorableUntil = policies.restoreWindowSeconds > 0 ? at + policies.restoreWindowSeconds * 1000 : null;
+    const rotation = {
+      ...r,
+      oldKeyExpiresAt: at,
+      idleCutoverAt: at,
+      idleCheckAt: null,
+      // A reminder due before the cut-over was sent; a later one no longer has anything to remind of.
+      reminderAt: r.reminderAt !== null && r.reminderAt < at ? r.reminderAt : null,
+      restorableUntil,
+    };
+    const events: EventDraft[] = [
+      {
+        type: 'api_key.old_secret_expired',
+        data: { rotationId: r.id, oldKeyHint: r.oldKeyHint, oldKeyExpiresAt: iso(at), restorableUntil: isoOrNull(restorableUntil), reason: 'idle', idleSeconds: r.idleSeconds },
+      },
+    ];
+    return {
+      kind: 'change',
+      next: { ...record, previous: { ...prev, expiresAt: at }, rotation, fired: [...fired, timerId('old_secret_expired', prev.sid, at)], version: record.version + 1 },
+      events,
+      emails: [{ template: 'old_secret_expired', hint: r.oldKeyHint, expiresAt: at }],
+    };
+  }
+  // Never the same second again (an early delivery would otherwise re-plan the timer it just fired).
+  const next = Math.max(at ?? now + (r.idleSeconds ?? 0) * 1000, planned.at + 1000);
+  const rotation = { ...r, idleCheckAt: next < r.oldKeyExpiresAt ? next : null };
+  return { kind: 'change', next: { ...record, rotation, fired, version: record.version + 1 }, events: [] };
 }

@@ -44,6 +44,12 @@ export interface RotationRecord {
   /** Until when a cancel can restore the old secret after it expired; `null` when not restorable. */
   readonly restorableUntil: number | null;
   readonly cancelledAt: number | null;
+  /** Idle cut-over (SPEC §12): expire the old secret once it has gone unused this long; `null`/absent when off. */
+  readonly idleSeconds?: number | null;
+  /** When the `idle_check` timer next looks at the recorded usage; `null` when no check is planned. */
+  readonly idleCheckAt?: number | null;
+  /** When the old secret was expired by idle cut-over (equals `oldKeyExpiresAt` then); `null` otherwise. */
+  readonly idleCutoverAt?: number | null;
 }
 
 export type KeyStatus = 'active' | 'revoked';
@@ -133,6 +139,7 @@ export const TIMER_KINDS = [
   'expiry_notice',
   'key_expired',
   'purge_revoked',
+  'idle_check',
 ] as const;
 export type TimerKind = (typeof TIMER_KINDS)[number];
 

@@ -1,6 +1,8 @@
 /** Maps records to the API's objects (SPEC §3). The only place epoch ms become RFC 3339 strings. */
 import type { AccountViewT, EventViewT, KeyViewT } from '../http/schemas.js';
 import type { AccountRecord, AuditEvent, KeyRecord, RotationRecord, SecretRecord } from './types.js';
+import { NO_USAGE, type KeyUsage } from '../usage/facts.js';
+import { idleCutoverAt } from '../usage/idle.js';
 
 export const iso = (ms: number): string => new Date(ms).toISOString();
 export const isoOrNull = (ms: number | null | undefined): string | null => (ms === null || ms === undefined ? null : iso(ms));
@@ -24,18 +26,41 @@ export function rotationState(rotation: RotationRecord, now: number): 'in_progre
   return now < rotation.oldKeyExpiresAt ? 'in_progress' : 'completed';
 }
 
-function secretView(secret: SecretRecord, lastUsed: KeyRecord['lastUsed']) {
+/** Last use of `sid`: the usage items (SPEC §12), or the record's `lastUsed` written by older versions. */
+function lastUse(sid: string, record: KeyRecord, usage: KeyUsage) {
+  const recorded = usage.bySid.get(sid);
+  const legacy = record.lastUsed[sid];
+  const at = Math.max(recorded?.lastAt ?? -1, legacy ?? -1);
+  return {
+    lastUsedAt: at < 0 ? null : iso(at),
+    lastUsedFrom: recorded ? { ip: recorded.from.ip, userAgent: recorded.from.userAgent } : null,
+  };
+}
+
+function secretView(secret: SecretRecord, record: KeyRecord, usage: KeyUsage) {
   return {
     hint: secret.hint,
     createdAt: iso(secret.createdAt),
     expiresAt: isoOrNull(secret.expiresAt),
-    lastUsedAt: isoOrNull(lastUsed[secret.sid]),
+    ...lastUse(secret.sid, record, usage),
   };
 }
 
-export function keyView(record: KeyRecord, now: number): KeyViewT {
-  const lu = record.lastUsed;
-  const uses = Object.values(lu);
+/** `rotation.idleCutover`: the setting, and the cut-over instant once it is known (or happened). */
+function idleCutoverView(r: RotationRecord, now: number, usage: KeyUsage) {
+  const idle = r.idleSeconds ?? null;
+  if (idle === null) return null;
+  let at: number | null = r.idleCutoverAt ?? null;
+  if (at === null && r.cancelledAt === null && now < r.oldKeyExpiresAt && usage.idle !== null) at = idleCutoverAt(r, usage.idle);
+  return { expireWhenIdleSeconds: idle, at: isoOrNull(at) };
+}
+
+/**
+ * The key object (SPEC §3). `usage` is the recorded usage of its secrets (`shared/usage/facts.ts`);
+ * without it the view shows what the record alone knows.
+ */
+export function keyView(record: KeyRecord, now: number, usage: KeyUsage = NO_USAGE): KeyViewT {
+  const uses = [...Object.values(record.lastUsed), ...[...usage.bySid.values()].map((u) => u.lastAt)];
   const r = record.rotation;
   return {
     id: record.id,
@@ -49,10 +74,10 @@ export function keyView(record: KeyRecord, now: number): KeyViewT {
     lastRotatedAt: isoOrNull(r?.startedAt),
     revokedAt: isoOrNull(record.revokedAt),
     reactivatableUntil: record.status === 'revoked' ? isoOrNull(record.reactivatableUntil) : null,
-    currentSecret: secretView(record.current, lu),
+    currentSecret: secretView(record.current, record, usage),
     // A purged previous secret is gone; a previous secret past its expiry is still shown (with its
     // expiry) while it can be restored, so the customer sees what a cancel would bring back.
-    previousSecret: record.previous && record.previous.digest !== null ? secretView(record.previous, lu) : null,
+    previousSecret: record.previous && record.previous.digest !== null ? secretView(record.previous, record, usage) : null,
     rotation: r
       ? {
           id: r.id,
@@ -60,7 +85,8 @@ export function keyView(record: KeyRecord, now: number): KeyViewT {
           startedAt: iso(r.startedAt),
           oldKeyExpiresAt: iso(r.oldKeyExpiresAt),
           oldKeyHint: r.oldKeyHint,
-          oldKeyLastUsedAt: isoOrNull(lu[r.oldSid]),
+          oldKeyLastUsedAt: lastUse(r.oldSid, record, usage).lastUsedAt,
+          oldKeyLastUsedFrom: lastUse(r.oldSid, record, usage).lastUsedFrom,
           reminderAt: r.cancelledAt === null ? isoOrNull(r.reminderAt) : null,
           restorableUntil:
             r.cancelledAt === null && record.previous?.sid === r.oldSid && record.previous.digest !== null
@@ -73,6 +99,7 @@ export function keyView(record: KeyRecord, now: number): KeyViewT {
             r.cancelledAt !== null && record.previous && record.previous.sid !== r.oldSid && secretValid(record.previous, now)
               ? isoOrNull(record.previous.expiresAt)
               : null,
+          idleCutover: idleCutoverView(r, now, usage),
         }
       : null,
   };

@@ -74,6 +74,11 @@ export const ROUTES = {
     operationId: 'listKeyEvents', method: 'GET', path: '/v1/keys/{id}/events', scope: 'keys:read', entry: 'functions/keys-events.ts',
     summary: "The key's audit trail, newest first.", query: s.PageQuery, response: s.EventListResponse, successStatus: 200,
   }),
+  getKeyUsage: route({
+    operationId: 'getKeyUsage', method: 'GET', path: '/v1/keys/{id}/usage', scope: 'keys:read', entry: 'functions/keys-usage.ts',
+    summary: 'Verified requests per secret per minute (at most 7 days per call; kept at least 7 days).', query: s.UsageQuery,
+    response: s.UsageResponse, successStatus: 200,
+  }),
   getAccount: route({
     operationId: 'getAccount', method: 'GET', path: '/v1/account', scope: 'keys:read', entry: 'functions/account-get.ts',
     summary: "The caller's account.", response: s.AccountResponse, successStatus: 200,

@@ -68,6 +68,14 @@ export const RotateBody = z
     expiresAt: NullableTimestamp.optional().meta({
       description: "Expiry of the new secret. Defaults to the old secret's lifetime counted from now.",
     }),
+    expireWhenIdleSeconds: z
+      .int('must be an integer')
+      .min(600, 'must be at least 600')
+      .optional()
+      .meta({
+        description:
+          'Idle cut-over: once the new secret has been used, expire the old one as soon as it has gone unused this long (never later than the window). 600 up to the window.',
+      }),
   })
   .meta({ id: 'RotateKeyRequest' });
 
@@ -106,7 +114,19 @@ export const PageQuery = z.strictObject({
 
 export const NoQuery = z.strictObject({});
 
+export const UsageQuery = z.strictObject({
+  from: Timestamp.optional().meta({ description: 'Start of the range (RFC 3339). Default: 24 h before `to`.' }),
+  to: Timestamp.optional().meta({ description: 'End of the range (RFC 3339). Default: now. At most 7 days after `from`. Every minute that overlaps the range is answered.' }),
+});
+
 // ---- responses ------------------------------------------------------------------------------
+
+export const UseOriginView = z
+  .object({
+    ip: z.string().nullable().meta({ description: 'Source address API Gateway saw.' }),
+    userAgent: z.string().nullable().meta({ description: 'User agent, without control characters, at most 512 characters.' }),
+  })
+  .meta({ id: 'UseOrigin', description: 'Where the last recorded use came from; null when unknown (e.g. a TOKEN authorizer event).' });
 
 export const SecretView = z
   .object({
@@ -114,8 +134,16 @@ export const SecretView = z
     createdAt: Timestamp,
     expiresAt: NullableTimestamp,
     lastUsedAt: NullableTimestamp,
+    lastUsedFrom: UseOriginView.nullable(),
   })
   .meta({ id: 'Secret' });
+
+export const IdleCutoverView = z
+  .object({
+    expireWhenIdleSeconds: z.int(),
+    at: NullableTimestamp.meta({ description: 'When the old secret expires (or expired) by idle cut-over; null until the new secret has been used.' }),
+  })
+  .meta({ id: 'IdleCutover' });
 
 export const RotationView = z
   .object({
@@ -125,6 +153,7 @@ export const RotationView = z
     oldKeyExpiresAt: Timestamp,
     oldKeyHint: z.string(),
     oldKeyLastUsedAt: NullableTimestamp,
+    oldKeyLastUsedFrom: UseOriginView.nullable(),
     reminderAt: NullableTimestamp,
     restorableUntil: NullableTimestamp,
     cancelledAt: NullableTimestamp.meta({ description: 'When the rotation was cancelled; null unless `state` is `cancelled`.' }),
@@ -132,6 +161,7 @@ export const RotationView = z
       description:
         'After a cancel: until when the secret this rotation issued still works (it is `previousSecret`; a new rotation waits for it to end, and `PATCH …/rotation` with 0 ends it now). Null when it no longer works.',
     }),
+    idleCutover: IdleCutoverView.nullable(),
   })
   .meta({ id: 'Rotation' });
 
@@ -203,6 +233,17 @@ export const WhoamiResponse = z
     secretExpiresAt: NullableTimestamp,
   })
   .meta({ id: 'Whoami' });
+export const UsageResponse = z
+  .object({
+    secrets: z.array(
+      z.object({
+        hint: z.string(),
+        slot: z.enum(['current', 'previous', 'retired']),
+        minutes: z.array(z.object({ at: Timestamp.meta({ description: 'Start of the minute.' }), count: z.int() })),
+      }),
+    ),
+  })
+  .meta({ id: 'Usage', description: 'Verified requests per secret per minute; minutes without requests are left out.' });
 export const OpenApiResponse = z.record(z.string(), z.unknown()).meta({ id: 'OpenApiDocument' });
 
 export const ErrorResponse = z

@@ -30,6 +30,7 @@ export const POLICY_ENV_VARS = [
   'AUTH_CACHE_TTL_SECONDS',
   'AUDIT_RETENTION_DAYS',
   'SENDER_EMAIL',
+  'USAGE_FLUSH_SECONDS',
 ] as const;
 
 export const LOCAL_INFO_FILE = 'local.json';

@@ -5,7 +5,8 @@ import type { CfnElement } from 'aws-cdk-lib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ROUTES, FUNCTION_ENTRIES, type RouteDef } from '../../shared/http/routes.js';
 import { RekeyStack } from '../../infra/stack.js';
-import { AUTHORIZER_PROTECTED_ATTRIBUTES, FUNCTION_GRANTS } from '../../infra/permissions.js';
+import { FUNCTION_GRANTS, RECORD_ATTRIBUTES } from '../../infra/permissions.js';
+import { USAGE_ITEM_ATTRIBUTES } from '../../shared/adapters/dynamoUsage.js';
 import { createTableInput } from '../../shared/adapters/tableSchema.js';
 import { fakeDashboard, removeTempDirs, roleActions, roleStatements, testApp } from './synth.js';
 
@@ -216,25 +217,22 @@ describe('least privilege', () => {
     expect(by('dynamodb:PutItem').Action).not.toContain('dynamodb:DeleteItem');
   });
 
-  it('the authorizer reads keys and the pepper and its UpdateItem may not name any attribute but the key and lastUsed', () => {
+  it('the authorizer reads keys and the pepper, and its one write reaches only usage items and names only their attributes', () => {
     expect(roleActions(json, roleId('authorizer'))).toEqual(
       sorted(['dynamodb:GetItem', 'dynamodb:UpdateItem', 'secretsmanager:GetSecretValue', ...LOGS, ...XRAY]),
     );
     const statements = roleStatements(json, roleId('authorizer'));
     const update = statements.find((s) => s.Action.includes('dynamodb:UpdateItem'))!;
     expect(update.Resource).toEqual({ 'Fn::GetAtt': [id(svc.table.table), 'Arn'] });
-    expect(update.Condition).toEqual({ 'ForAllValues:StringNotEquals': { 'dynamodb:Attributes': [...AUTHORIZER_PROTECTED_ATTRIBUTES] } });
-    const denied = update.Condition!['ForAllValues:StringNotEquals'] as Record<string, string[]>;
-    // Every field that decides whether a secret works, the index keys and the outbox are refused…
-    expect(denied['dynamodb:Attributes']).toEqual(expect.arrayContaining([
-      'status', 'current', 'previous', 'rotation', 'version', 'revokedAt', 'reactivatableUntil', 'scopes', 'environment', 'accountId',
-      'alertEmails', 'fired', 'gsi1pk', 'gsi2pk', 'obp', 'ob', 'obl', 'obt', 'ttl', 'entity', 'type', 'data',
-    ]));
-    // …while recordUse (key, lastUsed and, if DynamoDB reports map keys, the random sid) is allowed.
-    const allowed = (names: string[]) => names.every((n) => !denied['dynamodb:Attributes']!.includes(n));
-    expect(allowed(['pk', 'sk', 'lastUsed'])).toBe(true);
-    expect(allowed(['pk', 'sk', 'lastUsed', 'Ab3dE5gH'])).toBe(true);
-    expect(allowed(['pk', 'sk', 'status'])).toBe(false);
+    expect(update.Condition).toEqual({
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['USAGE#*'] },
+      'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...USAGE_ITEM_ATTRIBUTES] },
+    });
+    // No attribute of a key, account or event (nor an index key or the outbox) is on the allow list, except the item key itself.
+    const allowedNames = new Set<string>(USAGE_ITEM_ATTRIBUTES);
+    const overlap = RECORD_ATTRIBUTES.filter((a) => allowedNames.has(a));
+    expect(overlap).toEqual(['ttl']); // on usage items only: the leading-key condition keeps it off key records
+    for (const a of ['status', 'current', 'previous', 'rotation', 'version', 'lastUsed', 'gsi1pk', 'obp', 'ob']) expect(allowedNames.has(a), a).toBe(false);
     expect(statements.find((s) => s.Action.includes('secretsmanager:GetSecretValue'))!.Resource).toEqual(ref(svc.pepper));
   });
 

@@ -11,6 +11,7 @@ import type {
 import { createAuthorizerHandler, type AuthorizerHandler } from '../../shared/auth/handler.js';
 import { CountingMetrics } from '../../shared/auth/metrics.js';
 import { createDocumentClient, DynamoKeyStore } from '../../shared/adapters/dynamoStore.js';
+import { DynamoUsageStore } from '../../shared/adapters/dynamoUsage.js';
 import { ensureTable } from '../../shared/adapters/tableAdmin.js';
 import { startDynalite, type LocalDynamo } from '../../shared/local/dynalite.js';
 import { authenticKeyId, deriveIdKey, generateSecret, randomBase62 } from '../../shared/domain/keyFormat.js';
@@ -26,11 +27,14 @@ const METHOD_ARN = 'arn:aws:execute-api:us-east-1:123456789012:mgmtapi01/v1/POST
 
 let dynamo: LocalDynamo;
 let store: DynamoKeyStore;
+let usage: DynamoUsageStore;
 
 beforeAll(async () => {
   dynamo = await startDynalite();
   await ensureTable(dynamo.endpoint, TABLE);
-  store = new DynamoKeyStore({ client: createDocumentClient({ endpoint: dynamo.endpoint }), tableName: TABLE });
+  const client = createDocumentClient({ endpoint: dynamo.endpoint });
+  store = new DynamoKeyStore({ client, tableName: TABLE });
+  usage = new DynamoUsageStore({ client, tableName: TABLE });
 });
 
 afterAll(async () => {
@@ -40,18 +44,13 @@ afterAll(async () => {
 /** Wraps the real store and counts what the authorizer asks of it. */
 function counting(inner: KeyStore) {
   const reads: boolean[] = [];
-  const uses: string[] = [];
-  const wrapped: Pick<KeyStore, 'getKey' | 'recordUse'> = {
+  const wrapped: Pick<KeyStore, 'getKey'> = {
     getKey: (id, o) => {
       reads.push(o?.consistent === true);
       return inner.getKey(id, o);
     },
-    recordUse: (id, sid, at) => {
-      uses.push(sid);
-      return inner.recordUse(id, sid, at);
-    },
   };
-  return { wrapped, reads, uses };
+  return { wrapped, reads };
 }
 
 function world(ttlSeconds = 10) {
@@ -60,7 +59,7 @@ function world(ttlSeconds = 10) {
   const policies: Policies = { ...DEFAULT_POLICIES, authCacheTtlSeconds: ttlSeconds };
   const counted = counting(store);
   const metrics = new CountingMetrics();
-  const handler = createAuthorizerHandler({ store: counted.wrapped, pepper: { get: async () => PEPPER }, policies, clock, metrics });
+  const handler = createAuthorizerHandler({ store: counted.wrapped, usage, pepper: { get: async () => PEPPER }, policies, clock, metrics, verifier: { usageTimer: false } });
   const ctx = (): TransitionContext => ({ now, policies, ids: randomIds, pepper: PEPPER });
   const create = async (expiresAt: number | null = null) => {
     const { record, secret } = createKeyRecord(randomIds.accountId(), { name: 'integration', scopes: ['keys:read'], expiresAt }, { environment: 'live' }, ctx());
@@ -80,7 +79,10 @@ function world(ttlSeconds = 10) {
 
 const rest = async (handler: AuthorizerHandler, secret: string) => {
   try {
-    return (await handler({ type: 'REQUEST', methodArn: METHOD_ARN, headers: { Authorization: `Bearer ${secret}` } } as unknown as APIGatewayRequestAuthorizerEvent)) as APIGatewayAuthorizerResult;
+    return (await handler({
+      type: 'REQUEST', methodArn: METHOD_ARN, headers: { Authorization: `Bearer ${secret}` },
+      requestContext: { identity: { sourceIp: '203.0.113.9', userAgent: 'integration/1' } },
+    } as unknown as APIGatewayRequestAuthorizerEvent)) as APIGatewayAuthorizerResult;
   } catch (err) {
     expect((err as Error).message).toBe('Unauthorized');
     return null;
@@ -107,7 +109,7 @@ describe('authorizer against dynalite', () => {
     expect(w.reads).toEqual([]);
   });
 
-  it('accepts a secret rotated a moment ago on its first request with a warm cache, and records both slots without bumping version', async () => {
+  it('accepts a secret rotated a moment ago on its first request with a warm cache, and records both slots in usage items, not the key record', async () => {
     const w = world();
     const { record, secret: oldSecret } = await w.create();
     expect(await rest(w.handler, oldSecret)).not.toBeNull();
@@ -117,10 +119,11 @@ describe('authorizer against dynalite', () => {
     expect((await rest(w.handler, oldSecret))?.context).toMatchObject({ slot: 'previous' });
     expect(w.reads).toEqual([true, true]);
 
+    await w.handler.flushUsage();
     const stored = (await store.getKey(record.id, { consistent: true }))!;
-    expect(stored.version).toBe(rotated.record.version);
-    expect(stored.lastUsed[record.current.sid]).toBeTypeOf('number');
-    expect(stored.lastUsed[rotated.record.current.sid]).toBe(w.clock.now());
+    expect(stored).toEqual(rotated.record); // the key record is untouched by use
+    expect((await usage.latest(record.id, record.current.sid))?.count).toBeGreaterThanOrEqual(1);
+    expect(await usage.latest(record.id, rotated.record.current.sid)).toMatchObject({ count: 1, lastAt: w.clock.now(), from: { ip: '203.0.113.9' } });
   });
 
   it('ends a secret at its exact expiry from a cached record', async () => {
@@ -199,7 +202,7 @@ describe('authorizer against dynalite', () => {
     await closed.close();
     const dead = new DynamoKeyStore({ client: createDocumentClient({ endpoint: closed.endpoint }), tableName: TABLE });
     const metrics = new CountingMetrics();
-    const handler = createAuthorizerHandler({ store: dead, pepper: { get: async () => PEPPER }, policies: DEFAULT_POLICIES, clock: { now: Date.now }, metrics });
+    const handler = createAuthorizerHandler({ store: dead, usage, pepper: { get: async () => PEPPER }, policies: DEFAULT_POLICIES, clock: { now: Date.now }, metrics });
     const w = world();
     const { secret } = await w.create();
     expect(await rest(handler, secret)).toBeNull();

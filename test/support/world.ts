@@ -4,6 +4,7 @@
  * only fakes: Scheduler, SES and EventBridge have no local engine).
  */
 import { createDocumentClient, DynamoKeyStore } from '../../shared/adapters/dynamoStore.js';
+import { DynamoUsageStore } from '../../shared/adapters/dynamoUsage.js';
 import { ensureTable } from '../../shared/adapters/tableAdmin.js';
 import { startDynalite, type LocalDynamo } from '../../shared/local/dynalite.js';
 import { DEFAULT_POLICIES, type Policies } from '../../shared/domain/policies.js';
@@ -52,6 +53,7 @@ export interface World {
   clock: TestClock;
   rec: Recorder;
   store: DynamoKeyStore;
+  usage: DynamoUsageStore;
   policies: Policies;
   dynamo: LocalDynamo;
   close(): Promise<void>;
@@ -62,7 +64,9 @@ export async function createWorld(opts: { policies?: Partial<Policies>; dynamo?:
   const dynamo = opts.dynamo ?? (await startDynalite());
   const tableName = `rekey-test-${process.pid}-${++tableSeq}`;
   await ensureTable(dynamo.endpoint, tableName);
-  const store = new DynamoKeyStore({ client: createDocumentClient({ endpoint: dynamo.endpoint }), tableName });
+  const client = createDocumentClient({ endpoint: dynamo.endpoint });
+  const store = new DynamoKeyStore({ client, tableName });
+  const usage = new DynamoUsageStore({ client, tableName });
   const clock = new TestClock();
   const rec = recorder();
   const policies: Policies = { ...DEFAULT_POLICIES, ...opts.policies };
@@ -75,12 +79,13 @@ export async function createWorld(opts: { policies?: Partial<Policies>; dynamo?:
   const config: Config = {
     policies, tableName, auditRetentionDays: 0, dynamoEndpoint: dynamo.endpoint, pepperSecretArn: undefined, dataDir: undefined,
     scheduleGroupName: undefined, timerFunctionArn: undefined, schedulerRoleArn: undefined, schedulerDlqArn: undefined,
-    eventBusName: undefined, senderEmail: undefined, apiUrl: 'https://api.example.test', dashboardUrl: undefined, corsAllowedOrigin: undefined,
+    eventBusName: undefined, senderEmail: undefined, apiUrl: 'https://api.example.test', dashboardUrl: undefined, corsAllowedOrigin: undefined, usageFlushSeconds: 60,
   };
   const rt: Runtime = {
     config,
     policies,
     store,
+    usage,
     clock,
     ids: randomIds,
     pepper: { get: async () => TEST_PEPPER },
@@ -98,7 +103,7 @@ export async function createWorld(opts: { policies?: Partial<Policies>; dynamo?:
     },
   };
   return {
-    rt, clock, rec, store, policies, dynamo,
+    rt, clock, rec, store, usage, policies, dynamo,
     close: async () => {
       if (!opts.dynamo) await dynamo.close();
     },

@@ -44,13 +44,15 @@ describe('authorizer logging', () => {
     const records = new Map<string, KeyRecord>();
     let failReads = false;
     const failUses = true;
-    const store: Pick<KeyStore, 'getKey' | 'recordUse'> = {
+    const store: Pick<KeyStore, 'getKey'> = {
       async getKey(id) {
         if (failReads) throw Object.assign(new Error('Service unavailable'), { name: 'ServiceUnavailable', code: 'ECONNRESET' });
         return records.get(id) ?? null;
       },
-      async recordUse() {
-        if (failUses) throw new Error('ConditionalCheckFailedException');
+    };
+    const usage = {
+      async add() {
+        if (failUses) throw new Error('ProvisionedThroughputExceededException');
       },
     };
     const ctx = () => ({ now, policies: DEFAULT_POLICIES, ids: randomIds, pepper: PEPPER });
@@ -61,12 +63,13 @@ describe('authorizer logging', () => {
     const newSecret = rotated.secret!;
 
     // The default metrics sink (EMF on stdout): the one thing the authorizer ever writes.
-    const handler = createAuthorizerHandler({ store, pepper: { get: async () => PEPPER }, policies: DEFAULT_POLICIES, clock: { now: () => now } });
+    const handler = createAuthorizerHandler({ store, usage, pepper: { get: async () => PEPPER }, policies: DEFAULT_POLICIES, clock: { now: () => now }, verifier: { usageTimer: false } });
     const forged = generateSecret('rekey', 'live', record.id);
     const calls: Promise<unknown>[] = [];
     const attempt = (s: string) => calls.push(handler(event(s)).catch((e: unknown) => e));
-    attempt(secret); // allowed; its last-use write fails and is counted
+    attempt(secret); // allowed; its usage write (after the answer) fails and is counted
     await Promise.all(calls);
+    await new Promise((resolve) => setImmediate(resolve));
     records.set(record.id, rotated.next);
     now += 1_500;
     attempt(newSecret); // allowed after a re-read

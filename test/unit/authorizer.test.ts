@@ -22,6 +22,7 @@ import {
 import { DEFAULT_POLICIES } from '../../shared/domain/policies.js';
 import { randomIds } from '../../shared/domain/ids.js';
 import type { KeyStore } from '../../shared/domain/ports.js';
+import type { UsageFlush, UsageStore } from '../../shared/usage/types.js';
 import type { KeyRecord } from '../../shared/domain/types.js';
 
 const PEPPER = Buffer.alloc(32, 7);
@@ -38,11 +39,11 @@ class FakeClock {
   }
 }
 
-/** In-memory store that counts reads and last-use writes. */
-class FakeStore implements Pick<KeyStore, 'getKey' | 'recordUse'> {
+/** In-memory key store that counts reads, and usage store that records flushes. */
+class FakeStore implements Pick<KeyStore, 'getKey'>, Pick<UsageStore, 'add'> {
   records = new Map<string, KeyRecord>();
   reads: { id: string; consistent: boolean }[] = [];
-  uses: { keyId: string; sid: string; at: number }[] = [];
+  uses: UsageFlush[] = [];
   failReads = false;
   failUses = false;
   hangUses = false;
@@ -54,10 +55,10 @@ class FakeStore implements Pick<KeyStore, 'getKey' | 'recordUse'> {
     if (this.failReads) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8000'), { name: 'TimeoutError' });
     return this.records.get(id) ?? null;
   }
-  async recordUse(keyId: string, sid: string, at: number): Promise<void> {
+  async add(flush: UsageFlush): Promise<void> {
     if (this.hangUses) return new Promise(() => {});
     if (this.failUses) throw new Error('ProvisionedThroughputExceededException');
-    this.uses.push({ keyId, sid, at });
+    this.uses.push(flush);
   }
   put(record: KeyRecord) {
     this.records.set(record.id, record);
@@ -82,7 +83,7 @@ function setup(opts: { ttl?: number; deps?: Partial<AuthorizerDeps>; verifier?: 
       return PEPPER;
     },
   };
-  const handler = createAuthorizerHandler({ store, pepper, policies, clock, metrics, ...opts.deps, verifier: { sleep, ...opts.verifier } });
+  const handler = createAuthorizerHandler({ store, usage: store, pepper, policies, clock, metrics, ...opts.deps, verifier: { sleep, usageTimer: false, ...opts.verifier } });
   const ctx = (): TransitionContext => ({ now: clock.t, policies, ids: randomIds, pepper: PEPPER });
   const createKey = (input: { expiresAt?: number | null; environment?: 'live' | 'test'; scopes?: string[] } = {}) => {
     const { record, secret } = createKeyRecord('acct0000000000001', { name: 'ci', scopes: ['keys:read', 'orders:write'], ...input }, { environment: 'live' }, ctx());
@@ -99,7 +100,7 @@ function setup(opts: { ttl?: number; deps?: Partial<AuthorizerDeps>; verifier?: 
   return { clock, store, metrics, handler, createKey, apply, policies, sleeps, pepperLoads: () => pepperLoads };
 }
 
-const restEvent = (headers: Record<string, string> | null): APIGatewayRequestAuthorizerEvent =>
+const restEvent = (headers: Record<string, string> | null, origin = { ip: '203.0.113.9', userAgent: 'curl/8' }): APIGatewayRequestAuthorizerEvent =>
   ({
     type: 'REQUEST',
     methodArn: METHOD_ARN,
@@ -116,7 +117,7 @@ const restEvent = (headers: Record<string, string> | null): APIGatewayRequestAut
       accountId: '123456789012',
       apiId: 'abc123defg',
       httpMethod: 'GET',
-      identity: { sourceIp: '203.0.113.9', userAgent: 'curl/8' },
+      identity: { sourceIp: origin.ip, userAgent: origin.userAgent },
       path: '/prod/v1/keys/k1',
       protocol: 'HTTP/1.1',
       requestId: 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef',
@@ -158,9 +159,9 @@ const httpV2Event = (headers: Record<string, string>): APIGatewayRequestAuthoriz
 
 type Handler = ReturnType<typeof createAuthorizerHandler>;
 /** Runs a REST REQUEST event; `null` when denied with exactly `Unauthorized`. */
-async function rest(handler: Handler, secret: string): Promise<APIGatewayAuthorizerResult | null> {
+async function rest(handler: Handler, secret: string, origin?: { ip: string; userAgent: string }): Promise<APIGatewayAuthorizerResult | null> {
   try {
-    return (await handler(restEvent({ Authorization: `Bearer ${secret}` }))) as APIGatewayAuthorizerResult;
+    return (await handler(restEvent({ Authorization: `Bearer ${secret}` }, origin))) as APIGatewayAuthorizerResult;
   } catch (err) {
     expect(err).toBeInstanceOf(Error);
     expect((err as Error).message).toBe('Unauthorized');
@@ -516,6 +517,7 @@ describe('authorizer failures', () => {
     let fail = true;
     const handler = createAuthorizerHandler({
       store,
+      usage: store,
       clock,
       policies,
       metrics,
@@ -543,81 +545,81 @@ describe('authorizer failures', () => {
   });
 });
 
-describe('authorizer last-used recording', () => {
-  it('records each secret at most once a minute, the first use of a new secret at once, without touching version', async () => {
+/** Lets the flush the counter armed (`setImmediate`) run. */
+const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+describe('authorizer usage counting (SPEC §12)', () => {
+  it('writes the first use of a secret at once, then at most one write per secret per minute, with the counts adding up', async () => {
     const { handler, createKey, apply, store, clock } = setup();
     const { record, secret: oldSecret } = createKey();
-    await rest(handler, oldSecret);
-    clock.advance(1_000);
-    await rest(handler, oldSecret);
-    expect(store.uses).toEqual([{ keyId: record.id, sid: record.current.sid, at: T0 }]);
+    await rest(handler, oldSecret, { ip: '203.0.113.7', userAgent: 'billing/1.0' });
+    await tick();
+    expect(store.uses).toEqual([
+      { keyId: record.id, sid: record.current.sid, hint: record.current.hint, minute: T0, count: 1, firstAt: T0, lastAt: T0, from: { ip: '203.0.113.7', userAgent: 'billing/1.0' } },
+    ]);
+    for (let i = 0; i < 50; i++) {
+      clock.advance(100);
+      await rest(handler, oldSecret);
+    }
+    await tick();
+    expect(store.uses).toHaveLength(1); // the rest of the minute waits for the minute to end
 
     const { record: rotated, secret: newSecret } = apply(record.id, (r, c) => rotateKey(r, {}, c));
     clock.advance(1_000);
-    await rest(handler, newSecret!);
-    clock.advance(5);
-    await rest(handler, newSecret!);
-    expect(store.uses.slice(1)).toEqual([{ keyId: record.id, sid: rotated.current.sid, at: T0 + 2_000 }]);
+    for (let i = 0; i < 3; i++) await rest(handler, newSecret!);
+    await tick();
+    // A first use is written on the next turn of the event loop, with whatever arrived meanwhile.
+    expect(store.uses.map((u) => [u.sid, u.count])).toEqual([[record.current.sid, 1], [rotated.current.sid, 3]]);
 
-    clock.advance(59_995); // 60 s after the new secret's first recorded use
+    clock.advance(60_000); // next minute: the next request flushes both secrets' finished minute
     await rest(handler, newSecret!);
-    clock.advance(5);
-    await rest(handler, newSecret!);
-    expect(store.uses.slice(2)).toEqual([{ keyId: record.id, sid: rotated.current.sid, at: T0 + 62_000 }]);
+    await tick();
+    const bySid = (sid: string) => store.uses.filter((u) => u.sid === sid).reduce((n, u) => n + u.count, 0);
+    expect(bySid(record.current.sid)).toBe(51);
+    expect(bySid(rotated.current.sid)).toBe(3); // the 4th is in the minute still being counted
+    expect(store.uses).toHaveLength(3);
+    expect(store.uses.every((u) => u.minute === T0)).toBe(true);
   });
 
-  it('records the rotated-out secret again at once when it is used in its new (previous) slot', async () => {
-    const { handler, createKey, apply, store, clock } = setup();
-    const { record, secret: oldSecret } = createKey();
-    expect(await rest(handler, oldSecret)).not.toBeNull();
-    const { secret: newSecret } = apply(record.id, (r, c) => rotateKey(r, {}, c));
-    clock.advance(3);
-    expect(await rest(handler, newSecret!)).not.toBeNull(); // the deployment that rotated picks up the new record
-    clock.advance(1_000);
-    expect((await rest(handler, oldSecret))?.context?.slot).toBe('previous');
-    expect(store.uses.filter((u) => u.sid === record.current.sid)).toEqual([
-      { keyId: record.id, sid: record.current.sid, at: T0 },
-      { keyId: record.id, sid: record.current.sid, at: T0 + 1_003 },
-    ]);
+  it('counts in memory only: no write starts before the answer, and writes never touch the key record', async () => {
+    const { handler, createKey, store, clock } = setup();
+    const { secret } = createKey();
+    expect(await rest(handler, secret)).not.toBeNull();
+    expect(store.uses).toHaveLength(0); // armed, not started: the write runs on a later turn
+    await tick();
+    expect(store.uses).toHaveLength(1);
+    clock.advance(1);
+    expect(store.reads).toHaveLength(1);
   });
 
-  it('records a secret at once after a cancel moves it back to current, and after the cache learns of a rotation', async () => {
-    const { handler, createKey, apply, store, clock } = setup();
-    const { record, secret: oldSecret } = createKey();
-    const sid = record.current.sid;
-    await rest(handler, oldSecret);
-    apply(record.id, (r, c) => rotateKey(r, {}, c));
-    clock.advance(10_000); // the cached record expires; the next read shows the rotation
-    expect((await rest(handler, oldSecret))?.context?.slot).toBe('previous');
-    clock.advance(1_000);
-    apply(record.id, (r, c) => cancelRotation(r, undefined, c));
-    clock.advance(10_000);
-    expect((await rest(handler, oldSecret))?.context?.slot).toBe('current');
-    clock.advance(1_000);
-    await rest(handler, oldSecret); // same version, within the minute: not written again
-    expect(store.uses.filter((u) => u.sid === sid).map((u) => u.at - T0)).toEqual([0, 10_000, 21_000]);
-  });
-
-  it('never lets a failing or hanging last-use write deny or hold a request', async () => {
-    const { handler, createKey, store, metrics, clock } = setup({ deps: { useWriteWaitMs: 20 } });
+  it('never lets a failing or hanging usage write deny or hold a request', async () => {
+    const { handler, createKey, store, metrics } = setup();
     const { secret } = createKey();
     store.failUses = true;
     expect(await rest(handler, secret)).not.toBeNull();
+    await tick();
     expect(metrics.useRecordFailures).toBe(1);
     expect(metrics.storeFailures).toBe(0);
 
-    // A failed write is retried after 5 s rather than a full minute.
-    store.failUses = false;
-    clock.advance(5_000);
-    await rest(handler, secret);
-    expect(store.uses).toHaveLength(1);
-
-    const slow = setup({ deps: { useWriteWaitMs: 20 } });
+    const slow = setup();
     const k = slow.createKey();
     slow.store.hangUses = true;
     const started = performance.now();
-    expect(await rest(slow.handler, k.secret)).not.toBeNull();
+    for (let i = 0; i < 3; i++) expect(await rest(slow.handler, k.secret)).not.toBeNull();
     expect(performance.now() - started).toBeLessThan(500);
+  });
+
+  it('keeps no origin for a TOKEN event, and strips control characters from user agents at flush time', async () => {
+    const { handler, createKey, store } = setup();
+    const a = createKey();
+    await handler({ type: 'TOKEN', authorizationToken: `Bearer ${a.secret}`, methodArn: METHOD_ARN });
+    const b = createKey();
+    await rest(handler, b.secret, { ip: '2001:db8::1', userAgent: 'evil\r\nX-Injected: 1\u0000' + 'x'.repeat(600) });
+    await tick();
+    expect(store.uses[0]!.from).toEqual({ ip: null, userAgent: null });
+    expect(store.uses[1]!.from.ip).toBe('2001:db8::1');
+    expect(store.uses[1]!.from.userAgent).toMatch(/^evilX-Injected: 1x+$/);
+    expect(store.uses[1]!.from.userAgent).toHaveLength(512);
   });
 });
 
@@ -694,7 +696,7 @@ describe('Verifier', () => {
     const clock = new FakeClock();
     const store = new FakeStore();
     const policies = DEFAULT_POLICIES;
-    const verifier = new Verifier({ store, pepper: PEPPER, policies, clock });
+    const verifier = new Verifier({ store, usage: store, pepper: PEPPER, policies, clock, usageTimer: false });
     const ctx: TransitionContext = { now: clock.t, policies, ids: randomIds, pepper: PEPPER };
     const { record, secret } = createKeyRecord('acct0000000000001', { name: 'x' }, { environment: 'live' }, ctx);
     store.put(record);
@@ -718,7 +720,6 @@ describe('forget (local mode: the gateway announces changes made through the API
     const { record, secret: oldSecret } = createKey();
     expect((await rest(handler, oldSecret))!.context!.slot).toBe('current');
     const readsBefore = store.reads.length;
-    const usesBefore = store.uses.length;
     clock.advance(300);
     apply(record.id, (r, c) => rotateKey(r, { oldKeyExpiresInSeconds: 600 }, c));
     handler.forget(record.id);
@@ -726,7 +727,6 @@ describe('forget (local mode: the gateway announces changes made through the API
     const after = await rest(handler, oldSecret);
     expect(after!.context!.slot).toBe('previous'); // not the cached "current"
     expect(store.reads.length).toBe(readsBefore + 1);
-    expect(store.uses.length).toBe(usesBefore + 1); // the first use after the rotation is recorded
     await rest(handler, oldSecret);
     expect(store.reads.length).toBe(readsBefore + 1); // cached again
   });
@@ -744,9 +744,8 @@ describe('forget (local mode: the gateway announces changes made through the API
         await gate;
         return snapshot;
       },
-      recordUse: store.recordUse.bind(store),
     };
-    const verifier = new Verifier({ store: snapshotStore, pepper: PEPPER, policies, clock });
+    const verifier = new Verifier({ store: snapshotStore, usage: store, pepper: PEPPER, policies, clock, usageTimer: false });
     const pending = verifier.verify(secret); // miss: its read is now in flight
     await Promise.resolve();
     apply(record.id, (r, c) => revokeKey(r, c));

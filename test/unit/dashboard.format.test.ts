@@ -128,12 +128,12 @@ describe('dashboard error words', () => {
 describe('dashboard rotation phase', () => {
   const t0 = Date.parse('2026-01-01T12:00:00Z');
   const iso = (ms: number) => new Date(ms).toISOString();
-  const secret = (expiresAt: string | null) => ({ hint: 'rekey_live_…abcd', createdAt: iso(t0), expiresAt, lastUsedAt: null });
+  const secret = (expiresAt: string | null) => ({ hint: 'rekey_live_…abcd', createdAt: iso(t0), expiresAt, lastUsedAt: null, lastUsedFrom: null });
   const key = (state: 'in_progress' | 'completed' | 'cancelled', oldExpires: number, restorable: number | null, previous: boolean): KeyView => ({
     id: 'k', name: 'n', environment: 'live', scopes: [], status: 'active', createdAt: iso(t0), expiresAt: null, lastUsedAt: null,
     lastRotatedAt: iso(t0), revokedAt: null, reactivatableUntil: null, currentSecret: secret(null),
     previousSecret: previous ? secret(iso(oldExpires)) : null,
-    rotation: { id: 'r', state, startedAt: iso(t0), oldKeyExpiresAt: iso(oldExpires), oldKeyHint: 'rekey_live_…old1', oldKeyLastUsedAt: null, reminderAt: null, restorableUntil: restorable === null ? null : iso(restorable), cancelledAt: state === 'cancelled' ? iso(t0) : null, newKeyExpiresAt: null },
+    rotation: { id: 'r', state, startedAt: iso(t0), oldKeyExpiresAt: iso(oldExpires), oldKeyHint: 'rekey_live_…old1', oldKeyLastUsedAt: null, oldKeyLastUsedFrom: null, reminderAt: null, restorableUntil: restorable === null ? null : iso(restorable), cancelledAt: state === 'cancelled' ? iso(t0) : null, newKeyExpiresAt: null, idleCutover: null },
   });
 
   it('shows both secrets only until the old one expires, by the local clock', () => {

@@ -59,6 +59,15 @@ export type EventList = z.output<typeof s.EventListResponse>;
 export type AccountResult = z.output<typeof s.AccountResponse>;
 export type Whoami = z.output<typeof s.WhoamiResponse>;
 export type OpenApiDocument = z.output<typeof s.OpenApiResponse>;
+/** Verified requests per secret per minute (SPEC §12). */
+export type Usage = z.output<typeof s.UsageResponse>;
+/** Where a secret was last used from. */
+export type UseOrigin = z.output<typeof s.UseOriginView>;
+/** `from`/`to` of the usage route: RFC 3339 strings or `Date`s; `to` defaults to now, `from` to 24 h before `to` (at most 7 days). */
+export interface UsageRangeInput {
+  readonly from?: string | Date;
+  readonly to?: string | Date;
+}
 
 /** Every error code of SPEC §3. */
 export type RekeyErrorCode = ErrorCode;
@@ -212,6 +221,16 @@ export class RekeyClient {
   /** `GET /v1/keys/{id}/events` — one page of the audit trail, newest first. Scope `keys:read`. */
   listKeyEvents(id: string, q?: PageInput): Promise<EventList> {
     return this.#request('GET', `/v1/keys/${seg(id)}/events`, { query: { limit: q?.limit, cursor: q?.cursor } });
+  }
+
+  /**
+   * `GET /v1/keys/{id}/usage` — per-minute counts of verified requests for each secret the key had
+   * in the range (`current`, `previous`, `retired`). Scope `keys:read`. Counts are written by the
+   * authorizer about once a minute, so the last minute or two may still grow.
+   */
+  getKeyUsage(id: string, range?: UsageRangeInput): Promise<Usage> {
+    const iso = (v: string | Date | undefined) => (v instanceof Date ? v.toISOString() : v);
+    return this.#request('GET', `/v1/keys/${seg(id)}/usage`, { query: { from: iso(range?.from), to: iso(range?.to) } });
   }
 
   /** `GET /v1/account`. Scope `keys:read`. */

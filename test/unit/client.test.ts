@@ -62,6 +62,7 @@ describe('RekeyClient requests', () => {
       ['revokeKey', () => c.revokeKey(id)],
       ['reactivateKey', () => c.reactivateKey(id)],
       ['listKeyEvents', () => c.listKeyEvents(id)],
+      ['getKeyUsage', () => c.getKeyUsage(id)],
       ['getAccount', () => c.getAccount()],
       ['putAlertEmails', () => c.putAlertEmails({ alertEmails: ['a@example.com'] })],
       ['whoami', () => c.whoami()],

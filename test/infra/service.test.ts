@@ -160,13 +160,15 @@ describe('least privilege', () => {
       .sort();
   const on = (actions: string[], res: unknown) => actions.map((a) => `${a} ${JSON.stringify(res)}`);
 
-  it('read routes get exactly the reads they make: a record, the listing indexes and BatchGetItem, or a key\'s events', () => {
-    expect(pairs('getKey')).toEqual(on(['dynamodb:GetItem'], table));
+  it('read routes get exactly the reads they make: a record, the listing indexes and BatchGetItem, a key\'s events or usage', () => {
+    // Key views show last use from the key's usage minutes (a table Query under USAGE#<keyId>).
+    expect(pairs('getKey')).toEqual(sorted(on(['dynamodb:GetItem', 'dynamodb:Query'], table)));
     expect(pairs('getAccount')).toEqual(on(['dynamodb:GetItem'], table));
-    expect(pairs('listKeys')).toEqual(sorted([...on(['dynamodb:BatchGetItem'], table), ...on(['dynamodb:Query'], index('gsi1')), ...on(['dynamodb:Query'], index('gsi2'))]));
+    expect(pairs('listKeys')).toEqual(sorted([...on(['dynamodb:BatchGetItem', 'dynamodb:Query'], table), ...on(['dynamodb:Query'], index('gsi1')), ...on(['dynamodb:Query'], index('gsi2'))]));
     expect(pairs('listKeyEvents')).toEqual(sorted(on(['dynamodb:GetItem', 'dynamodb:Query'], table)));
+    expect(pairs('getKeyUsage')).toEqual(sorted(on(['dynamodb:GetItem', 'dynamodb:Query'], table)));
     // No read route may Query the outbox or timer index.
-    for (const name of ['getKey', 'getAccount', 'listKeys', 'listKeyEvents', 'whoami'] as const) {
+    for (const name of ['getKey', 'getAccount', 'listKeys', 'listKeyEvents', 'getKeyUsage', 'whoami'] as const) {
       expect(pairs(name).join('\n'), name).not.toMatch(/gsi3|gsi4/);
     }
   });
@@ -180,15 +182,19 @@ describe('least privilege', () => {
   it('key-changing routes and the timer get exactly the effect permissions; putAlertEmails only account writes', () => {
     const changers = (Object.keys(FUNCTION_GRANTS) as (keyof typeof FUNCTION_GRANTS)[]).filter((n) => (FUNCTION_GRANTS[n] as readonly string[]).includes('pepper'));
     expect(sorted(changers)).toEqual(sorted(['createKey', 'updateKey', 'rotateKey', 'updateRotation', 'cancelRotation', 'revokeKey', 'reactivateKey', 'timer']));
-    for (const name of changers.filter((n) => n !== 'timer')) expect(roleActions(json, roleId(name)), name).toEqual(sorted([...EFFECTS, ...LOGS, ...XRAY]));
+    // Those that answer with a key view also read its usage minutes (Query of the table); create has none yet.
+    for (const name of changers.filter((n) => n !== 'timer')) {
+      expect(roleActions(json, roleId(name)), name).toEqual(sorted([...EFFECTS, ...(name === 'createKey' ? [] : ['dynamodb:Query']), ...LOGS, ...XRAY]));
+    }
     // The timer also queries the timer index and (Lambda, for its failed invocations) writes its failure queue.
     expect(roleActions(json, roleId('timer'))).toEqual(
       sorted([...EFFECTS, 'dynamodb:Query', ...LOGS, ...XRAY, ...(roleActions(json, roleId('timer')).includes('sqs:SendMessage') ? ['sqs:SendMessage'] : [])]),
     );
     expect(pairs('putAlertEmails')).toEqual(sorted(on(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], table)));
-    // Query: only the timer function, only the timer index (the reconciliation).
-    expect(pairs('timer').filter((p) => p.startsWith('dynamodb:Query'))).toEqual(on(['dynamodb:Query'], index('gsi4')));
-    expect(pairs('rotateKey').filter((p) => p.startsWith('dynamodb:Query'))).toEqual([]);
+    // Query of an index: only the timer function, only the timer index (the reconciliation); the
+    // table Query is the usage read (idle cut-over, key views).
+    expect(pairs('timer').filter((p) => p.startsWith('dynamodb:Query'))).toEqual(sorted([...on(['dynamodb:Query'], index('gsi4')), ...on(['dynamodb:Query'], table)]));
+    expect(pairs('rotateKey').filter((p) => p.startsWith('dynamodb:Query'))).toEqual(on(['dynamodb:Query'], table));
     // The sweeper performs effects (no pepper), reads the stream and writes failed batches to its dead-letter queue.
     expect(roleActions(json, roleId('outboxStream'))).toEqual(
       sorted([...EFFECTS.filter((a) => a !== 'secretsmanager:GetSecretValue'), 'dynamodb:Query', ...LOGS, ...XRAY, 'dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams',

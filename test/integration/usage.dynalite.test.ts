@@ -221,7 +221,7 @@ describe('GET /v1/keys/{id}/usage logic', () => {
     expect(await code(keyUsageReport(p, keyId, { from: iso(t0 - 7 * 86_400 * S - S), to: iso(t0) }, w.rt))).toMatch(/^validation_error:.*"from"/);
     expect(await code(keyUsageReport(p, keyId, { from: iso(t0), to: iso(t0) }, w.rt))).toMatch(/^validation_error:.*"from"/);
     // Another account's key: 404, not an empty answer.
-    const stranger: Principal = { accountId: 'acct0000000000000', environment: 'live', actorKeyId: 'k' };
+    const stranger: Principal = { accountId: 'acct0000000000000', environment: 'live', actorKeyId: 'k', scopes: ['keys:read'] };
     expect(await code(keyUsageReport(stranger, keyId, {}, w.rt))).toMatch(/^not_found/);
   });
 });

@@ -30,7 +30,7 @@ async function setup(policies = {}) {
   const { account, key } = await createAccountWithKey({ name: 'Acme', alertEmails: ['ops@acme.test'] }, w.rt);
   const caller: Caller = { keyId: key.id, accountId: account.id, environment: 'live', scopes: ['keys:read', 'keys:write'], slot: 'current' };
   const p = principalOf(caller);
-  const { record, secret: oldSecret } = await createKey(p, account.id, { name: 'billing', scopes: ['invoices:read'] }, w.rt);
+  const { record, secret: oldSecret } = await createKey(p, account.id, { name: 'billing', scopes: [] }, w.rt);
   const auth = createAuthorizerHandler({
     store: w.store, usage: w.usage, pepper: { get: async () => TEST_PEPPER }, policies: w.policies, clock: w.clock,
     metrics: new CountingMetrics(), verifier: { usageTimer: false },

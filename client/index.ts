@@ -53,6 +53,18 @@ export interface PageInput {
 }
 
 export type KeyWithSecret = z.output<typeof s.KeyWithSecretResponse>;
+/** A webhook endpoint (SPEC §10). */
+export type WebhookEndpoint = z.output<typeof s.WebhookView>;
+/** One delivery of an event to an endpoint, with its attempts. */
+export type WebhookDelivery = z.output<typeof s.DeliveryView>;
+export type CreateWebhookInput = z.input<typeof s.CreateWebhookBody>;
+export type UpdateWebhookInput = z.input<typeof s.UpdateWebhookBody>;
+export type RotateWebhookSecretInput = z.input<typeof s.RotateWebhookSecretBody>;
+export type WebhookWithSecret = z.output<typeof s.WebhookWithSecretResponse>;
+export type WebhookResult = z.output<typeof s.WebhookResponse>;
+export type WebhookList = z.output<typeof s.WebhookListResponse>;
+export type WebhookDeliveryList = z.output<typeof s.DeliveryListResponse>;
+export type WebhookTestResult = z.output<typeof s.TestDeliveryResponse>;
 export type KeyResult = z.output<typeof s.KeyResponse>;
 export type KeyList = z.output<typeof s.KeyListResponse>;
 export type EventList = z.output<typeof s.EventListResponse>;
@@ -241,6 +253,46 @@ export class RekeyClient {
   /** `PUT /v1/account/alert-emails` — replaces the list (at most 20). Scope `keys:write`. */
   putAlertEmails(body: AlertEmailsInput): Promise<AccountResult> {
     return this.#request('PUT', '/v1/account/alert-emails', { body });
+  }
+
+  /** `POST /v1/webhooks` — a new endpoint; its `whsec_` signing secret is in the answer once. Scope `keys:write`. */
+  createWebhook(body: CreateWebhookInput): Promise<WebhookWithSecret> {
+    return this.#request('POST', '/v1/webhooks', { body });
+  }
+
+  /** `GET /v1/webhooks` — every endpoint the caller's environment may see. Scope `keys:read`. */
+  listWebhooks(): Promise<WebhookList> {
+    return this.#request('GET', '/v1/webhooks');
+  }
+
+  /** `GET /v1/webhooks/{id}`. Scope `keys:read`. */
+  getWebhook(id: string): Promise<WebhookResult> {
+    return this.#request('GET', `/v1/webhooks/${seg(id)}`);
+  }
+
+  /** `PATCH /v1/webhooks/{id}` — URL, event types, description, or `enabled`. Scope `keys:write`. */
+  updateWebhook(id: string, body: UpdateWebhookInput): Promise<WebhookResult> {
+    return this.#request('PATCH', `/v1/webhooks/${seg(id)}`, { body });
+  }
+
+  /** `DELETE /v1/webhooks/{id}`. Scope `keys:write`. */
+  deleteWebhook(id: string): Promise<WebhookResult> {
+    return this.#request('DELETE', `/v1/webhooks/${seg(id)}`);
+  }
+
+  /** `POST /v1/webhooks/{id}/rotate-secret` — a new signing secret; the old one keeps signing for the overlap. */
+  rotateWebhookSecret(id: string, body?: RotateWebhookSecretInput): Promise<WebhookWithSecret> {
+    return this.#request('POST', `/v1/webhooks/${seg(id)}/rotate-secret`, { body: body ?? {} });
+  }
+
+  /** `POST /v1/webhooks/{id}/test` — queues a `webhook.test` delivery (202). Scope `keys:write`. */
+  testWebhook(id: string): Promise<WebhookTestResult> {
+    return this.#request('POST', `/v1/webhooks/${seg(id)}/test`);
+  }
+
+  /** `GET /v1/webhooks/{id}/deliveries` — one page of deliveries with their attempts, newest first. */
+  listWebhookDeliveries(id: string, q?: PageInput): Promise<WebhookDeliveryList> {
+    return this.#request('GET', `/v1/webhooks/${seg(id)}/deliveries`, { query: { limit: q?.limit, cursor: q?.cursor } });
   }
 
   /** `GET /v1/whoami` — which key, and which of its secrets (`slot`), authenticated this call. */

@@ -24,6 +24,10 @@ export interface ServiceAlarmsProps {
   readonly stageName: string;
   /** Dead-letter queues: any message in one is a timer or an outbox record that was not handled. */
   readonly deadLetterQueues: Readonly<Record<string, sqs.IQueue>>;
+  /** Failed webhook attempts (15-minute sums); alarms at `webhookFailureThreshold`. @default - no alarm */
+  readonly webhookAttemptFailures?: cloudwatch.IMetric;
+  /** @default 50 */
+  readonly webhookFailureThreshold?: number;
   /** @default - no notifications, unless `emails` is given (then a new topic) */
   readonly topic?: sns.ITopic;
   /** Addresses subscribed to a new topic when `topic` is not given. @default [] */
@@ -53,10 +57,10 @@ export class ServiceAlarms extends Construct {
     }
 
     const period = Duration.minutes(5);
-    const add = (alarmId: string, metric: cloudwatch.IMetric, description: string) => {
+    const add = (alarmId: string, metric: cloudwatch.IMetric, description: string, threshold = 1) => {
       const alarm = new cloudwatch.Alarm(this, alarmId, {
         metric,
-        threshold: 1,
+        threshold,
         evaluationPeriods: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
@@ -83,6 +87,16 @@ export class ServiceAlarms extends Construct {
     );
     for (const [name, queue] of Object.entries(props.deadLetterQueues)) {
       add(`${name}Depth`, queue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }), `rekey ${name} has messages`);
+    }
+    if (props.webhookAttemptFailures) {
+      // Customers' receivers fail now and then; many failures in 15 minutes point at rekey's side
+      // (egress, DNS, a bad deploy) or at a widespread outage worth knowing about.
+      add(
+        'WebhookDeliveriesFailing',
+        props.webhookAttemptFailures,
+        'rekey webhook attempts are failing (non-2xx answers, timeouts or refused targets)',
+        props.webhookFailureThreshold ?? 50,
+      );
     }
     add(
       'AuthorizerStoreFailures',

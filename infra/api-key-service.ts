@@ -2,9 +2,10 @@ import { ArnFormat, CfnOutput, Duration, Lazy, RemovalPolicy, Stack } from 'aws-
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { DynamoEventSource, SqsDlq, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -96,6 +97,8 @@ const SIZING: Record<TriggerName | 'route', { memorySize: number; timeout: Durat
   authorizer: { memorySize: 1024, timeout: Duration.seconds(10) },
   timer: { memorySize: 512, timeout: Duration.seconds(60) },
   outboxStream: { memorySize: 512, timeout: Duration.seconds(60) },
+  // One attempt is at most 15 s; a batch of up to 3 messages runs them in turn.
+  webhookDelivery: { memorySize: 512, timeout: Duration.seconds(60) },
   notFound: { memorySize: 256, timeout: Duration.seconds(5) },
   // Under API Gateway's 29 s integration limit, with room for retries of a conflicting write.
   route: { memorySize: 512, timeout: Duration.seconds(15) },
@@ -116,8 +119,14 @@ export class ApiKeyService extends Construct {
   public readonly scheduling: TimerScheduling;
   /** The outbox function's dead-letter queue: stream batches that kept failing, and sweep invocations EventBridge could not deliver. */
   public readonly outboxDeadLetterQueue: sqs.Queue;
+  /** Webhook attempts (SPEC §10): delayed messages for waits up to 15 min, Scheduler one-shots send to it beyond. */
+  public readonly webhookQueue: sqs.Queue;
+  /** Attempt messages the delivery function failed on 5 times. */
+  public readonly webhookDeadLetterQueue: sqs.Queue;
   /** Runs the outbox sweep every minute (items whose dispatcher died holding the claim). */
   public readonly outboxSweepRule: events.Rule;
+  /** Failed webhook attempts (non-2xx, timeouts, refused targets), from the delivery function's log. */
+  public readonly webhookDeliveryFailures: logs.MetricFilter;
   /** Every function by route name or trigger name. */
   public readonly functions: Readonly<Record<RouteName | TriggerName, NodejsFunction>>;
   public readonly authorizerFunction: NodejsFunction;
@@ -165,6 +174,22 @@ export class ApiKeyService extends Construct {
       retentionPeriod: Duration.days(14),
     });
 
+    this.webhookDeadLetterQueue = new sqs.Queue(this, 'WebhookAttemptsDeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.webhookQueue = new sqs.Queue(this, 'WebhookAttempts', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // AWS: at least the function timeout (6 times is the guide's advice for event source mappings).
+      visibilityTimeout: Duration.seconds(6 * SIZING.webhookDelivery.timeout.toSeconds()),
+      retentionPeriod: Duration.days(4),
+      deadLetterQueue: { queue: this.webhookDeadLetterQueue, maxReceiveCount: 5 },
+    });
+    // Scheduler one-shots for waits over 15 minutes target the queue directly.
+    this.scheduling.role.addToPolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.webhookQueue.queueArn] }));
+
     const corsOrigin = props.corsAllowedOrigin ?? (dashboardOn ? Lazy.string({ produce: () => this.dashboard!.origin }) : undefined);
     const env: Record<string, string> = {
       ...policyEnv,
@@ -176,6 +201,8 @@ export class ApiKeyService extends Construct {
       SCHEDULER_DLQ_ARN: this.scheduling.deadLetterQueue.queueArn,
       EVENT_BUS_NAME: this.eventBus.eventBusName,
       SENDER_EMAIL: props.senderEmail,
+      WEBHOOK_QUEUE_URL: this.webhookQueue.queueUrl,
+      WEBHOOK_QUEUE_ARN: this.webhookQueue.queueArn,
       POWERTOOLS_METRICS_NAMESPACE: 'Rekey',
       ...(corsOrigin ? { CORS_ALLOWED_ORIGIN: corsOrigin } : {}),
     };
@@ -190,6 +217,7 @@ export class ApiKeyService extends Construct {
       eventBusArn: this.eventBus.eventBusArn,
       senderEmail: props.senderEmail,
       sesIdentitiesArn: stack.formatArn({ service: 'ses', resource: 'identity', resourceName: '*' }),
+      webhookQueueArn: this.webhookQueue.queueArn,
     };
 
     const make = (name: string, entry: string, description: string, sizing: { memorySize: number; timeout: Duration }, functionName?: string) =>
@@ -222,10 +250,24 @@ export class ApiKeyService extends Construct {
     for (const s of grantStatements(FUNCTION_GRANTS.outboxStream, targets)) outbox.role.addToPolicy(s);
     const notFound = make('notFound', FUNCTION_ENTRIES.notFound, 'rekey unknown routes (404)', SIZING.notFound);
     for (const s of grantStatements(FUNCTION_GRANTS.notFound, targets)) notFound.role.addToPolicy(s);
+    const delivery = make('webhookDelivery', FUNCTION_ENTRIES.webhookDelivery, 'rekey webhook delivery (one attempt per queue message)', SIZING.webhookDelivery);
+    for (const s of grantStatements(FUNCTION_GRANTS.webhookDelivery, targets)) delivery.role.addToPolicy(s);
+    // Failed messages are reported one by one, so one bad endpoint does not re-run its batch mates.
+    delivery.function.addEventSource(new SqsEventSource(this.webhookQueue, { batchSize: 3, reportBatchItemFailures: true }));
+    this.webhookDeliveryFailures = new logs.MetricFilter(this, 'WebhookAttemptFailures', {
+      logGroup: delivery.logGroup,
+      // The delivery function logs one line per attempt (functions/webhooks/delivery.ts).
+      filterPattern: logs.FilterPattern.literal('{ $.message = "webhook attempt" && ($.outcome = "retry" || $.outcome = "failed") }'),
+      metricNamespace: 'Rekey',
+      metricName: 'WebhookAttemptFailures',
+      metricValue: '1',
+      defaultValue: 0,
+    });
     fns.authorizer = authorizer.function;
     fns.timer = timer.function;
     fns.outboxStream = outbox.function;
     fns.notFound = notFound.function;
+    fns.webhookDelivery = delivery.function;
     this.functions = fns as Record<RouteName | TriggerName, NodejsFunction>;
     this.authorizerFunction = authorizer.function;
 
@@ -288,10 +330,15 @@ export class ApiKeyService extends Construct {
     }
 
     this.alarms = new ServiceAlarms(this, 'Alarms', {
-      functions: { Authorizer: authorizer.function, Timer: timer.function, OutboxStream: outbox.function },
+      functions: { Authorizer: authorizer.function, Timer: timer.function, OutboxStream: outbox.function, WebhookDelivery: delivery.function },
+      webhookAttemptFailures: this.webhookDeliveryFailures.metric({ period: Duration.minutes(15), statistic: 'Sum' }),
       api: this.api.api,
       stageName: this.api.stageName,
-      deadLetterQueues: { SchedulerDeadLetterQueue: this.scheduling.deadLetterQueue, OutboxDeadLetterQueue: this.outboxDeadLetterQueue },
+      deadLetterQueues: {
+        SchedulerDeadLetterQueue: this.scheduling.deadLetterQueue,
+        OutboxDeadLetterQueue: this.outboxDeadLetterQueue,
+        WebhookAttemptsDeadLetterQueue: this.webhookDeadLetterQueue,
+      },
       topic: props.alarmTopic,
       emails: props.alarmEmails,
     });

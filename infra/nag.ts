@@ -35,7 +35,7 @@ export function acknowledgeServiceFindings(service: ApiKeyService): void {
   }
   const grantsOf = (name: string): readonly string[] => (FUNCTION_GRANTS as Record<string, readonly string[]>)[name] ?? [];
   for (const [name, role] of roles) {
-    if (grantsOf(name).includes('timers')) {
+    if (grantsOf(name).includes('timers') || grantsOf(name).includes('scheduleAttempts')) {
       ack(
         role,
         `AwsSolutions-IAM5[Resource::${nagArn('scheduler', `schedule/${service.scheduling.groupName}/*`)}]`,
@@ -53,6 +53,7 @@ export function acknowledgeServiceFindings(service: ApiKeyService): void {
 
   ack(service.pepper, 'AwsSolutions-SMG4', 'The pepper keys every stored key digest: rotating it would invalidate every API key. It is generated at deploy time and retained.');
   ack(service.scheduling.deadLetterQueue, 'AwsSolutions-SQS3', "This queue is EventBridge Scheduler's dead-letter queue; it needs none of its own (cdk-nag only recognises SQS redrive).");
+  ack(service.webhookDeadLetterQueue, 'AwsSolutions-SQS3', 'This queue is the dead-letter queue of the webhook attempt queue; it needs none of its own.');
   ack(service.outboxDeadLetterQueue, 'AwsSolutions-SQS3', "This queue is the stream event source's on-failure destination, itself a dead-letter queue.");
 
   const api = service.api.api;

@@ -50,6 +50,8 @@ export interface PermissionTargets {
   readonly senderEmail: string;
   /** `arn:…:ses:<region>:<account>:identity/*` (see the `email` grant). */
   readonly sesIdentitiesArn: string;
+  /** The SQS queue of webhook attempts (SPEC §10). */
+  readonly webhookQueueArn: string;
 }
 
 /**
@@ -65,7 +67,11 @@ export interface PermissionTargets {
  * - `pepper`: `GetSecretValue` of the pepper (every transition reads it);
  * - `timers`: `CreateSchedule` / `DeleteSchedule` in rekey's group, passing the scheduler role;
  * - `publish`: `PutEvents` to the rekey bus; `email`: SES `SendEmail` from the sender address;
- * - `sweepOutbox` / `reconcileTimers`: `Query` of the outbox index `gsi3` / the timer index `gsi4`.
+ * - `sweepOutbox` / `reconcileTimers`: `Query` of the outbox index `gsi3` / the timer index `gsi4`;
+ * - `webhooks`: `Query` of the table (an account's webhook endpoints, an endpoint's deliveries);
+ * - `deleteWebhook`: `DeleteItem` of the table (the only delete in rekey);
+ * - `enqueueAttempts`: SQS `SendMessage` to the webhook attempt queue;
+ * - `scheduleAttempts`: `CreateSchedule` in rekey's group (webhook retries over 15 min), passing the scheduler role.
  */
 export type Grant =
   | 'getItem'
@@ -79,10 +85,17 @@ export type Grant =
   | 'publish'
   | 'email'
   | 'sweepOutbox'
-  | 'reconcileTimers';
+  | 'reconcileTimers'
+  | 'webhooks'
+  | 'deleteWebhook'
+  | 'enqueueAttempts'
+  | 'scheduleAttempts';
 
-/** Draining a key's outbox performs any effect a key change commits: events, timers, emails. */
-const KEY_EFFECTS: readonly Grant[] = ['getItem', 'writeItems', 'timers', 'publish', 'email'];
+/**
+ * Draining a key's outbox performs any effect a key change commits: events, timers, emails, and the
+ * webhook fan-out of a published event (find the endpoints, put deliveries, queue first attempts).
+ */
+const KEY_EFFECTS: readonly Grant[] = ['getItem', 'writeItems', 'timers', 'publish', 'email', 'webhooks', 'enqueueAttempts'];
 /** A change of a key: decide (the pepper is read for every transition), commit, drain. */
 const KEY_CHANGE: readonly Grant[] = [...KEY_EFFECTS, 'pepper'];
 /** A key change answered with the key's view, which shows its recorded usage. */
@@ -115,6 +128,17 @@ export const FUNCTION_GRANTS = {
   // The sweeper performs committed effects; it decides nothing, so it never reads the pepper.
   outboxStream: [...KEY_EFFECTS, 'sweepOutbox'],
   notFound: [],
+  // Webhook endpoints (SPEC §10). Creating and rotating seal a signing secret with a key derived from the pepper.
+  createWebhook: ['webhooks', 'writeItems', 'pepper'],
+  listWebhooks: ['webhooks'],
+  getWebhook: ['webhooks'],
+  updateWebhook: ['webhooks', 'writeItems'],
+  deleteWebhook: ['webhooks', 'deleteWebhook'],
+  rotateWebhookSecret: ['webhooks', 'writeItems', 'pepper'],
+  testWebhook: ['webhooks', 'writeItems', 'enqueueAttempts'],
+  listWebhookDeliveries: ['webhooks'],
+  // One attempt: read the delivery and account, unseal secrets, record it, queue the next, tell the alert emails on disable.
+  webhookDelivery: ['getItem', 'webhooks', 'writeItems', 'pepper', 'enqueueAttempts', 'scheduleAttempts', 'email'],
 } as const satisfies Record<RouteName | Exclude<TriggerName, 'authorizer'>, readonly Grant[]>;
 
 /** The statements of a set of grants (one statement per grant, in a fixed order). */
@@ -127,7 +151,8 @@ export function grantStatements(grants: readonly Grant[], t: PermissionTargets):
     ...(has.has('getItem') ? ['dynamodb:GetItem'] : []),
     ...(has.has('writeItems') ? ['dynamodb:PutItem', 'dynamodb:UpdateItem'] : []),
     ...(has.has('listKeys') || has.has('listAccounts') ? ['dynamodb:BatchGetItem'] : []),
-    ...(has.has('readEvents') || has.has('readUsage') ? ['dynamodb:Query'] : []),
+    ...(has.has('readEvents') || has.has('readUsage') || has.has('webhooks') ? ['dynamodb:Query'] : []),
+    ...(has.has('deleteWebhook') ? ['dynamodb:DeleteItem'] : []),
   ];
   if (tableActions.length) add('Items', tableActions, [t.tableArn]);
   const indexes = [
@@ -138,10 +163,11 @@ export function grantStatements(grants: readonly Grant[], t: PermissionTargets):
   ];
   if (indexes.length) add('QueryIndexes', ['dynamodb:Query'], indexes.map(t.indexArn));
   if (has.has('pepper')) add('ReadPepper', ['secretsmanager:GetSecretValue'], [t.pepperArn]);
-  if (has.has('timers')) {
-    add('ManageTimers', ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule'], [t.schedulesArn]);
+  if (has.has('timers') || has.has('scheduleAttempts')) {
+    add('ManageTimers', has.has('timers') ? ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule'] : ['scheduler:CreateSchedule'], [t.schedulesArn]);
     add('PassSchedulerRole', ['iam:PassRole'], [t.schedulerRoleArn], { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } });
   }
+  if (has.has('enqueueAttempts')) add('EnqueueWebhookAttempts', ['sqs:SendMessage'], [t.webhookQueueArn]);
   if (has.has('publish')) add('PublishEvents', ['events:PutEvents'], [t.eventBusArn]);
   // In the SES sandbox SendEmail is also authorized against each recipient's identity, so the
   // resource is every identity of the account, and the condition pins the From address.

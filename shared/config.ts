@@ -84,6 +84,9 @@ const ENV = {
   DASHBOARD_URL: optional,
   /** Origin allowed by CORS (the dashboard's); unset disables CORS headers. */
   CORS_ALLOWED_ORIGIN: optional,
+  /** AWS: the SQS queue of webhook attempts (URL for sending, ARN for Scheduler targets). */
+  WEBHOOK_QUEUE_URL: optional,
+  WEBHOOK_QUEUE_ARN: optional,
 } satisfies Record<string, Parse<unknown>>;
 
 type Env = { [K in keyof typeof ENV]: ReturnType<(typeof ENV)[K]> };
@@ -107,6 +110,8 @@ export interface Config {
   readonly corsAllowedOrigin: string | undefined;
   /** Authorizer usage write interval (seconds, divides 60). @default 60 */
   readonly usageFlushSeconds: number;
+  readonly webhookQueueUrl: string | undefined;
+  readonly webhookQueueArn: string | undefined;
 }
 
 /** Thrown at start-up with every bad variable named. */
@@ -162,5 +167,7 @@ function toConfig(e: Env): Config {
     dashboardUrl: e.DASHBOARD_URL,
     corsAllowedOrigin: e.CORS_ALLOWED_ORIGIN,
     usageFlushSeconds: e.USAGE_FLUSH_SECONDS,
+    webhookQueueUrl: e.WEBHOOK_QUEUE_URL,
+    webhookQueueArn: e.WEBHOOK_QUEUE_ARN,
   };
 }

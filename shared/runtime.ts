@@ -16,11 +16,20 @@ import { retryableOnce as once } from './domain/once.js';
 import type { Deps } from './domain/service.js';
 import type { EffectPerformers, EventPublisher, Mailer, PepperSource, TimerScheduler } from './domain/ports.js';
 import { LocalScheduler } from './local/localScheduler.js';
+import { lookup } from 'node:dns/promises';
+import { DynamoWebhookStore } from './adapters/webhookStore.js';
+import { fanOut, type WebhookDeps } from './webhooks/service.js';
+import type { AttemptQueue } from './webhooks/ports.js';
+import { LOCAL_ATTEMPTS_FILE, type LocalAttempt, toLocalAttempt } from './webhooks/localQueue.js';
 
 export interface Runtime extends Deps {
   readonly config: Config;
   /** Present in local mode: local mode's main loop starts it with the timer handler. */
   readonly localScheduler: LocalScheduler | undefined;
+  /** Webhook endpoints and deliveries (SPEC §10). */
+  readonly webhooks: WebhookDeps;
+  /** Present in local mode: the queue of webhook attempts, driven by local mode's main loop. */
+  readonly localAttempts: LocalScheduler<LocalAttempt> | undefined;
 }
 
 
@@ -46,6 +55,8 @@ export function createRuntime(config: Config, overrides: Partial<Runtime> = {}):
   let publisherImpl: () => Promise<EventPublisher>;
   let mailerImpl: () => Promise<Mailer>;
   let pepperImpl: () => Promise<PepperSource>;
+  let localAttempts: LocalScheduler<LocalAttempt> | undefined;
+  let attemptsImpl: () => Promise<AttemptQueue>;
   if (local) {
     const dataDir = config.dataDir!;
     // Local mode's main loop drives the scheduler, so it is built eagerly (it is light: no SDK).
@@ -55,6 +66,9 @@ export function createRuntime(config: Config, overrides: Partial<Runtime> = {}):
     publisherImpl = once(async () => new (await import('./local/jsonlEvents.js')).JsonlEventPublisher({ dataDir }));
     mailerImpl = once(async () => new (await import('./local/fileMailer.js')).FileMailer({ dataDir, ...(config.senderEmail ? { from: config.senderEmail } : {}) }));
     pepperImpl = once(async () => new (await import('./local/filePepper.js')).FilePepper({ dataDir }));
+    const attemptScheduler = new LocalScheduler<LocalAttempt>({ dataDir, fileName: LOCAL_ATTEMPTS_FILE });
+    localAttempts = attemptScheduler;
+    attemptsImpl = async () => ({ enqueue: (m, at) => attemptScheduler.schedule(toLocalAttempt(m, at)) });
   } else {
     schedulerImpl = once(async () => {
       const { EventBridgeScheduler } = await import('./adapters/scheduler.js');
@@ -68,7 +82,18 @@ export function createRuntime(config: Config, overrides: Partial<Runtime> = {}):
     publisherImpl = once(async () => new (await import('./adapters/eventBus.js')).EventBridgePublisher({ eventBusName: required(config.eventBusName, 'EVENT_BUS_NAME') }));
     mailerImpl = once(async () => new (await import('./adapters/mailer.js')).SesMailer({ from: required(config.senderEmail, 'SENDER_EMAIL') }));
     pepperImpl = once(async () => new (await import('./adapters/pepper.js')).SecretsManagerPepper({ secretId: required(config.pepperSecretArn, 'PEPPER_SECRET_ARN') }));
+    attemptsImpl = once(async () => {
+      const { SqsAttemptQueue } = await import('./adapters/attemptQueue.js');
+      return new SqsAttemptQueue({
+        queueUrl: required(config.webhookQueueUrl, 'WEBHOOK_QUEUE_URL'),
+        queueArn: required(config.webhookQueueArn, 'WEBHOOK_QUEUE_ARN'),
+        scheduleGroupName: required(config.scheduleGroupName, 'SCHEDULE_GROUP_NAME'),
+        schedulerRoleArn: required(config.schedulerRoleArn, 'SCHEDULER_ROLE_ARN'),
+        deadLetterArn: config.schedulerDlqArn,
+      });
+    });
   }
+  const attempts: AttemptQueue = { enqueue: async (m, at) => (await attemptsImpl()).enqueue(m, at) };
   const scheduler: TimerScheduler = {
     schedule: async (t) => (await schedulerImpl()).schedule(t),
     cancel: async (t) => (await schedulerImpl()).cancel(t),
@@ -76,6 +101,19 @@ export function createRuntime(config: Config, overrides: Partial<Runtime> = {}):
   const publisher: EventPublisher = { publish: async (e) => (await publisherImpl()).publish(e) };
   const mailer: Mailer = { send: async (m) => (await mailerImpl()).send(m) };
   const pepper: PepperSource = { get: async () => (await pepperImpl()).get() };
+  const webhooks: WebhookDeps = overrides.webhooks ?? {
+    store,
+    webhookStore: new DynamoWebhookStore({ client: documentClient, tableName: config.tableName }), // built on first use
+    attempts,
+    clock: systemClock,
+    ids: randomIds,
+    pepper,
+    mailer,
+    log,
+    maxTransitionSeconds: config.policies.maxTransitionSeconds,
+    urlPolicy: { allowLocalHttp: local },
+    resolve: (host) => lookup(host, { all: true, verbatim: true }),
+  };
   const effects: EffectPerformers = overrides.effects ?? {
     scheduler,
     publisher,
@@ -84,6 +122,7 @@ export function createRuntime(config: Config, overrides: Partial<Runtime> = {}):
     apiUrl: config.apiUrl,
     dashboardUrl: config.dashboardUrl,
     transition: config.policies,
+    afterPublish: async (event) => void (await fanOut(event, webhooks)),
   };
   return {
     config,
@@ -96,6 +135,8 @@ export function createRuntime(config: Config, overrides: Partial<Runtime> = {}):
     effects,
     log,
     localScheduler: overrides.localScheduler ?? localScheduler,
+    webhooks,
+    localAttempts: overrides.localAttempts ?? localAttempts,
     ...overrides,
   };
 }

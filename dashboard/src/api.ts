@@ -64,6 +64,7 @@ const CODE_WORDS: Record<RekeyErrorCode, string> = {
   key_expired: 'This key has expired.',
   key_not_revoked: 'This key is not revoked.',
   reactivation_window_passed: 'The reactivation window has passed; this key can no longer be reactivated.',
+  limit_reached: 'This account has reached a limit (for example 10 webhook endpoints). Remove one first.',
   payload_too_large: 'The request was too large.',
   internal_error: 'The API had an internal error. Try again in a moment.',
 };

@@ -9,7 +9,8 @@ export type ConflictCode =
   | 'key_revoked'
   | 'key_expired'
   | 'key_not_revoked'
-  | 'reactivation_window_passed';
+  | 'reactivation_window_passed'
+  | 'limit_reached';
 
 export type ErrorCode =
   | 'validation_error'
@@ -78,4 +79,5 @@ export const CONFLICT_MESSAGES: Record<ConflictCode, string> = {
   key_expired: 'This key has expired.',
   key_not_revoked: 'This key is not revoked.',
   reactivation_window_passed: 'The window to reactivate this key has passed.',
+  limit_reached: 'A limit of this account has been reached.',
 };

@@ -25,7 +25,11 @@ export async function performEffect(effect: Effect, deps: OutboxDeps): Promise<v
   switch (effect.kind) {
     case 'event':
       await store.putEvent(effect.event);
-      if (PUBLISHED.has(effect.event.type)) await effects.publisher.publish(effect.event);
+      if (PUBLISHED.has(effect.event.type)) {
+        await effects.publisher.publish(effect.event);
+        // Webhook deliveries come from the same outbox effect, so a crash loses none of them either.
+        await effects.afterPublish?.(effect.event);
+      }
       return;
     case 'schedule':
       return effects.scheduler.schedule(effect.timer);

@@ -133,4 +133,6 @@ export interface EffectPerformers {
   readonly dashboardUrl?: string | undefined;
   /** The deployment's window policies, so email commands ask only for windows it accepts. */
   readonly transition?: { readonly maxTransitionSeconds: number; readonly defaultTransitionSeconds: number } | undefined;
+  /** Runs after a published event went out: the webhook fan-out (`shared/webhooks`). Idempotent. */
+  readonly afterPublish?: ((event: AuditEvent) => Promise<void>) | undefined;
 }

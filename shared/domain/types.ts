@@ -116,7 +116,7 @@ export const PUBLISHED_EVENT_TYPES = [
   'api_key.reactivated',
   'api_key.updated',
 ] as const;
-export const AUDIT_ONLY_EVENT_TYPES = ['api_key.secrets_purged', 'account.created', 'account.alert_emails_updated', 'account.updated'] as const;
+export const AUDIT_ONLY_EVENT_TYPES = ['api_key.secrets_purged', 'account.created', 'account.alert_emails_updated', 'account.updated', 'webhook.disabled'] as const;
 export type PublishedEventType = (typeof PUBLISHED_EVENT_TYPES)[number];
 export type EventType = PublishedEventType | (typeof AUDIT_ONLY_EVENT_TYPES)[number];
 

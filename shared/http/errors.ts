@@ -14,6 +14,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   key_expired: 409,
   key_not_revoked: 409,
   reactivation_window_passed: 409,
+  limit_reached: 409,
   payload_too_large: 413,
   internal_error: 500,
 };

@@ -140,7 +140,9 @@ export function httpHandler<R extends RouteDef>(
       const body = parseBody(route, event);
       const query = parseQuery(route, event);
       const params = { ...(event.pathParameters ?? {}) } as Record<string, string>;
-      if (params.id !== undefined && !KEY_ID_PATTERN.test(params.id)) throw new ApiError('not_found', 'No such key.');
+      if (params.id !== undefined && !(route.idPattern ?? KEY_ID_PATTERN).test(params.id)) {
+        throw new ApiError('not_found', route.idPattern ? 'Not found.' : 'No such key.');
+      }
       const result = await fn({ caller, body, query, params, requestId } as HttpRequest<R>, rt);
       return json(route.successStatus, result, headers);
     } catch (err) {

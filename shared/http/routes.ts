@@ -21,10 +21,15 @@ export interface RouteDef {
   readonly body?: z.ZodType;
   readonly query?: z.ZodType;
   readonly response: z.ZodType;
-  readonly successStatus: 200 | 201;
+  readonly successStatus: 200 | 201 | 202;
   /** 409 codes this route can answer. */
   readonly conflicts?: readonly string[];
+  /** Shape of the `{id}` path parameter; any other id is a 404 before any read. @default the key id pattern */
+  readonly idPattern?: RegExp;
 }
+
+/** Webhook endpoint ids: 16 base62 characters (`shared/webhooks/service.ts`). */
+export const WEBHOOK_ID_PATTERN = /^[0-9A-Za-z]{16}$/;
 
 const route = <T extends RouteDef>(r: T): T => r;
 
@@ -92,6 +97,43 @@ export const ROUTES = {
     operationId: 'whoami', method: 'GET', path: '/v1/whoami', scope: 'any', entry: 'functions/whoami.ts',
     summary: 'Which key and which of its secrets authenticated this call.', response: s.WhoamiResponse, successStatus: 200,
   }),
+  createWebhook: route({
+    operationId: 'createWebhook', method: 'POST', path: '/v1/webhooks', scope: 'keys:write', entry: 'functions/webhooks/create.ts',
+    summary: 'Create a webhook endpoint; its signing secret is returned once.', body: s.CreateWebhookBody,
+    response: s.WebhookWithSecretResponse, successStatus: 201, conflicts: ['limit_reached'],
+  }),
+  listWebhooks: route({
+    operationId: 'listWebhooks', method: 'GET', path: '/v1/webhooks', scope: 'keys:read', entry: 'functions/webhooks/list.ts',
+    summary: 'List webhook endpoints, newest first.', response: s.WebhookListResponse, successStatus: 200,
+  }),
+  getWebhook: route({
+    operationId: 'getWebhook', method: 'GET', path: '/v1/webhooks/{id}', scope: 'keys:read', entry: 'functions/webhooks/get.ts',
+    summary: 'Get one webhook endpoint.', response: s.WebhookResponse, successStatus: 200, idPattern: WEBHOOK_ID_PATTERN,
+  }),
+  updateWebhook: route({
+    operationId: 'updateWebhook', method: 'PATCH', path: '/v1/webhooks/{id}', scope: 'keys:write', entry: 'functions/webhooks/update.ts',
+    summary: "Change an endpoint's URL, event types or description, or enable / disable it.", body: s.UpdateWebhookBody,
+    response: s.WebhookResponse, successStatus: 200, idPattern: WEBHOOK_ID_PATTERN,
+  }),
+  deleteWebhook: route({
+    operationId: 'deleteWebhook', method: 'DELETE', path: '/v1/webhooks/{id}', scope: 'keys:write', entry: 'functions/webhooks/delete.ts',
+    summary: 'Delete a webhook endpoint.', body: s.EmptyBody, response: s.WebhookResponse, successStatus: 200, idPattern: WEBHOOK_ID_PATTERN,
+  }),
+  rotateWebhookSecret: route({
+    operationId: 'rotateWebhookSecret', method: 'POST', path: '/v1/webhooks/{id}/rotate-secret', scope: 'keys:write',
+    entry: 'functions/webhooks/rotate-secret.ts',
+    summary: 'Issue a new signing secret; deliveries carry a signature for each valid secret during the overlap.',
+    body: s.RotateWebhookSecretBody, response: s.WebhookWithSecretResponse, successStatus: 200, conflicts: ['rotation_in_progress'], idPattern: WEBHOOK_ID_PATTERN,
+  }),
+  testWebhook: route({
+    operationId: 'testWebhook', method: 'POST', path: '/v1/webhooks/{id}/test', scope: 'keys:write', entry: 'functions/webhooks/test.ts',
+    summary: 'Send a webhook.test event to the endpoint.', body: s.EmptyBody, response: s.TestDeliveryResponse, successStatus: 202, idPattern: WEBHOOK_ID_PATTERN,
+  }),
+  listWebhookDeliveries: route({
+    operationId: 'listWebhookDeliveries', method: 'GET', path: '/v1/webhooks/{id}/deliveries', scope: 'keys:read',
+    entry: 'functions/webhooks/deliveries.ts', summary: "The endpoint's deliveries and their attempts, newest first.",
+    query: s.PageQuery, response: s.DeliveryListResponse, successStatus: 200, idPattern: WEBHOOK_ID_PATTERN,
+  }),
   openapi: route({
     operationId: 'getOpenApi', method: 'GET', path: '/v1/openapi.json', scope: 'none', entry: 'functions/openapi.ts',
     summary: 'This OpenAPI document.', response: s.OpenApiResponse, successStatus: 200,
@@ -106,6 +148,7 @@ export const FUNCTION_ENTRIES = {
   authorizer: 'functions/authorizer.ts',
   timer: 'functions/timer.ts',
   outboxStream: 'functions/outbox-stream.ts',
+  webhookDelivery: 'functions/webhooks/delivery.ts',
   notFound: 'functions/not-found.ts',
 } as const;
 

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 // A name must never carry anything shaped like a secret into events, emails and logs.
 import { SECRET_LIKE } from '../domain/keyFormat.js';
+import { PUBLISHED_EVENT_TYPES } from '../domain/types.js';
 
 // Names appear in email subjects, logs and the dashboard: no control characters, no line/paragraph
 // separators, no unpaired surrogates (not valid Unicode), and no format characters (category Cf:
@@ -257,6 +258,86 @@ export const ErrorResponse = z
   })
   .meta({ id: 'Error' });
 
+// ---- webhooks (SPEC §10) ---------------------------------------------------------------------
+
+const EventTypes = z
+  .array(z.enum(PUBLISHED_EVENT_TYPES))
+  .min(1, 'must name at least one event type')
+  .max(PUBLISHED_EVENT_TYPES.length * 2)
+  .meta({ description: 'Event types sent to the endpoint. Defaults to all `api_key.*` types.' });
+const WebhookUrl = z
+  .string()
+  .min(1)
+  .max(2048, 'must be at most 2048 characters')
+  .meta({ description: 'https:// URL with a public host (local mode also http://127.0.0.1:<port> and http://localhost:<port>).', example: 'https://hooks.example.com/rekey' });
+const Description = z
+  .string()
+  .max(256, 'must be at most 256 characters')
+  .regex(/^[^\p{Cc}\p{Cs}\u2028\u2029\u202A-\u202E\u2066-\u2069]*$/u, 'must not contain control characters');
+
+export const CreateWebhookBody = z
+  .strictObject({
+    url: WebhookUrl,
+    eventTypes: EventTypes.optional(),
+    description: Description.optional(),
+    environment: EnvironmentSchema.optional().meta({ description: "Which keys' events it receives. Defaults to the caller's environment." }),
+  })
+  .meta({ id: 'CreateWebhookRequest' });
+
+export const UpdateWebhookBody = z
+  .strictObject({
+    url: WebhookUrl.optional(),
+    eventTypes: EventTypes.optional(),
+    description: Description.optional(),
+    enabled: z.boolean().optional().meta({ description: '`true` re-enables an endpoint rekey disabled; `false` pauses it.' }),
+  })
+  .meta({ id: 'UpdateWebhookRequest' });
+
+export const RotateWebhookSecretBody = z
+  .strictObject({
+    oldSecretExpiresInSeconds: Seconds('How long the old signing secret keeps signing, from now. Default 86400; 0 = at once; at most the deployment maximum.').optional(),
+  })
+  .meta({ id: 'RotateWebhookSecretRequest' });
+
+export const WebhookView = z
+  .object({
+    id: z.string(),
+    url: z.string(),
+    description: z.string(),
+    environment: EnvironmentSchema,
+    eventTypes: z.array(z.string()),
+    enabled: z.boolean(),
+    disabledReason: z.enum(['gone', 'failing', 'user']).nullable(),
+    signingSecretHints: z.array(z.string()).meta({ description: 'Hints of the signing secrets in use, current first.' }),
+    createdAt: Timestamp,
+  })
+  .meta({ id: 'Webhook' });
+
+export const DeliveryView = z
+  .object({
+    id: z.string(),
+    webhookId: z.string(),
+    eventId: z.string(),
+    eventType: z.string(),
+    status: z.enum(['pending', 'delivered', 'failed']),
+    attempts: z.array(
+      z.object({ at: Timestamp, statusCode: z.int().nullable(), error: z.string().nullable(), durationMs: z.int() }),
+    ),
+    nextAttemptAt: NullableTimestamp,
+    createdAt: Timestamp,
+  })
+  .meta({ id: 'WebhookDelivery' });
+
+export const WebhookResponse = z.object({ webhook: WebhookView }).meta({ id: 'WebhookResponse' });
+export const WebhookWithSecretResponse = z
+  .object({ webhook: WebhookView, signingSecret: z.string().meta({ description: 'The whsec_ signing secret. Shown once; store it now.' }) })
+  .meta({ id: 'WebhookWithSecretResponse' });
+export const WebhookListResponse = z.object({ webhooks: z.array(WebhookView) }).meta({ id: 'WebhookList' });
+export const DeliveryListResponse = z.object({ deliveries: z.array(DeliveryView), nextCursor: z.string().nullable() }).meta({ id: 'WebhookDeliveryList' });
+export const TestDeliveryResponse = z.object({ deliveryId: z.string() }).meta({ id: 'WebhookTestResponse' });
+
 export type KeyViewT = z.infer<typeof KeyView>;
+export type WebhookViewT = z.infer<typeof WebhookView>;
+export type DeliveryViewT = z.infer<typeof DeliveryView>;
 export type EventViewT = z.infer<typeof EventView>;
 export type AccountViewT = z.infer<typeof AccountView>;

@@ -5,7 +5,7 @@
 import { mkdir, readFile, rename, writeFile, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import type { Clock, TimerScheduler } from '../domain/ports.js';
+import type { Clock } from '../domain/ports.js';
 import type { Timer } from '../domain/types.js';
 
 /** Writes a file by writing a temporary sibling and renaming it: readers see the old or the new file, never half. */
@@ -20,8 +20,16 @@ export async function writeFileAtomic(path: string, data: string | Buffer, mode 
   }
 }
 
-interface Entry {
-  readonly timer: Timer;
+/** What the local scheduler can hold: key timers, and webhook attempts (`shared/webhooks`). */
+export interface ScheduledItem {
+  readonly id: string;
+  readonly keyId: string;
+  readonly kind: string;
+  readonly at: number;
+}
+
+interface Entry<T extends ScheduledItem> {
+  readonly timer: T;
   /** Failed `onFire` attempts so far. */
   readonly attempts: number;
   /** Next time to fire: the due time, then later after each failure (backoff). */
@@ -29,13 +37,15 @@ interface Entry {
   readonly lastError?: string;
 }
 
-interface FileState {
+interface FileState<T extends ScheduledItem> {
   readonly version: 1;
-  readonly timers: Record<string, Entry>;
+  readonly timers: Record<string, Entry<T>>;
 }
 
 export interface LocalSchedulerOptions {
   readonly dataDir: string;
+  /** File under `dataDir`. @default timers.json */
+  readonly fileName?: string;
   /** How often due timers are looked for. @default 250 */
   readonly pollMs?: number;
   /** First retry delay after a failed fire, doubled per failure. @default 1000 */
@@ -49,14 +59,14 @@ export interface LocalSchedulerOptions {
 }
 
 /** Same naming rule as the EventBridge adapter, so both modes treat "the same timer" alike. */
-export function localTimerName(timer: Timer): string {
+export function localTimerName(timer: ScheduledItem): string {
   return `${timer.keyId}-${timer.id}`;
 }
 
-const sameTimer = (a: Timer, b: Timer) => a.id === b.id && a.keyId === b.keyId && a.kind === b.kind && a.at === b.at;
+const sameTimer = (a: ScheduledItem, b: ScheduledItem) => a.id === b.id && a.keyId === b.keyId && a.kind === b.kind && a.at === b.at;
 
 /**
- * {@link TimerScheduler} for local mode.
+ * `TimerScheduler` for local mode (and the queue of webhook attempts, in a file of its own).
  *
  * - `schedule`/`cancel` are idempotent by name (`${keyId}-${id}`); scheduling an existing name
  *   replaces its due time.
@@ -68,7 +78,7 @@ const sameTimer = (a: Timer, b: Timer) => a.id === b.id && a.keyId === b.keyId &
  *   admin CLI) that schedules timers is seen by the running server; writes are atomic (temp file +
  *   rename). Operations within one process are serialised.
  */
-export class LocalScheduler implements TimerScheduler {
+export class LocalScheduler<T extends ScheduledItem = Timer> {
   readonly file: string;
   private readonly pollMs: number;
   private readonly retryBaseMs: number;
@@ -78,11 +88,11 @@ export class LocalScheduler implements TimerScheduler {
   private queue: Promise<unknown> = Promise.resolve();
   private loop: NodeJS.Timeout | null = null;
   private running = false;
-  private onFire: ((timer: Timer) => Promise<void>) | null = null;
+  private onFire: ((timer: T) => Promise<void>) | null = null;
   private readonly inFlight = new Map<string, Promise<void>>();
 
   constructor(private readonly opts: LocalSchedulerOptions) {
-    this.file = join(opts.dataDir, 'timers.json');
+    this.file = join(opts.dataDir, opts.fileName ?? 'timers.json');
     this.pollMs = opts.pollMs ?? 250;
     this.retryBaseMs = opts.retryBaseMs ?? 1000;
     this.retryMaxMs = opts.retryMaxMs ?? 60_000;
@@ -90,19 +100,22 @@ export class LocalScheduler implements TimerScheduler {
     this.log = opts.log ?? ((line) => console.error(line));
   }
 
-  async schedule(timer: Timer): Promise<void> {
+  async schedule(timer: T): Promise<void> {
     await this.mutate((timers) => {
       const name = localTimerName(timer);
       const existing = timers[name];
       // Re-scheduling the identical timer keeps its retry state (the outbox may repeat the effect).
       if (existing && sameTimer(existing.timer, timer)) return false;
-      const { id, keyId, kind, at } = timer;
-      timers[name] = { timer: { id, keyId, kind, at }, attempts: 0, nextAttemptAt: at };
+      timers[name] = { timer: { ...timer }, attempts: 0, nextAttemptAt: timer.at };
       return true;
     });
+    // Already due (a first webhook attempt): fire now rather than at the next poll.
+    if (this.running && timer.at <= this.clock.now()) {
+      this.tick().catch((err: unknown) => this.log(`[rekey] local scheduler: ${err instanceof Error ? err.message : String(err)}`));
+    }
   }
 
-  async cancel(timer: Timer): Promise<void> {
+  async cancel(timer: T): Promise<void> {
     await this.mutate((timers) => {
       const name = localTimerName(timer);
       if (!timers[name]) return false;
@@ -112,13 +125,13 @@ export class LocalScheduler implements TimerScheduler {
   }
 
   /** Timers currently persisted (for tools and tests). */
-  async list(): Promise<Timer[]> {
+  async list(): Promise<T[]> {
     const state = await this.serial(() => this.read());
     return Object.values(state.timers).map((e) => e.timer);
   }
 
   /** Starts firing due timers through `onFire` (the same logic as the timer Lambda). */
-  start(onFire: (timer: Timer) => Promise<void>): void {
+  start(onFire: (timer: T) => Promise<void>): void {
     if (this.running) throw new Error('LocalScheduler already started');
     this.running = true;
     this.onFire = onFire;
@@ -153,7 +166,7 @@ export class LocalScheduler implements TimerScheduler {
     }
   }
 
-  private async fire(name: string, entry: Entry): Promise<void> {
+  private async fire(name: string, entry: Entry<T>): Promise<void> {
     const onFire = this.onFire;
     if (!onFire) return;
     try {
@@ -187,18 +200,18 @@ export class LocalScheduler implements TimerScheduler {
   }
 
   /** Read-modify-write under the in-process lock; `change` returns whether it changed anything. */
-  private mutate(change: (timers: Record<string, Entry>) => boolean): Promise<void> {
+  private mutate(change: (timers: Record<string, Entry<T>>) => boolean): Promise<void> {
     return this.serial(async () => {
       const state = await this.read();
       const timers = { ...state.timers };
       if (!change(timers)) return;
       await mkdir(this.opts.dataDir, { recursive: true });
-      const next: FileState = { version: 1, timers };
+      const next: FileState<T> = { version: 1, timers };
       await writeFileAtomic(this.file, `${JSON.stringify(next, null, 2)}\n`);
     });
   }
 
-  private async read(): Promise<FileState> {
+  private async read(): Promise<FileState<T>> {
     let text: string;
     try {
       text = await readFile(this.file, 'utf8');
@@ -207,7 +220,7 @@ export class LocalScheduler implements TimerScheduler {
       throw err;
     }
     try {
-      const parsed = JSON.parse(text) as FileState;
+      const parsed = JSON.parse(text) as FileState<T>;
       if (parsed && typeof parsed === 'object' && parsed.timers && typeof parsed.timers === 'object') return parsed;
       throw new Error('unexpected shape');
     } catch (err) {

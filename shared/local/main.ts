@@ -95,6 +95,15 @@ async function main(): Promise<void> {
     await timerHandler(timer);
   });
 
+  // Webhook attempts: the same delivery code as the AWS delivery function, on a local queue.
+  const attemptQueue = rt.localAttempts;
+  if (!attemptQueue) fail('rekey: the runtime did not wire the local webhook queue');
+  const { attemptDelivery } = await import('../webhooks/service.js');
+  const { fromLocalAttempt } = await import('../webhooks/localQueue.js');
+  attemptQueue.start(async (entry) => {
+    await attemptDelivery(fromLocalAttempt(entry), rt.webhooks);
+  });
+
   const { sweepOutbox } = await import('../domain/outbox.js');
   const { reconcileTimers } = await import('../domain/service.js');
   let sweeping: Promise<unknown> | null = null;
@@ -137,6 +146,7 @@ async function main(): Promise<void> {
       setTimeout(() => server.closeAllConnections(), 2_000).unref();
     });
     await scheduler.stop();
+    await attemptQueue.stop();
     await sweeping;
     await dynamo.close().catch((e: unknown) => console.error('rekey: closing the store:', e));
     try {

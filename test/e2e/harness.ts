@@ -55,6 +55,8 @@ export interface LocalInstance {
   stop(): Promise<number | null>;
   /** Stop, then start again on the same data directory and environment. */
   restart(): Promise<void>;
+  /** SIGKILL: the process dies at once, with no chance to finish anything (a crash). */
+  kill(): Promise<void>;
   /** `npm run admin -- create-account … --json` against this instance; the parsed object. */
   createAccount(opts?: { name?: string; alertEmails?: string[]; allowScopes?: string[] }): Promise<CreatedAccount>;
   /** Runs the operator CLI with `REKEY_DATA_DIR` pointing at this instance. */
@@ -182,6 +184,14 @@ export async function startLocal(opts: { env?: Record<string, string>; dataDir?:
     async restart() {
       await stop();
       await start();
+    },
+    async kill() {
+      const c = child;
+      if (!c || c.exitCode !== null || c.signalCode !== null) return;
+      const exited = new Promise<void>((r) => c.once('exit', () => r()));
+      c.kill('SIGKILL');
+      await exited;
+      child = null;
     },
     admin,
     async createAccount(o = {}) {

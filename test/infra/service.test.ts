@@ -32,7 +32,7 @@ const XRAY = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
 const EFFECTS = [
   'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem',
   'events:PutEvents', 'iam:PassRole', 'scheduler:CreateSchedule', 'scheduler:DeleteSchedule',
-  'secretsmanager:GetSecretValue', 'ses:SendEmail',
+  'secretsmanager:GetSecretValue', 'ses:SendEmail', 'sqs:SendMessage',
 ];
 const sorted = (a: string[]) => [...a].sort();
 const routeEntries = Object.entries(ROUTES) as [keyof typeof ROUTES, RouteDef][];
@@ -182,9 +182,10 @@ describe('least privilege', () => {
   it('key-changing routes and the timer get exactly the effect permissions; putAlertEmails only account writes', () => {
     const changers = (Object.keys(FUNCTION_GRANTS) as (keyof typeof FUNCTION_GRANTS)[]).filter((n) => (FUNCTION_GRANTS[n] as readonly string[]).includes('pepper'));
     expect(sorted(changers)).toEqual(sorted(['createKey', 'updateKey', 'rotateKey', 'updateRotation', 'cancelRotation', 'revokeKey', 'reactivateKey', 'timer']));
-    // Those that answer with a key view also read its usage minutes (Query of the table); create has none yet.
+    // Those that answer with a key view also read its usage minutes (Query of the table); create has
+    // none yet, but its drain finds the account's webhook endpoints (fan-out), a Query of the table too.
     for (const name of changers.filter((n) => n !== 'timer')) {
-      expect(roleActions(json, roleId(name)), name).toEqual(sorted([...EFFECTS, ...(name === 'createKey' ? [] : ['dynamodb:Query']), ...LOGS, ...XRAY]));
+      expect(roleActions(json, roleId(name)), name).toEqual(sorted([...EFFECTS, 'dynamodb:Query', ...LOGS, ...XRAY]));
     }
     // The timer also queries the timer index and (Lambda, for its failed invocations) writes its failure queue.
     expect(roleActions(json, roleId('timer'))).toEqual(
@@ -192,13 +193,13 @@ describe('least privilege', () => {
     );
     expect(pairs('putAlertEmails')).toEqual(sorted(on(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], table)));
     // Query of an index: only the timer function, only the timer index (the reconciliation); the
-    // table Query is the usage read (idle cut-over, key views).
+    // table Query is the usage read (idle cut-over, key views) and the webhook fan-out.
     expect(pairs('timer').filter((p) => p.startsWith('dynamodb:Query'))).toEqual(sorted([...on(['dynamodb:Query'], index('gsi4')), ...on(['dynamodb:Query'], table)]));
     expect(pairs('rotateKey').filter((p) => p.startsWith('dynamodb:Query'))).toEqual(on(['dynamodb:Query'], table));
     // The sweeper performs effects (no pepper), reads the stream and writes failed batches to its dead-letter queue.
     expect(roleActions(json, roleId('outboxStream'))).toEqual(
-      sorted([...EFFECTS.filter((a) => a !== 'secretsmanager:GetSecretValue'), 'dynamodb:Query', ...LOGS, ...XRAY, 'dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams',
-        'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']),
+      sorted([...new Set([...EFFECTS.filter((a) => a !== 'secretsmanager:GetSecretValue'), 'dynamodb:Query', ...LOGS, ...XRAY, 'dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams',
+        'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'])]),
     );
   });
 
@@ -275,6 +276,8 @@ describe('timers', () => {
     expect(statements.map((s) => [s.Action, s.Resource])).toEqual([
       [['lambda:InvokeFunction'], resolve(svc.environment.TIMER_FUNCTION_ARN)],
       [['sqs:SendMessage'], { 'Fn::GetAtt': [id(svc.scheduling.deadLetterQueue), 'Arn'] }],
+      // Webhook retries more than 15 minutes away are one-shots that send to the attempt queue.
+      [['sqs:SendMessage'], { 'Fn::GetAtt': [id(svc.webhookQueue), 'Arn'] }],
     ]);
   });
 
@@ -291,15 +294,42 @@ describe('timers', () => {
 
   it('the schedule group has a stack-unique name and the dead-letter queues are encrypted and TLS-only', () => {
     template.hasResourceProperties('AWS::Scheduler::ScheduleGroup', { Name: Match.stringLikeRegexp('^Svc-timers-[0-9a-f]{8}$') });
-    for (const q of [svc.scheduling.deadLetterQueue, svc.outboxDeadLetterQueue]) {
+    for (const q of [svc.scheduling.deadLetterQueue, svc.outboxDeadLetterQueue, svc.webhookDeadLetterQueue]) {
       expect(resource(id(q)).Properties).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 1_209_600 });
       expect(resource(id(q)).Properties.QueueName).toBeUndefined();
     }
+    // The three dead-letter queues and the webhook attempt queue.
     template.resourcePropertiesCountIs(
       'AWS::SQS::QueuePolicy',
       { PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) } },
-      2,
+      4,
     );
+  });
+
+  it('the webhook delivery function consumes the attempt queue, may send only to it, and is alarmed on failing attempts', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: fnId('webhookDelivery') },
+      EventSourceArn: { 'Fn::GetAtt': [id(svc.webhookQueue), 'Arn'] },
+      BatchSize: 3,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    expect(resource(id(svc.webhookQueue)).Properties).toMatchObject({
+      SqsManagedSseEnabled: true,
+      VisibilityTimeout: 360,
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [id(svc.webhookDeadLetterQueue), 'Arn'] }, maxReceiveCount: 5 },
+    });
+    expect(roleActions(json, roleId('webhookDelivery'))).toEqual(
+      sorted([
+        'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'secretsmanager:GetSecretValue', 'sqs:SendMessage',
+        'scheduler:CreateSchedule', 'iam:PassRole', 'ses:SendEmail', 'sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueUrl',
+        'sqs:DeleteMessage', 'sqs:GetQueueAttributes', ...LOGS, ...XRAY,
+      ]),
+    );
+    const send = roleStatements(json, roleId('webhookDelivery')).filter((s) => s.Action.includes('sqs:SendMessage'));
+    expect(send.map((s) => s.Resource)).toEqual([{ 'Fn::GetAtt': [id(svc.webhookQueue), 'Arn'] }]);
+    template.hasResourceProperties('AWS::Logs::MetricFilter', { MetricTransformations: [Match.objectLike({ MetricName: 'WebhookAttemptFailures', MetricNamespace: 'Rekey' })] });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'WebhookAttemptFailures', Threshold: 50 });
+    for (const name of ['WEBHOOK_QUEUE_URL', 'WEBHOOK_QUEUE_ARN']) expect(svc.environment[name], name).toBeDefined();
   });
 
   it('the outbox sweeper consumes the stream only for items with pending effects, with a DLQ', () => {

@@ -14,6 +14,9 @@ import type { EmailMessage, Log } from '../../shared/domain/ports.js';
 import type { AuditEvent, Timer } from '../../shared/domain/types.js';
 import type { Runtime } from '../../shared/runtime.js';
 import type { Config } from '../../shared/config.js';
+import { DynamoWebhookStore } from '../../shared/adapters/webhookStore.js';
+import { fanOut, type WebhookDeps } from '../../shared/webhooks/service.js';
+import type { AttemptMessage } from '../../shared/webhooks/types.js';
 
 export const TEST_PEPPER = Buffer.alloc(32, 7);
 
@@ -31,12 +34,14 @@ export interface Recorder {
   cancelled: Timer[];
   mails: EmailMessage[];
   logs: string[];
+  /** Webhook attempts queued (message and due time). */
+  attempts: { message: AttemptMessage; at: number }[];
   /** Make the next N calls of an adapter fail (fault injection). */
   failNext: { publish: number; schedule: number; cancel: number; mail: number };
 }
 
 export function recorder(): Recorder {
-  return { published: [], scheduled: [], cancelled: [], mails: [], logs: [], failNext: { publish: 0, schedule: 0, cancel: 0, mail: 0 } };
+  return { published: [], scheduled: [], cancelled: [], mails: [], logs: [], attempts: [], failNext: { publish: 0, schedule: 0, cancel: 0, mail: 0 } };
 }
 
 export function captureLog(rec: Recorder): Log {
@@ -54,6 +59,7 @@ export interface World {
   rec: Recorder;
   store: DynamoKeyStore;
   usage: DynamoUsageStore;
+  webhookStore: DynamoWebhookStore;
   policies: Policies;
   dynamo: LocalDynamo;
   close(): Promise<void>;
@@ -67,6 +73,7 @@ export async function createWorld(opts: { policies?: Partial<Policies>; dynamo?:
   const client = createDocumentClient({ endpoint: dynamo.endpoint });
   const store = new DynamoKeyStore({ client, tableName });
   const usage = new DynamoUsageStore({ client, tableName });
+  const webhookStore = new DynamoWebhookStore({ client, tableName });
   const clock = new TestClock();
   const rec = recorder();
   const policies: Policies = { ...DEFAULT_POLICIES, ...opts.policies };
@@ -80,6 +87,17 @@ export async function createWorld(opts: { policies?: Partial<Policies>; dynamo?:
     policies, tableName, auditRetentionDays: 0, dynamoEndpoint: dynamo.endpoint, pepperSecretArn: undefined, dataDir: undefined,
     scheduleGroupName: undefined, timerFunctionArn: undefined, schedulerRoleArn: undefined, schedulerDlqArn: undefined,
     eventBusName: undefined, senderEmail: undefined, apiUrl: 'https://api.example.test', dashboardUrl: undefined, corsAllowedOrigin: undefined, usageFlushSeconds: 60,
+    webhookQueueUrl: undefined, webhookQueueArn: undefined,
+  };
+  const log = captureLog(rec);
+  const mailer = { send: async (m: EmailMessage) => { fail('mail'); rec.mails.push(m); } };
+  const webhooks: WebhookDeps = {
+    store, webhookStore, clock, ids: randomIds, pepper: { get: async () => TEST_PEPPER }, mailer, log,
+    attempts: { enqueue: async (message, at) => void rec.attempts.push({ message, at }) },
+    maxTransitionSeconds: policies.maxTransitionSeconds,
+    urlPolicy: { allowLocalHttp: true },
+    // No DNS in tests: names resolve only when a test injects a resolver.
+    resolve: async () => [],
   };
   const rt: Runtime = {
     config,
@@ -89,21 +107,24 @@ export async function createWorld(opts: { policies?: Partial<Policies>; dynamo?:
     clock,
     ids: randomIds,
     pepper: { get: async () => TEST_PEPPER },
-    log: captureLog(rec),
+    log,
     localScheduler: undefined,
+    localAttempts: undefined,
+    webhooks,
     effects: {
       publisher: { publish: async (e) => { fail('publish'); rec.published.push(e); } },
       scheduler: {
         schedule: async (t) => { fail('schedule'); rec.scheduled.push(t); },
         cancel: async (t) => { fail('cancel'); rec.cancelled.push(t); },
       },
-      mailer: { send: async (m) => { fail('mail'); rec.mails.push(m); } },
+      mailer,
       renderEmail,
       apiUrl: config.apiUrl,
+      afterPublish: async (e) => void (await fanOut(e, webhooks)),
     },
   };
   return {
-    rt, clock, rec, store, usage, policies, dynamo,
+    rt, clock, rec, store, usage, webhookStore, policies, dynamo,
     close: async () => {
       if (!opts.dynamo) await dynamo.close();
     },

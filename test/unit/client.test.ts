@@ -67,6 +67,14 @@ describe('RekeyClient requests', () => {
       ['putAlertEmails', () => c.putAlertEmails({ alertEmails: ['a@example.com'] })],
       ['whoami', () => c.whoami()],
       ['openapi', () => c.getOpenApi()],
+      ['createWebhook', () => c.createWebhook({ url: 'https://hooks.example.com/' })],
+      ['listWebhooks', () => c.listWebhooks()],
+      ['getWebhook', () => c.getWebhook(id)],
+      ['updateWebhook', () => c.updateWebhook(id, { enabled: false })],
+      ['deleteWebhook', () => c.deleteWebhook(id)],
+      ['rotateWebhookSecret', () => c.rotateWebhookSecret(id)],
+      ['testWebhook', () => c.testWebhook(id)],
+      ['listWebhookDeliveries', () => c.listWebhookDeliveries(id)],
     ];
     expect(calls.map(([n]) => n).sort()).toEqual(Object.keys(ROUTES).sort());
     for (const [name, fn] of calls) {

@@ -1,0 +1,221 @@
+/**
+ * DynamoDB implementation of `WebhookStore`, in the same table as keys (see `tableSchema.ts`):
+ *
+ * | item     | pk              | sk                   |
+ * |----------|-----------------|----------------------|
+ * | endpoint | `ACCT#<acct>`   | `WH#<slot 00–09>`    |
+ * | delivery | `WH#<webhook>`  | `DLV#<delivery id>`  |
+ *
+ * An endpoint's sort key is its slot, so "at most 10 per account" is a conditional put on a free
+ * slot and holds under concurrent creates. Delivery ids are time-sortable, so a query is newest first.
+ */
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { decodeCursor, encodeCursor } from '../domain/cursor.js';
+import { StoreUnavailableError, VersionConflictError } from '../domain/errors.js';
+import type { Page, PageRequest } from '../domain/ports.js';
+import type { WebhookStore } from '../webhooks/ports.js';
+import type { DeliveryAttempt, DeliveryRecord, DeliveryStatus, WebhookRecord } from '../webhooks/types.js';
+
+const accountPk = (id: string) => `ACCT#${id}`;
+const slotSk = (slot: number) => `WH#${String(slot).padStart(2, '0')}`;
+const deliveryPk = (webhookId: string) => `WH#${webhookId}`;
+const DELIVERY_POSITION = /^[0-9A-Za-z]{20,32}$/;
+
+const isConditionFailure = (err: unknown) => (err as { name?: string })?.name === 'ConditionalCheckFailedException';
+
+function toWebhook(item: Record<string, unknown>): WebhookRecord {
+  return {
+    id: item.id as string,
+    accountId: item.accountId as string,
+    slot: item.slot as number,
+    url: item.url as string,
+    description: (item.description as string) ?? '',
+    environment: item.environment as WebhookRecord['environment'],
+    eventTypes: (item.eventTypes as WebhookRecord['eventTypes']) ?? [],
+    enabled: item.enabled as boolean,
+    disabledReason: (item.disabledReason as WebhookRecord['disabledReason']) ?? null,
+    secrets: (item.secrets as WebhookRecord['secrets']) ?? [],
+    failingSince: (item.failingSince as number | null) ?? null,
+    createdAt: item.createdAt as number,
+    version: item.version as number,
+  };
+}
+
+function toDelivery(item: Record<string, unknown>): DeliveryRecord {
+  return {
+    id: item.id as string,
+    webhookId: item.webhookId as string,
+    accountId: item.accountId as string,
+    eventId: item.eventId as string,
+    eventType: item.eventType as string,
+    payload: item.payload as string,
+    createdAt: item.createdAt as number,
+    status: item.status as DeliveryStatus,
+    attempts: (item.attempts as DeliveryAttempt[]) ?? [],
+    nextAttemptAt: (item.nextAttemptAt as number | null) ?? null,
+  };
+}
+
+export class DynamoWebhookStore implements WebhookStore {
+  private readonly clientOf: () => DynamoDBDocumentClient;
+  private readonly tableName: string;
+
+  /** `client` may be a function: the client is then built on first use (functions that never touch webhooks never build it). */
+  constructor(opts: { client: DynamoDBDocumentClient | (() => DynamoDBDocumentClient); tableName: string }) {
+    const c = opts.client;
+    this.clientOf = typeof c === 'function' ? c : () => c;
+    this.tableName = opts.tableName;
+  }
+
+  private get client(): DynamoDBDocumentClient {
+    return this.clientOf();
+  }
+
+  private async send<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (isConditionFailure(err)) throw err;
+      throw new StoreUnavailableError(`DynamoDB request failed: ${(err as Error)?.name ?? 'Error'}`, { cause: err });
+    }
+  }
+
+  async listWebhooks(accountId: string, options: { consistent?: boolean } = {}): Promise<WebhookRecord[]> {
+    const out = await this.send(() =>
+      this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :wh)',
+          ExpressionAttributeValues: { ':pk': accountPk(accountId), ':wh': 'WH#' },
+          ConsistentRead: options.consistent ?? false,
+        }),
+      ),
+    );
+    return (out.Items ?? []).map(toWebhook);
+  }
+
+  async createWebhook(record: WebhookRecord): Promise<void> {
+    try {
+      await this.send(() =>
+        this.client.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: { pk: accountPk(record.accountId), sk: slotSk(record.slot), entity: 'webhook', ...record },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        ),
+      );
+    } catch (err) {
+      if (isConditionFailure(err)) throw new VersionConflictError(record.id);
+      throw err;
+    }
+  }
+
+  async updateWebhook(record: WebhookRecord, expectedVersion: number): Promise<void> {
+    try {
+      await this.send(() =>
+        this.client.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: { pk: accountPk(record.accountId), sk: slotSk(record.slot), entity: 'webhook', ...record },
+            // Same slot, same endpoint, unchanged since it was read.
+            ConditionExpression: 'id = :id AND version = :v',
+            ExpressionAttributeValues: { ':id': record.id, ':v': expectedVersion },
+          }),
+        ),
+      );
+    } catch (err) {
+      if (isConditionFailure(err)) throw new VersionConflictError(record.id);
+      throw err;
+    }
+  }
+
+  async deleteWebhook(record: WebhookRecord, expectedVersion: number): Promise<void> {
+    try {
+      await this.send(() =>
+        this.client.send(
+          new DeleteCommand({
+            TableName: this.tableName,
+            Key: { pk: accountPk(record.accountId), sk: slotSk(record.slot) },
+            ConditionExpression: 'id = :id AND version = :v',
+            ExpressionAttributeValues: { ':id': record.id, ':v': expectedVersion },
+          }),
+        ),
+      );
+    } catch (err) {
+      if (isConditionFailure(err)) throw new VersionConflictError(record.id);
+      throw err;
+    }
+  }
+
+  async putDelivery(record: DeliveryRecord): Promise<void> {
+    try {
+      await this.send(() =>
+        this.client.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: { pk: deliveryPk(record.webhookId), sk: `DLV#${record.id}`, entity: 'delivery', ...record },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        ),
+      );
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err; // already created by an earlier drain: idempotent
+    }
+  }
+
+  async getDelivery(webhookId: string, deliveryId: string): Promise<DeliveryRecord | null> {
+    const out = await this.send(() =>
+      this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk: deliveryPk(webhookId), sk: `DLV#${deliveryId}` }, ConsistentRead: true })),
+    );
+    return out.Item ? toDelivery(out.Item) : null;
+  }
+
+  async recordAttempt(
+    webhookId: string,
+    deliveryId: string,
+    expectedAttempts: number,
+    attempt: DeliveryAttempt,
+    status: DeliveryStatus,
+    nextAttemptAt: number | null,
+  ): Promise<boolean> {
+    try {
+      await this.send(() =>
+        this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { pk: deliveryPk(webhookId), sk: `DLV#${deliveryId}` },
+            UpdateExpression: 'SET attempts = list_append(attempts, :a), #s = :s, nextAttemptAt = :n',
+            ConditionExpression: 'size(attempts) = :len AND #s = :pending',
+            ExpressionAttributeNames: { '#s': 'status' },
+            ExpressionAttributeValues: { ':a': [attempt], ':s': status, ':n': nextAttemptAt, ':len': expectedAttempts, ':pending': 'pending' },
+          }),
+        ),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+  }
+
+  async listDeliveries(webhookId: string, page: PageRequest): Promise<Page<DeliveryRecord>> {
+    const pk = deliveryPk(webhookId);
+    const start = page.cursor ? { pk, sk: `DLV#${decodeCursor(page.cursor, DELIVERY_POSITION)}` } : undefined;
+    const out = await this.send(() =>
+      this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :d)',
+          ExpressionAttributeValues: { ':pk': pk, ':d': 'DLV#' },
+          ScanIndexForward: false,
+          Limit: page.limit + 1,
+          ExclusiveStartKey: start,
+        }),
+      ),
+    );
+    const items = (out.Items ?? []).slice(0, page.limit);
+    const more = (out.Items?.length ?? 0) > page.limit;
+    return { items: items.map(toDelivery), nextCursor: more ? encodeCursor(items[items.length - 1]!.id as string) : null };
+  }
+}

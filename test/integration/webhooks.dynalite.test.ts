@@ -1,0 +1,357 @@
+/**
+ * Webhooks over real dynalite through the real handlers (middy stack): who may do what, the limit
+ * under concurrency, signing-secret rotation, encryption at rest, fan-out by environment and type,
+ * and the attempt logic (retries, 410, 3 days of failures) with a controllable clock.
+ */
+import { resolve } from 'node:path';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { Webhook } from 'standardwebhooks';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { APIGatewayProxyResult } from 'aws-lambda';
+import { createWorld, type World } from '../support/world.js';
+import { lambdaContext, restEvent, type EventInit } from '../support/apigw.js';
+import { setRuntime } from '../../shared/runtime.js';
+import { createAccountWithKey } from '../../shared/domain/service.js';
+import { ROUTES, matchRoute } from '../../shared/http/routes.js';
+import type { Caller } from '../../shared/domain/types.js';
+import { createDocumentClient } from '../../shared/adapters/dynamoStore.js';
+import { attemptDelivery, type WebhookDeps } from '../../shared/webhooks/service.js';
+import { RETRY_DELAYS_MS } from '../../shared/webhooks/types.js';
+import type { SendResult } from '../../shared/webhooks/sender.js';
+
+let w: World;
+let live: Caller;
+let handlers: Record<string, (e: unknown, c: unknown) => Promise<APIGatewayProxyResult>>;
+
+beforeAll(async () => {
+  w = await createWorld();
+  setRuntime(w.rt);
+  const { account, key } = await createAccountWithKey({ name: 'Hooks', alertEmails: ['ops@hooks.test'] }, w.rt);
+  live = { keyId: key.id, accountId: account.id, environment: 'live', scopes: ['keys:read', 'keys:write'], slot: 'current' };
+  handlers = {};
+  for (const [name, route] of Object.entries(ROUTES)) {
+    if (route.scope === 'none') continue;
+    handlers[name] = ((await import(/* @vite-ignore */ resolve(route.entry))) as { handler: never }).handler;
+  }
+});
+afterAll(async () => {
+  setRuntime(undefined);
+  await w.close();
+});
+
+async function call(init: EventInit) {
+  const match = matchRoute(init.method, init.path);
+  if (!match.route) throw new Error(`no route ${init.method} ${init.path}`);
+  const name = Object.entries(ROUTES).find(([, r]) => r === match.route)![0];
+  const res = await handlers[name]!(restEvent({ caller: live, ...init }), lambdaContext);
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- assertions walk arbitrary response JSON
+  return { status: res.statusCode, body: JSON.parse(res.body) as Record<string, any> };
+}
+
+/** A fresh account per test keeps the 10-endpoint limit out of each other's way. */
+async function freshAccount(): Promise<Caller> {
+  const { account, key } = await createAccountWithKey({ name: 'Hooks', alertEmails: ['ops@hooks.test'] }, w.rt);
+  return { keyId: key.id, accountId: account.id, environment: 'live', scopes: ['keys:read', 'keys:write'], slot: 'current' };
+}
+
+const URL_OK = 'http://127.0.0.1:9/hook';
+
+describe('webhook endpoints: routes and who may call them', () => {
+  it('creates an endpoint (201) with the signing secret once; later reads show only hints', async () => {
+    const c = await freshAccount();
+    const res = await call({ method: 'POST', path: '/v1/webhooks', body: { url: URL_OK, eventTypes: ['api_key.rotated'] }, caller: c });
+    expect(res.status).toBe(201);
+    expect(res.body.signingSecret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+    expect(res.body.webhook).toMatchObject({ url: URL_OK, environment: 'live', eventTypes: ['api_key.rotated'], enabled: true, disabledReason: null, description: '' });
+    expect(res.body.webhook.signingSecretHints).toEqual([`whsec_…${res.body.signingSecret.slice(-5, -1)}`]);
+    const got = await call({ method: 'GET', path: `/v1/webhooks/${res.body.webhook.id}`, caller: c });
+    expect(got.status).toBe(200);
+    expect(JSON.stringify(got.body)).not.toContain(res.body.signingSecret);
+    const listed = await call({ method: 'GET', path: '/v1/webhooks', caller: c });
+    expect(listed.body.webhooks.map((x: { id: string }) => x.id)).toEqual([res.body.webhook.id]);
+  });
+
+  it('stores the signing secret encrypted (AES-256-GCM), never in clear', async () => {
+    const c = await freshAccount();
+    const res = await call({ method: 'POST', path: '/v1/webhooks', body: { url: URL_OK }, caller: c });
+    const client = createDocumentClient({ endpoint: w.dynamo.endpoint });
+    const out = await client.send(new QueryCommand({ TableName: w.rt.config.tableName, KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': `ACCT#${c.accountId}` } }));
+    const raw = JSON.stringify(out.Items);
+    const b64 = res.body.signingSecret.slice('whsec_'.length);
+    expect(raw).not.toContain(b64);
+    expect(raw).not.toContain(Buffer.from(b64, 'base64').toString('hex'));
+    expect(raw).toContain('"enc"');
+  });
+
+  it('the 11th endpoint answers 409 limit_reached, also when 15 are created at once (exactly 10 win)', async () => {
+    const c = await freshAccount();
+    const results = await Promise.all(Array.from({ length: 15 }, () => call({ method: 'POST', path: '/v1/webhooks', body: { url: URL_OK }, caller: c })));
+    expect(results.filter((r) => r.status === 201)).toHaveLength(10);
+    const refused = results.filter((r) => r.status !== 201);
+    expect(refused.map((r) => [r.status, r.body.error.code])).toEqual(Array(5).fill([409, 'limit_reached']));
+    const listed = await call({ method: 'GET', path: '/v1/webhooks', caller: c });
+    expect(listed.body.webhooks).toHaveLength(10);
+    // Deleting one frees a slot.
+    const del = await call({ method: 'DELETE', path: `/v1/webhooks/${listed.body.webhooks[0].id}`, caller: c });
+    expect(del.status).toBe(200);
+    expect((await call({ method: 'POST', path: '/v1/webhooks', body: { url: URL_OK }, caller: c })).status).toBe(201);
+  });
+
+  it('a test key sees and manages only test endpoints; a live endpoint answers it 403', async () => {
+    const c = await freshAccount();
+    const testCaller: Caller = { ...c, environment: 'test' };
+    const liveHook = await call({ method: 'POST', path: '/v1/webhooks', body: { url: URL_OK }, caller: c });
+    const testHook = await call({ method: 'POST', path: '/v1/webhooks', body: { url: URL_OK }, caller: testCaller });
+    expect(testHook.body.webhook.environment).toBe('test');
+    const id = liveHook.body.webhook.id;
+    for (const [method, path, body] of [
+      ['GET', `/v1/webhooks/${id}`, undefined],
+      ['PATCH', `/v1/webhooks/${id}`, { enabled: false }],
+      ['DELETE', `/v1/webhooks/${id}`, undefined],
+      ['POST', `/v1/webhooks/${id}/rotate-secret`, {}],
+      ['POST', `/v1/webhooks/${id}/test`, {}],
+      ['GET', `/v1/webhooks/${id}/deliveries`, undefined],
+    ] as const) {
+      const res = await call({ method, path, body, caller: testCaller });
+      expect([method, path, res.status, res.body.error?.code]).toEqual([method, path, 403, 'forbidden']);
+    }
+    const asTest = await call({ method: 'POST', path: '/v1/webhooks', body: { url: URL_OK, environment: 'live' }, caller: testCaller });
+    expect(asTest.status).toBe(403);
+    const listed = await call({ method: 'GET', path: '/v1/webhooks', caller: testCaller });
+    expect(listed.body.webhooks.map((x: { id: string }) => x.id)).toEqual([testHook.body.webhook.id]);
+    // The live endpoint is untouched.
+    expect((await call({ method: 'GET', path: `/v1/webhooks/${id}`, caller: c })).body.webhook.enabled).toBe(true);
+  });
+
+  it("another account's endpoint is 404; keys:read cannot write (403); bad input names the field and changes nothing", async () => {
+    const a = await freshAccount();
+    const b = await freshAccount();
+    const hook = await call({ method: 'POST', path: '/v1/webhooks', body: { url: URL_OK }, caller: a });
+    const id = hook.body.webhook.id;
+    expect((await call({ method: 'GET', path: `/v1/webhooks/${id}`, caller: b })).status).toBe(404);
+    expect((await call({ method: 'DELETE', path: `/v1/webhooks/${id}`, caller: b })).status).toBe(404);
+    const readOnly = { ...a, scopes: ['keys:read'] };
+    expect((await call({ method: 'POST', path: `/v1/webhooks/${id}/test`, body: {}, caller: readOnly })).status).toBe(403);
+    expect((await call({ method: 'GET', path: `/v1/webhooks/${id}/deliveries`, caller: readOnly })).status).toBe(200);
+    for (const [body, field] of [
+      [{ url: 'ftp://x.example.com/' }, 'url'],
+      [{ url: 'https://user:pw@hooks.example.com/' }, 'url'],
+      [{ url: 'https://10.0.0.1/hook' }, 'url'],
+      [{ url: 'http://hooks.example.com/' }, 'url'],
+      [{ url: URL_OK, eventTypes: ['api_key.nope'] }, 'eventTypes.0'],
+      [{ url: URL_OK, extra: 1 }, 'extra'],
+    ] as const) {
+      const res = await call({ method: 'POST', path: '/v1/webhooks', body, caller: a });
+      expect([res.status, res.body.error.code, res.body.error.details?.[0]?.field]).toEqual([400, 'validation_error', field]);
+    }
+    const bad = await call({ method: 'PATCH', path: `/v1/webhooks/${id}`, body: { url: 'https://169.254.169.254/latest' }, caller: a });
+    expect(bad.status).toBe(400);
+    expect((await call({ method: 'GET', path: `/v1/webhooks/${id}`, caller: a })).body.webhook.url).toBe(URL_OK);
+    expect((await call({ method: 'GET', path: '/v1/webhooks', caller: a })).body.webhooks).toHaveLength(1);
+  });
+
+  it('rotate-secret keeps the old secret for the overlap; a second rotate during it is 409; 0 drops it at once', async () => {
+    const c = await freshAccount();
+    const hook = await call({ method: 'POST', path: '/v1/webhooks', body: { url: URL_OK }, caller: c });
+    const id = hook.body.webhook.id;
+    const tooLong = await call({ method: 'POST', path: `/v1/webhooks/${id}/rotate-secret`, body: { oldSecretExpiresInSeconds: 259_201 }, caller: c });
+    expect([tooLong.status, tooLong.body.error.details[0].field]).toEqual([400, 'oldSecretExpiresInSeconds']);
+    const r1 = await call({ method: 'POST', path: `/v1/webhooks/${id}/rotate-secret`, body: {}, caller: c });
+    expect(r1.status).toBe(200);
+    expect(r1.body.signingSecret).not.toBe(hook.body.signingSecret);
+    expect(r1.body.webhook.signingSecretHints).toHaveLength(2);
+    const concurrent = await Promise.all([1, 2, 3].map(() => call({ method: 'POST', path: `/v1/webhooks/${id}/rotate-secret`, body: {}, caller: c })));
+    expect(concurrent.map((r) => r.body.error?.code)).toEqual(['rotation_in_progress', 'rotation_in_progress', 'rotation_in_progress']);
+    w.clock.advance(86_400);
+    const r2 = await call({ method: 'POST', path: `/v1/webhooks/${id}/rotate-secret`, body: { oldSecretExpiresInSeconds: 0 }, caller: c });
+    expect(r2.status).toBe(200);
+    expect(r2.body.webhook.signingSecretHints).toHaveLength(1);
+    const r3 = await call({ method: 'POST', path: `/v1/webhooks/${id}/rotate-secret`, body: { oldSecretExpiresInSeconds: 0 }, caller: c });
+    expect(r3.status).toBe(200);
+  });
+});
+
+describe('deliveries', () => {
+  let receiver: Server;
+  let port = 0;
+  const got: { headers: Record<string, string>; body: string }[] = [];
+  let answer = 200;
+  beforeAll(async () => {
+    receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        got.push({ headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)])), body });
+        res.writeHead(answer).end('x'.repeat(100_000));
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
+    port = (receiver.address() as AddressInfo).port;
+  });
+  afterAll(() => new Promise<void>((r) => receiver.close(() => r())));
+  beforeEach(() => {
+    got.length = 0;
+    answer = 200;
+    w.rec.attempts.length = 0;
+    w.rec.mails.length = 0;
+  });
+
+  const deps = (): WebhookDeps => w.rt.webhooks;
+  /** Runs every queued attempt that is due, as the queue would. */
+  async function runDue(): Promise<void> {
+    const due = w.rec.attempts.filter((a) => a.at <= w.clock.now());
+    w.rec.attempts.splice(0, w.rec.attempts.length, ...w.rec.attempts.filter((a) => a.at > w.clock.now()));
+    for (const a of due) await attemptDelivery(a.message, deps());
+  }
+
+  it('fans a published event out to subscribed, enabled endpoints of the key environment only, signed per Standard Webhooks', async () => {
+    // The reference library checks the signed timestamp against the real clock (±5 min).
+    w.clock.t = Date.now();
+    const c = await freshAccount();
+    const all = await call({ method: 'POST', path: '/v1/webhooks', body: { url: `http://127.0.0.1:${port}/all` }, caller: c });
+    await call({ method: 'POST', path: '/v1/webhooks', body: { url: `http://127.0.0.1:${port}/revoked-only`, eventTypes: ['api_key.revoked'] }, caller: c });
+    await call({ method: 'POST', path: '/v1/webhooks', body: { url: `http://127.0.0.1:${port}/test-env`, environment: 'test' }, caller: c });
+    const off = await call({ method: 'POST', path: '/v1/webhooks', body: { url: `http://127.0.0.1:${port}/off` }, caller: c });
+    await call({ method: 'PATCH', path: `/v1/webhooks/${off.body.webhook.id}`, body: { enabled: false }, caller: c });
+    const key = await call({ method: 'POST', path: '/v1/keys', body: { name: 'k' }, caller: c });
+    expect(w.rec.attempts.map((a) => a.message.webhookId)).toEqual([all.body.webhook.id]);
+    await runDue();
+    expect(got).toHaveLength(1);
+    const body = JSON.parse(got[0]!.body);
+    expect(body).toMatchObject({ type: 'api_key.created', data: { type: 'api_key.created', keyId: key.body.key.id, accountId: c.accountId } });
+    expect(() => new Webhook(all.body.signingSecret).verify(got[0]!.body, got[0]!.headers)).not.toThrow();
+    expect(got[0]!.body).not.toContain(key.body.secret);
+    const list = await call({ method: 'GET', path: `/v1/webhooks/${all.body.webhook.id}/deliveries`, caller: c });
+    expect(list.body.deliveries[0]).toMatchObject({ status: 'delivered', eventType: 'api_key.created', nextAttemptAt: null });
+    expect(list.body.deliveries[0].attempts[0]).toMatchObject({ statusCode: 200, error: null });
+    // A repeated drain (the sweeper after a crash) creates no second delivery and re-sends nothing.
+    const before = got.length;
+    await w.rt.effects.afterPublish!(w.rec.published.find((e) => e.keyId === key.body.key.id)!);
+    await runDue();
+    expect(got.length).toBe(before);
+  });
+
+  it('retries after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h with the same webhook-id, then fails', async () => {
+    const c = await freshAccount();
+    answer = 500;
+    const hook = await call({ method: 'POST', path: '/v1/webhooks', body: { url: `http://127.0.0.1:${port}/h` }, caller: c });
+    const sent = await call({ method: 'POST', path: `/v1/webhooks/${hook.body.webhook.id}/test`, body: {}, caller: c });
+    expect(sent.status).toBe(202);
+    const waits: number[] = [];
+    await runDue();
+    while (w.rec.attempts.length) {
+      const next = w.rec.attempts[0]!;
+      waits.push(next.at - w.clock.now());
+      w.clock.t = next.at;
+      await runDue();
+    }
+    expect(waits).toEqual([...RETRY_DELAYS_MS]);
+    expect(new Set(got.map((g) => g.headers['webhook-id']))).toEqual(new Set([`msg_${sent.body.deliveryId}`]));
+    const list = await call({ method: 'GET', path: `/v1/webhooks/${hook.body.webhook.id}/deliveries`, caller: c });
+    expect(list.body.deliveries[0].status).toBe('failed');
+    expect(list.body.deliveries[0].attempts.map((a: { statusCode: number }) => a.statusCode)).toEqual(Array(8).fill(500));
+    // A duplicate of an old message changes nothing.
+    expect(await attemptDelivery({ webhookId: hook.body.webhook.id, deliveryId: sent.body.deliveryId, accountId: c.accountId, attempt: 3 }, deps())).toBe('stale');
+  });
+
+  it('410 Gone disables the endpoint at once and tells the alert emails', async () => {
+    const c = await freshAccount();
+    answer = 410;
+    const hook = await call({ method: 'POST', path: '/v1/webhooks', body: { url: `http://127.0.0.1:${port}/gone?token=abc` }, caller: c });
+    await call({ method: 'POST', path: `/v1/webhooks/${hook.body.webhook.id}/test`, body: {}, caller: c });
+    await runDue();
+    expect(w.rec.attempts).toHaveLength(0);
+    const after = await call({ method: 'GET', path: `/v1/webhooks/${hook.body.webhook.id}`, caller: c });
+    expect(after.body.webhook).toMatchObject({ enabled: false, disabledReason: 'gone' });
+    expect(w.rec.mails).toHaveLength(1);
+    expect(w.rec.mails[0]!.to).toEqual(['ops@hooks.test']);
+    expect(w.rec.mails[0]!.text).toContain(hook.body.webhook.id);
+    expect(w.rec.mails[0]!.text).not.toContain('token=abc');
+    // Re-enabling clears the reason.
+    const on = await call({ method: 'PATCH', path: `/v1/webhooks/${hook.body.webhook.id}`, body: { enabled: true }, caller: c });
+    expect(on.body.webhook).toMatchObject({ enabled: true, disabledReason: null });
+  });
+
+  it('an endpoint whose deliveries all failed for 3 days is disabled as failing', async () => {
+    const c = await freshAccount();
+    answer = 503;
+    const hook = await call({ method: 'POST', path: '/v1/webhooks', body: { url: `http://127.0.0.1:${port}/down` }, caller: c });
+    const id = hook.body.webhook.id;
+    await call({ method: 'POST', path: `/v1/webhooks/${id}/test`, body: {}, caller: c });
+    await runDue();
+    w.rec.attempts.length = 0;
+    w.clock.advance(2 * 86_400);
+    await call({ method: 'POST', path: `/v1/webhooks/${id}/test`, body: {}, caller: c });
+    await runDue();
+    expect((await call({ method: 'GET', path: `/v1/webhooks/${id}`, caller: c })).body.webhook.enabled).toBe(true);
+    w.rec.attempts.length = 0;
+    w.clock.advance(86_400);
+    await call({ method: 'POST', path: `/v1/webhooks/${id}/test`, body: {}, caller: c });
+    await runDue();
+    expect((await call({ method: 'GET', path: `/v1/webhooks/${id}`, caller: c })).body.webhook).toMatchObject({ enabled: false, disabledReason: 'failing' });
+    expect(w.rec.mails).toHaveLength(1);
+    // A success in between resets the run (checked on a second endpoint).
+    answer = 503;
+    const h2 = await call({ method: 'POST', path: '/v1/webhooks', body: { url: `http://127.0.0.1:${port}/flaky` }, caller: c });
+    await call({ method: 'POST', path: `/v1/webhooks/${h2.body.webhook.id}/test`, body: {}, caller: c });
+    await runDue();
+    w.rec.attempts.length = 0;
+    answer = 200;
+    w.clock.advance(2 * 86_400);
+    await call({ method: 'POST', path: `/v1/webhooks/${h2.body.webhook.id}/test`, body: {}, caller: c });
+    await runDue();
+    answer = 503;
+    w.clock.advance(2 * 86_400);
+    await call({ method: 'POST', path: `/v1/webhooks/${h2.body.webhook.id}/test`, body: {}, caller: c });
+    await runDue();
+    expect((await call({ method: 'GET', path: `/v1/webhooks/${h2.body.webhook.id}`, caller: c })).body.webhook.enabled).toBe(true);
+  });
+
+  it('a URL refused at delivery time is recorded as a failed attempt without any connection', async () => {
+    const c = await freshAccount();
+    const sends: unknown[] = [];
+    const d: WebhookDeps = {
+      ...deps(),
+      urlPolicy: { allowLocalHttp: false },
+      resolve: async () => [{ address: '10.1.2.3', family: 4 }],
+      send: async (...args): Promise<SendResult> => {
+        sends.push(args);
+        return { statusCode: 200, error: null, durationMs: 1 };
+      },
+    };
+    // Created while public; by delivery time the name resolves privately.
+    const hook = await call({ method: 'POST', path: '/v1/webhooks', body: { url: 'http://127.0.0.1:1/x' }, caller: c });
+    await w.rt.webhooks.webhookStore.updateWebhook(
+      { ...(await w.rt.webhooks.webhookStore.listWebhooks(c.accountId, { consistent: true }))[0]!, url: 'https://hooks.example.com/x', version: 2 },
+      1,
+    );
+    const sent = await call({ method: 'POST', path: `/v1/webhooks/${hook.body.webhook.id}/test`, body: {}, caller: c });
+    const msg = w.rec.attempts.pop()!.message;
+    expect(await attemptDelivery(msg, d)).toBe('retry');
+    expect(sends).toHaveLength(0);
+    const item = await w.rt.webhooks.webhookStore.getDelivery(hook.body.webhook.id, sent.body.deliveryId);
+    expect(item!.attempts[0]).toMatchObject({ statusCode: null, error: 'host resolves to an address that is not public' });
+  });
+
+  it('never logs a signing secret', async () => {
+    const c = await freshAccount();
+    w.rec.logs.length = 0;
+    answer = 410;
+    const hook = await call({ method: 'POST', path: '/v1/webhooks', body: { url: `http://127.0.0.1:${port}/l` }, caller: c });
+    const rot = await call({ method: 'POST', path: `/v1/webhooks/${hook.body.webhook.id}/rotate-secret`, body: {}, caller: c });
+    await call({ method: 'POST', path: `/v1/webhooks/${hook.body.webhook.id}/test`, body: {}, caller: c });
+    await runDue();
+    const logs = w.rec.logs.join('\n');
+    expect(logs).toContain('webhook endpoint disabled');
+    for (const s of [hook.body.signingSecret, rot.body.signingSecret]) {
+      expect(logs).not.toContain(s);
+      expect(JSON.stringify(w.rec.mails)).not.toContain(s);
+    }
+    const raw = await createDocumentClient({ endpoint: w.dynamo.endpoint }).send(
+      new GetCommand({ TableName: w.rt.config.tableName, Key: { pk: `WH#${hook.body.webhook.id}`, sk: `DLV#${w.rec.published.at(-1)?.id ?? 'none'}` } }),
+    );
+    expect(JSON.stringify(raw.Item ?? {})).not.toContain('whsec_');
+  });
+});

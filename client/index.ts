@@ -80,6 +80,8 @@ export interface UsageRangeInput {
   readonly from?: string | Date;
   readonly to?: string | Date;
 }
+export type LeakReportInput = z.input<typeof s.LeakReportBody>;
+export type LeakReportResult = z.output<typeof s.LeakReportResponse>;
 
 /** Every error code of SPEC §3. */
 export type RekeyErrorCode = ErrorCode;
@@ -303,6 +305,14 @@ export class RekeyClient {
   /** `GET /v1/openapi.json` — the OpenAPI document. Sent without the secret (the route needs none). */
   getOpenApi(): Promise<OpenApiDocument> {
     return this.#request('GET', '/v1/openapi.json', { anonymous: true });
+  }
+
+  /**
+   * `POST /v1/leaks` — report secrets you found (at most 100; no API key is sent). Each result has
+   * the secret's hint and what rekey did: `revoked`, `previous_expired`, `notified` or `unknown`.
+   */
+  reportLeaks(input: LeakReportInput): Promise<LeakReportResult> {
+    return this.#request('POST', '/v1/leaks', { body: input, anonymous: true });
   }
 
   async #request<T>(method: string, path: string, opts: { body?: unknown; query?: Query; anonymous?: boolean } = {}): Promise<T> {

@@ -13,7 +13,11 @@ import * as ses from 'aws-cdk-lib/aws-ses';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { readFileSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
 import { loadConfig } from '../shared/config.js';
+import { parseKeysDocument } from '../shared/leaks/githubKeys.js';
+import { DEFAULT_LEAK_REPORTS_PER_MINUTE } from '../shared/leaks/rateLimit.js';
 import { DEFAULT_POLICIES, formatOffset } from '../shared/domain/policies.js';
 import { FUNCTION_ENTRIES, ROUTES, type RouteDef } from '../shared/http/routes.js';
 import { ServiceAlarms } from './alarms.js';
@@ -65,6 +69,20 @@ export interface ApiKeyServiceProps {
    * @default 0 - kept forever
    */
   readonly auditRetentionDays?: number;
+  /**
+   * `POST /v1/leaks` requests allowed per source address per minute (SPEC §11), counted in the
+   * table so the limit holds across every Lambda instance (`LEAK_REPORTS_PER_MINUTE`).
+   * @default 10
+   */
+  readonly leakReportsPerMinute?: number;
+  /**
+   * A file (on the deploying machine) of GitHub secret scanning public keys in GitHub's format
+   * (`{"public_keys": [{"key_identifier", "key", "is_current"}]}`), bundled with the GitHub endpoint's
+   * function and used instead of GitHub's published keys: for a staging deployment, or tests with
+   * keys of your own (`SECRET_SCANNING_KEYS_FILE`).
+   * @default - GitHub's keys from https://api.github.com/meta/public_keys/secret_scanning, fetched and cached
+   */
+  readonly secretScanningKeysFile?: string;
   /** Deploy the dashboard to S3 + CloudFront. @default true */
   readonly dashboard?: boolean;
   /** Folder holding the built dashboard (`index.html`). @default `<repo>/dashboard/dist` */
@@ -220,11 +238,20 @@ export class ApiKeyService extends Construct {
       webhookQueueArn: this.webhookQueue.queueArn,
     };
 
-    const make = (name: string, entry: string, description: string, sizing: { memorySize: number; timeout: Duration }, functionName?: string) =>
+    const keysFile = secretScanningKeysBundle(props.secretScanningKeysFile);
+    const make = (
+      name: string,
+      entry: string,
+      description: string,
+      sizing: { memorySize: number; timeout: Duration },
+      functionName?: string,
+      extra: { environment?: Record<string, string>; extraFiles?: Record<string, string> } = {},
+    ) =>
       new RekeyFunction(this, pascal(name), {
         entry,
         description,
-        environment: { ...env, POWERTOOLS_SERVICE_NAME: name },
+        extraFiles: extra.extraFiles,
+        environment: { ...env, POWERTOOLS_SERVICE_NAME: name, ...extra.environment },
         logRetention: props.logRetention,
         functionName,
         // The authorizer's cold start sits on a customer's request; it logs no stack traces on
@@ -236,7 +263,7 @@ export class ApiKeyService extends Construct {
     const fns: Partial<Record<RouteName | TriggerName, NodejsFunction>> = {};
     const routeFns: { route: RouteDef; handler: lambda.IFunction }[] = [];
     for (const [name, route] of Object.entries(ROUTES) as [RouteName, RouteDef][]) {
-      const f = make(name, route.entry, `rekey ${route.method} ${route.path}`, SIZING.route);
+      const f = make(name, route.entry, `rekey ${route.method} ${route.path}`, SIZING.route, undefined, name === 'githubSecretScanning' ? keysFile : {});
       for (const s of grantStatements(FUNCTION_GRANTS[name], targets)) f.role.addToPolicy(s);
       fns[name] = f.function;
       routeFns.push({ route, handler: f.function });
@@ -420,9 +447,28 @@ export function policyEnvironment(props: Partial<ApiKeyServiceProps>): Record<st
     EXPIRY_NOTICE_OFFSETS: (props.expiryNoticeOffsets ?? d.expiryNoticeOffsets).map(formatOffset).join(','),
     AUTH_CACHE_TTL_SECONDS: String(props.authCacheTtlSeconds ?? d.authCacheTtlSeconds),
     AUDIT_RETENTION_DAYS: String(props.auditRetentionDays ?? 0),
+    LEAK_REPORTS_PER_MINUTE: String(props.leakReportsPerMinute ?? DEFAULT_LEAK_REPORTS_PER_MINUTE),
   };
   loadConfig(env); // throws ConfigError naming each bad setting
   return env;
+}
+
+/** Where a bundled keys file lives at run time (next to the bundle, in the function's task root). */
+export const BUNDLED_KEYS_FILE = 'secret-scanning-keys.json';
+
+/**
+ * The GitHub endpoint function's keys file: validated at synth (a bad file fails `cdk synth`, not
+ * GitHub's first report), copied into the bundle, and named in its environment.
+ */
+function secretScanningKeysBundle(file: string | undefined): { environment?: Record<string, string>; extraFiles?: Record<string, string> } {
+  if (!file) return {};
+  const abs = resolvePath(file);
+  try {
+    parseKeysDocument(JSON.parse(readFileSync(abs, 'utf8')));
+  } catch (e) {
+    throw new Error(`secretScanningKeysFile ${abs}: ${(e as Error).message}`, { cause: e });
+  }
+  return { environment: { SECRET_SCANNING_KEYS_FILE: `/var/task/${BUNDLED_KEYS_FILE}` }, extraFiles: { [BUNDLED_KEYS_FILE]: abs } };
 }
 
 function pascal(name: string): string {

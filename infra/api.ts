@@ -88,6 +88,12 @@ export class ManagementApi extends Construct {
       defaultCorsPreflightOptions: cors,
       deployOptions: {
         stageName: this.stageName,
+        // Public routes (no API key) carry their own, lower limits on top of the stage's (route table).
+        methodOptions: Object.fromEntries(
+          props.routes
+            .filter(({ route }) => route.throttle)
+            .map(({ route }) => [`${route.path}/${route.method}`, { throttlingRateLimit: route.throttle!.rateLimit, throttlingBurstLimit: route.throttle!.burstLimit }]),
+        ),
         throttlingRateLimit: props.throttle?.rateLimit ?? 50,
         throttlingBurstLimit: props.throttle?.burstLimit ?? 100,
         tracingEnabled: true,

@@ -66,6 +66,14 @@ export function acknowledgeServiceFindings(service: ApiKeyService): void {
   }
   const openapi = api.methods.find((m) => m.resource.path === '/v1/openapi.json' && m.httpMethod === 'GET');
   if (openapi) ack(openapi, 'AwsSolutions-APIG4', 'GET /v1/openapi.json is public by design (SPEC §8): it describes the API and holds no data.');
+  const leaks = api.methods.find((m) => m.resource.path === '/v1/leaks' && m.httpMethod === 'POST');
+  if (leaks) {
+    ack(leaks, 'AwsSolutions-APIG4', 'POST /v1/leaks is public by design (SPEC §11): possession of a leaked secret is the proof; limited per source address in the table and by method throttling.');
+  }
+  const github = api.methods.find((m) => m.resource.path === '/v1/secret-scanning/github' && m.httpMethod === 'POST');
+  if (github) {
+    ack(github, 'AwsSolutions-APIG4', "POST /v1/secret-scanning/github is GitHub's partner endpoint (SPEC §11): every request is authenticated by GitHub's ECDSA signature over the body, verified by the function; method throttling applies.");
+  }
 
   const dashboard = service.dashboard;
   if (dashboard) {

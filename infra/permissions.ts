@@ -19,16 +19,17 @@ import { TTL_ATTRIBUTE } from './table.js';
 const KEY_FIELDS: Record<keyof KeyRecord, true> = {
   id: true, accountId: true, name: true, environment: true, scopes: true, status: true, createdAt: true, version: true,
   current: true, previous: true, rotation: true, revokedAt: true, reactivatableUntil: true, lastUsed: true, fired: true,
+  revokedReason: true, exposures: true,
 };
 const ACCOUNT_FIELDS: Record<keyof AccountRecord, true> = {
-  id: true, name: true, status: true, alertEmails: true, allowedScopes: true, createdAt: true, version: true,
+  id: true, name: true, status: true, alertEmails: true, allowedScopes: true, leakResponse: true, createdAt: true, version: true,
 };
 const EVENT_FIELDS: Record<keyof AuditEvent, true> = { id: true, type: true, at: true, actorKeyId: true, accountId: true, keyId: true, data: true };
 type RouteName = keyof typeof ROUTES;
 type TriggerName = keyof typeof FUNCTION_ENTRIES;
 
-/** Storage-only attributes of `shared/adapters/dynamoStore.ts`: entity tag, index keys, outbox (`ob` map, `obp` shard, `obl`/`obt` claim), TTL. */
-const STORAGE_ATTRIBUTES = ['entity', ...Object.values(GSI).flatMap((g) => [g.partitionKey, g.sortKey]), 'ob', 'obl', 'obt', TTL_ATTRIBUTE];
+/** Storage-only attributes of `shared/adapters/dynamoStore.ts`: entity tag, index keys, outbox (`ob` map, `obp` shard, `obl`/`obt` claim), rate counters (`hits`), TTL. */
+const STORAGE_ATTRIBUTES = ['entity', ...Object.values(GSI).flatMap((g) => [g.partitionKey, g.sortKey]), 'ob', 'obl', 'obt', 'hits', TTL_ATTRIBUTE];
 
 /**
  * Every attribute a rekey key, account or event item has. None of them may be named by the
@@ -124,6 +125,10 @@ export const FUNCTION_GRANTS = {
   putAlertEmails: ['getItem', 'writeItems'],
   whoami: [],
   openapi: [],
+  // Leak reports (SPEC §11): read the key and its account, count the request (UpdateItem of a rate
+  // counter), and change the key like any transition.
+  reportLeaks: KEY_CHANGE,
+  githubSecretScanning: KEY_CHANGE,
   timer: [...KEY_CHANGE, 'readUsage', 'reconcileTimers'],
   // The sweeper performs committed effects; it decides nothing, so it never reads the pepper.
   outboxStream: [...KEY_EFFECTS, 'sweepOutbox'],

@@ -1,10 +1,9 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { GSI, TABLE_PARTITION_KEY, TABLE_SORT_KEY, type GsiDef } from '../shared/adapters/tableSchema.js';
+import { GSI, TABLE_PARTITION_KEY, TABLE_SORT_KEY, TTL_ATTRIBUTE, type GsiDef } from '../shared/adapters/tableSchema.js';
 
-/** Attribute that DynamoDB TTL reads to purge items (epoch seconds). */
-export const TTL_ATTRIBUTE = 'ttl';
+export { TTL_ATTRIBUTE };
 
 /**
  * The single table of `shared/adapters/tableSchema.ts`: on demand, point-in-time recovery,

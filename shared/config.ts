@@ -8,6 +8,7 @@
  */
 import { DEFAULT_POLICIES, parseOffsets, type Policies } from './domain/policies.js';
 import { PREFIX_PATTERN } from './domain/keyFormat.js';
+import { DEFAULT_LEAK_REPORTS_PER_MINUTE } from './leaks/rateLimit.js';
 
 /** Parses one variable's raw value (`undefined` when unset); throws an Error naming the variable. */
 type Parse<T> = (raw: string | undefined) => T;
@@ -87,6 +88,14 @@ const ENV = {
   /** AWS: the SQS queue of webhook attempts (URL for sending, ARN for Scheduler targets). */
   WEBHOOK_QUEUE_URL: optional,
   WEBHOOK_QUEUE_ARN: optional,
+  /** GitHub secret scanning keys in GitHub's format, used instead of fetching them (local mode, tests, staging). */
+  SECRET_SCANNING_KEYS_FILE: (v) => (v?.trim() ? v.trim() : undefined),
+  /** `POST /v1/leaks` requests allowed per source address per minute (SPEC §11). */
+  LEAK_REPORTS_PER_MINUTE: (v) => {
+    const n = seconds('LEAK_REPORTS_PER_MINUTE', DEFAULT_LEAK_REPORTS_PER_MINUTE, 100_000)(v);
+    if (n < 1) throw new Error(`LEAK_REPORTS_PER_MINUTE must be at least 1, got ${n}`);
+    return n;
+  },
 } satisfies Record<string, Parse<unknown>>;
 
 type Env = { [K in keyof typeof ENV]: ReturnType<(typeof ENV)[K]> };
@@ -112,6 +121,10 @@ export interface Config {
   readonly usageFlushSeconds: number;
   readonly webhookQueueUrl: string | undefined;
   readonly webhookQueueArn: string | undefined;
+  /** GitHub's secret scanning keys file; `undefined`: fetch them from GitHub. */
+  readonly secretScanningKeysFile: string | undefined;
+  /** Requests of `POST /v1/leaks` per source address per minute. @default 10 */
+  readonly leakReportsPerMinute: number;
 }
 
 /** Thrown at start-up with every bad variable named. */
@@ -169,5 +182,7 @@ function toConfig(e: Env): Config {
     usageFlushSeconds: e.USAGE_FLUSH_SECONDS,
     webhookQueueUrl: e.WEBHOOK_QUEUE_URL,
     webhookQueueArn: e.WEBHOOK_QUEUE_ARN,
+    secretScanningKeysFile: e.SECRET_SCANNING_KEYS_FILE,
+    leakReportsPerMinute: e.LEAK_REPORTS_PER_MINUTE,
   };
 }

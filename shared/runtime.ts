@@ -21,6 +21,7 @@ import { DynamoWebhookStore } from './adapters/webhookStore.js';
 import { fanOut, type WebhookDeps } from './webhooks/service.js';
 import type { AttemptQueue } from './webhooks/ports.js';
 import { LOCAL_ATTEMPTS_FILE, type LocalAttempt, toLocalAttempt } from './webhooks/localQueue.js';
+import { GithubKeySource } from './leaks/githubKeys.js';
 
 export interface Runtime extends Deps {
   readonly config: Config;
@@ -30,6 +31,8 @@ export interface Runtime extends Deps {
   readonly webhooks: WebhookDeps;
   /** Present in local mode: the queue of webhook attempts, driven by local mode's main loop. */
   readonly localAttempts: LocalScheduler<LocalAttempt> | undefined;
+  /** GitHub's secret scanning public keys (SPEC §11): the configured file, or fetched from GitHub and cached. */
+  readonly secretScanningKeys: GithubKeySource;
 }
 
 
@@ -137,6 +140,7 @@ export function createRuntime(config: Config, overrides: Partial<Runtime> = {}):
     localScheduler: overrides.localScheduler ?? localScheduler,
     webhooks,
     localAttempts: overrides.localAttempts ?? localAttempts,
+    secretScanningKeys: overrides.secretScanningKeys ?? new GithubKeySource({ file: config.secretScanningKeysFile }),
     ...overrides,
   };
 }

@@ -65,6 +65,8 @@ const CODE_WORDS: Record<RekeyErrorCode, string> = {
   key_not_revoked: 'This key is not revoked.',
   reactivation_window_passed: 'The reactivation window has passed; this key can no longer be reactivated.',
   limit_reached: 'This account has reached a limit (for example 10 webhook endpoints). Remove one first.',
+  key_exposed: 'This key was revoked because its secret leaked; it can never be reactivated. Create a new key instead.',
+  too_many_requests: 'Too many requests; wait a minute and try again.',
   payload_too_large: 'The request was too large.',
   internal_error: 'The API had an internal error. Try again in a moment.',
 };

@@ -12,7 +12,7 @@ import { commitOrderKey } from '../domain/ids.js';
 import { StoreUnavailableError, VersionConflictError } from '../domain/errors.js';
 import type { KeyStore, KeyWriteOptions, Page, PageRequest } from '../domain/ports.js';
 import type { AccountRecord, AuditEvent, Effect, Environment, KeyRecord, OutboxRef } from '../domain/types.js';
-import { ACCOUNT_SHARDS, GSI, OUTBOX_SHARDS, shardOf, TIMER_SHARDS } from './tableSchema.js';
+import { ACCOUNT_SHARDS, GSI, OUTBOX_SHARDS, shardOf, TIMER_SHARDS, TTL_ATTRIBUTE } from './tableSchema.js';
 
 /** Builds a document client; `endpoint` points it at dynalite in local mode and tests. */
 export function createDocumentClient(opts: { endpoint?: string | undefined; region?: string | undefined } = {}): DynamoDBDocumentClient {
@@ -54,7 +54,7 @@ const ACCOUNT_POSITION = /^\d{13}#[0-9A-Za-z]{16}$/;
 const EVENT_POSITION = /^[0-9A-Za-z]{19,24}$/;
 
 /** Fields a transition replaces. Immutable ones and `lastUsed` (the authorizer's) are never overwritten. */
-const MUTABLE_KEY_FIELDS = ['name', 'scopes', 'status', 'version', 'current', 'previous', 'rotation', 'revokedAt', 'reactivatableUntil', 'fired'] as const;
+const MUTABLE_KEY_FIELDS = ['name', 'scopes', 'status', 'version', 'current', 'previous', 'rotation', 'revokedAt', 'reactivatableUntil', 'fired', 'revokedReason', 'exposures'] as const;
 
 function outboxMap(effects: readonly Effect[]): Record<string, Effect> {
   return Object.fromEntries(effects.map((e) => [e.id, e]));
@@ -77,6 +77,8 @@ function toKeyRecord(item: Record<string, unknown>): KeyRecord {
     reactivatableUntil: (item.reactivatableUntil as number | null) ?? null,
     lastUsed: (item.lastUsed as Record<string, number>) ?? {},
     fired: (item.fired as string[]) ?? [],
+    revokedReason: (item.revokedReason as KeyRecord['revokedReason']) ?? null,
+    exposures: (item.exposures as KeyRecord['exposures']) ?? [],
   };
 }
 
@@ -87,6 +89,8 @@ function toAccountRecord(item: Record<string, unknown>): AccountRecord {
     status: item.status === 'suspended' ? 'suspended' : 'active',
     alertEmails: (item.alertEmails as string[]) ?? [],
     allowedScopes: (item.allowedScopes as string[] | undefined) ?? [],
+    // Accounts created before leakResponse existed get the default.
+    leakResponse: item.leakResponse === 'notify' ? 'notify' : 'revoke',
     createdAt: item.createdAt as number,
     version: item.version as number,
   };
@@ -318,6 +322,29 @@ export class DynamoKeyStore implements KeyStore {
     return { items: pageItems.map(map), nextCursor: more ? encodeCursor(positionOf(pageItems[pageItems.length - 1]!)) : null };
   }
 
+  async hitCounter(counter: string, windowStart: number, limit: number, expiresAt: number): Promise<boolean> {
+    try {
+      await this.send(() =>
+        this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { pk: `RATE#${counter}`, sk: `W#${windowStart}` },
+            UpdateExpression: 'ADD #n :one SET #ttl = :ttl',
+            // The check and the increment are one atomic operation: concurrent callers on any number
+            // of instances can never push the count past the limit.
+            ConditionExpression: 'attribute_not_exists(#n) OR #n < :limit',
+            ExpressionAttributeNames: { '#n': 'hits', '#ttl': TTL_ATTRIBUTE },
+            ExpressionAttributeValues: { ':one': 1, ':limit': limit, ':ttl': Math.ceil(expiresAt / 1000) },
+          }),
+        ),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+  }
+
   async getAccount(id: string, options: { consistent?: boolean } = {}): Promise<AccountRecord | null> {
     const out = await this.send(() =>
       this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk: accountPk(id), sk: 'ACCT' }, ConsistentRead: options.consistent ?? false })),
@@ -337,7 +364,14 @@ export class DynamoKeyStore implements KeyStore {
   }
 
   async updateAccount(account: AccountRecord, expectedVersion: number, effects: readonly Effect[]): Promise<void> {
-    const fields = { name: account.name, status: account.status, alertEmails: account.alertEmails, allowedScopes: account.allowedScopes, version: account.version };
+    const fields = {
+      name: account.name,
+      status: account.status,
+      alertEmails: account.alertEmails,
+      allowedScopes: account.allowedScopes,
+      leakResponse: account.leakResponse,
+      version: account.version,
+    };
     await this.updateVersioned(account.id, { pk: accountPk(account.id), sk: 'ACCT' }, fields, [], {}, expectedVersion, effects);
   }
 

@@ -6,6 +6,7 @@
  * | key     | `KEY#<id>`      | `KEY`              | `ACCT#<acct>` / `<createdAt>#<id>`   | `ACCT#<acct>#test` (test keys) |
  * | account | `ACCT#<id>`     | `ACCT`             | `ACCOUNTS#<shard>` / `<createdAt>#<id>` | —                           |
  * | event   | `KEY#<id>` or `ACCT#<id>` | `EVT#<sortable event id>` | — (`ttl` with `auditRetentionDays`) | —                |
+ * | counter | `RATE#<name>`   | `W#<window start>` | — (`ttl` after its window)           | —                              |
  *
  * Sparse, sharded work indexes (numbers, so the shard is one small attribute):
  * - `obp = <outbox shard>` while an item's outbox is not empty (`gsi3`, the outbox sweeper);
@@ -17,6 +18,8 @@
  * The capacity arithmetic is in docs/design.md ("Capacity").
  */
 export const TABLE_PARTITION_KEY = 'pk';
+/** Attribute that DynamoDB TTL reads to purge items (epoch seconds): audit events (with a retention) and rate counters. */
+export const TTL_ATTRIBUTE = 'ttl';
 export const TABLE_SORT_KEY = 'sk';
 
 /** Partitions of the outbox index: each index partition takes ≤ 1,000 writes/s, a change costs two (set, clear). */

@@ -144,11 +144,15 @@ function build(req: EmailRequest, ctx: EmailContext): Doc {
       ['Account', account],
       ['Key', `${keyName} (id ${req.keyId})`],
       [req.template === 'rotation_reminder' || req.template === 'old_secret_expired' ? 'Old secret' : 'Secret', hint],
-      [req.template === 'key_expiring' || req.template === 'rotation_reminder' ? 'Expires at' : 'Expired at', when],
+      [
+        req.template === 'key_exposed' ? 'Reported at' : req.template === 'key_expiring' || req.template === 'rotation_reminder' ? 'Expires at' : 'Expired at',
+        when,
+      ],
     ],
   };
 
   const templates: Record<EmailTemplate, () => Doc> = {
+    key_exposed: () => exposedDoc(req, ctx, keyName, hint, when, facts, keyPath),
     rotation_reminder: () => ({
       subject: subjectOf(ctx, `Old secret of API key "${keyName}" expires at ${at}`),
       blocks: [
@@ -215,6 +219,46 @@ function build(req: EmailRequest, ctx: EmailContext): Doc {
     }),
   };
   return templates[req.template]();
+}
+
+/** Only a plain http(s) URL is shown as where the secret was found; anything else is described. */
+function foundWhere(url: string | null): string {
+  if (url === null) return 'Someone reported it to rekey directly (POST /v1/leaks).';
+  const one = singleLine(url);
+  return SAFE_URL.test(one) && one.length <= 2048 ? `It was found at ${one}` : 'It was found by GitHub secret scanning.';
+}
+
+function exposedDoc(req: EmailRequest, ctx: EmailContext, keyName: string, hint: string, when: string, facts: Block, keyPath: string): Doc {
+  const e = req.exposure ?? { slot: 'current' as const, action: 'revoked' as const, url: null };
+  const which = e.slot === 'previous' ? 'old (rotated-out) secret' : 'current secret';
+  const did: Record<typeof e.action, string> = {
+    revoked: 'rekey revoked the key: every secret of it stopped working. A key revoked because it leaked cannot be reactivated.',
+    previous_expired: 'rekey expired that old secret at once; the key keeps working with its current secret. A cancel can no longer bring the old secret back.',
+    notified: "Your account is set to be notified only (leakResponse \"notify\"), so rekey changed nothing: the secret still works. Act now.",
+  };
+  const next: Block[] =
+    e.action === 'revoked'
+      ? [
+          { kind: 'p', text: 'What to do next: create a replacement key, deploy its secret where the old one was used, and remove the leaked secret from where it was found (and from its history):' },
+          { kind: 'code', text: curl('POST', `${apiBase(ctx)}/v1/keys`, `{"name": "replacement for ${keyName.replace(/["'\\$`]/g, '')}"}`) },
+        ]
+      : e.action === 'previous_expired'
+        ? [{ kind: 'p', text: 'What to do next: make sure no client still uses the old secret, and remove it from where it was found (and from its history).' }]
+        : [
+            { kind: 'p', text: 'What to do next: rotate the key with an immediate expiry of the leaked secret (or revoke it), then remove the secret from where it was found:' },
+            { kind: 'code', text: curl('POST', `${keyPath}/rotate`, '{"oldKeyExpiresInSeconds": 0}') },
+          ];
+  return {
+    subject: subjectOf(ctx, `A secret of API key "${keyName}" was leaked`),
+    blocks: [
+      { kind: 'p', text: `The ${which} of the API key "${keyName}" (${hint}) was found where others can read it. ${foundWhere(e.url)}` },
+      facts,
+      { kind: 'p', text: did[e.action] },
+      ...next,
+      credentialNote(ctx),
+      ...dashboard(ctx),
+    ],
+  };
 }
 
 function toText(doc: Doc): string {

@@ -10,7 +10,8 @@ export type ConflictCode =
   | 'key_expired'
   | 'key_not_revoked'
   | 'reactivation_window_passed'
-  | 'limit_reached';
+  | 'limit_reached'
+  | 'key_exposed';
 
 export type ErrorCode =
   | 'validation_error'
@@ -19,6 +20,7 @@ export type ErrorCode =
   | 'forbidden'
   | 'not_found'
   | 'payload_too_large'
+  | 'too_many_requests'
   | 'internal_error'
   | ConflictCode;
 
@@ -55,6 +57,17 @@ export class ConflictError extends ApiError {
   }
 }
 
+/** A rate limit was reached (429); `retry-after` tells the client when to come back. */
+export class TooManyRequestsError extends ApiError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super('too_many_requests', message);
+    this.name = 'TooManyRequestsError';
+  }
+}
+
 /** The conditional write lost a race: re-read and decide again. Never reaches a client. */
 export class VersionConflictError extends Error {
   constructor(readonly itemId: string) {
@@ -80,4 +93,5 @@ export const CONFLICT_MESSAGES: Record<ConflictCode, string> = {
   key_not_revoked: 'This key is not revoked.',
   reactivation_window_passed: 'The window to reactivate this key has passed.',
   limit_reached: 'A limit of this account has been reached.',
+  key_exposed: 'This key was revoked because its secret was reported leaked; it cannot be reactivated. Create a new key.',
 };

@@ -173,6 +173,8 @@ export function createKeyRecord(accountId: string, input: CreateKeyInput, caller
     reactivatableUntil: null,
     lastUsed: {},
     fired: [],
+    revokedReason: null,
+    exposures: [],
   };
   const events: EventDraft[] = [
     { type: 'api_key.created', data: { name: record.name, environment, scopes: record.scopes, hint: current.hint, expiresAt: isoOrNull(expiresAt) } },
@@ -377,6 +379,8 @@ export function revokeKey(record: KeyRecord, ctx: TransitionContext): Decision {
 
 export function reactivateKey(record: KeyRecord, ctx: TransitionContext): Decision {
   if (record.status !== 'revoked') return conflict('key_not_revoked');
+  // A leaked secret stays leaked: an exposed key never comes back (SPEC §11).
+  if (record.revokedReason === 'exposed') return conflict('key_exposed');
   if (record.reactivatableUntil === null || ctx.now >= record.reactivatableUntil || record.current.digest === null) {
     return conflict('reactivation_window_passed');
   }

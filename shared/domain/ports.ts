@@ -80,6 +80,14 @@ export interface KeyStore {
   itemsWithPendingEffects(): Promise<OutboxRef[]>;
   /** Ids of keys whose earliest planned, unfired timer was due at or before `before` (epoch ms). */
   keysWithTimersDue(before: number): Promise<string[]>;
+
+  /**
+   * Counts one hit on `counter` in the window that starts at `windowStart` (epoch ms), unless the
+   * window already holds `limit` hits. One conditional atomic increment, so every process (every
+   * Lambda instance) shares the same count. Returns whether the hit was allowed. The counter item
+   * expires (DynamoDB TTL) at `expiresAt` (epoch ms).
+   */
+  hitCounter(counter: string, windowStart: number, limit: number, expiresAt: number): Promise<boolean>;
 }
 
 /** EventBridge in AWS, `events.jsonl` in local mode. Receives only published event types. */

@@ -41,6 +41,7 @@ import {
   type Environment,
   type EventType,
   type KeyRecord,
+  type LeakResponse,
   type Timer,
 } from './types.js';
 
@@ -181,7 +182,7 @@ async function drainQuietly(ref: { kind: 'key' | 'account'; id: string }, deps: 
  * conditional write, retry on a lost race, then drain. Returns the decision and the record as it
  * now stands (the committed one for a change, the read one otherwise); `null` if `load` found none.
  */
-async function commitKeyChange(
+export async function commitKeyChange(
   load: () => Promise<KeyRecord | null>,
   decide: (record: KeyRecord, ctx: TransitionContext) => Decision,
   actorKeyId: string | null,
@@ -372,6 +373,8 @@ export interface AccountChanges {
   readonly name?: string | undefined;
   readonly alertEmails?: readonly string[] | undefined;
   readonly allowedScopes?: readonly string[] | undefined;
+  /** How rekey answers a valid leaked secret of this account (SPEC §11). */
+  readonly leakResponse?: LeakResponse | undefined;
 }
 
 /**
@@ -388,11 +391,13 @@ export async function updateAccount(accountId: string, input: AccountChanges, de
     if (input.name !== undefined && input.name !== account.name) changes.name = input.name;
     if (emails !== undefined && emails.join('\n') !== account.alertEmails.join('\n')) changes.alertEmails = emails;
     if (allowed !== undefined && allowed.join(' ') !== account.allowedScopes.join(' ')) changes.allowedScopes = allowed;
+    if (input.leakResponse !== undefined && input.leakResponse !== account.leakResponse) changes.leakResponse = input.leakResponse;
     if (Object.keys(changes).length === 0) return null;
     // The audit trail names what changed, and counts addresses rather than listing them.
     const data: Record<string, unknown> = { fields: Object.keys(changes) };
     if (changes.name !== undefined) data.name = changes.name;
     if (changes.allowedScopes !== undefined) data.allowedScopes = changes.allowedScopes;
+    if (changes.leakResponse !== undefined) data.leakResponse = changes.leakResponse;
     if (changes.alertEmails !== undefined) data.alertEmailCount = changes.alertEmails.length;
     return { changes, type: 'account.updated', data };
   });
@@ -436,7 +441,10 @@ async function commitAccountChange(
  * Operator entry point: a new account and its first key (`keys:read keys:write`, `live`).
  * The secret is returned once, for the operator to hand over.
  */
-export async function createAccountWithKey(input: { name: string; alertEmails: readonly string[]; allowedScopes?: readonly string[] | undefined }, deps: Deps) {
+export async function createAccountWithKey(
+  input: { name: string; alertEmails: readonly string[]; allowedScopes?: readonly string[] | undefined; leakResponse?: LeakResponse | undefined },
+  deps: Deps,
+) {
   const now = deps.clock.now();
   const account: AccountRecord = {
     id: deps.ids.accountId(),
@@ -444,12 +452,13 @@ export async function createAccountWithKey(input: { name: string; alertEmails: r
     status: 'active',
     alertEmails: normalizeEmails(input.alertEmails),
     allowedScopes: [...new Set(input.allowedScopes ?? [])],
+    leakResponse: input.leakResponse ?? 'revoke',
     createdAt: now,
     version: 1,
   };
   const id = effectId(deps.ids.sortable(now), 0);
   await deps.store.createAccount(account, [
-    { id, kind: 'event', event: { id, type: 'account.created', at: now, actorKeyId: null, accountId: account.id, keyId: null, data: { name: account.name } } },
+    { id, kind: 'event', event: { id, type: 'account.created', at: now, actorKeyId: null, accountId: account.id, keyId: null, data: { name: account.name, leakResponse: account.leakResponse } } },
   ]);
   await drainQuietly({ kind: 'account', id: account.id }, deps);
   const { record, secret } = await createKey(OPERATOR, account.id, { name: 'Initial key', environment: 'live', scopes: [SCOPE_READ, SCOPE_WRITE] }, deps);

@@ -54,6 +54,25 @@ export interface RotationRecord {
 
 export type KeyStatus = 'active' | 'revoked';
 
+/** Why a key was revoked: `null` by its owner or the operator, `exposed` by a leak report (SPEC §11). */
+export type RevokedReason = 'exposed';
+
+/** What rekey did about a leaked secret (SPEC §11). */
+export type ExposureAction = 'revoked' | 'previous_expired' | 'notified';
+
+/**
+ * A secret of this key that was reported leaked. Kept (with its digest) after the secret itself is
+ * purged so that a second report of the same secret is recognised and changes nothing more.
+ */
+export interface ExposureRecord {
+  readonly sid: string;
+  /** Keyed digest of the leaked secret, as in `SecretRecord`; never the secret. */
+  readonly digest: string;
+  readonly hint: string;
+  readonly at: number;
+  readonly action: ExposureAction;
+}
+
 /** The single small DynamoDB record per key. Every change is one conditional write on `version`. */
 export interface KeyRecord {
   readonly id: string;
@@ -73,10 +92,17 @@ export interface KeyRecord {
   readonly lastUsed: Readonly<Record<string, number>>;
   /** Ids of timers already acted on (pruned to the timers still planned). Makes timers idempotent. */
   readonly fired: readonly string[];
+  /** `exposed` once a leak report revoked the key: it can never be reactivated. */
+  readonly revokedReason: RevokedReason | null;
+  /** Secrets of this key reported leaked, newest last (at most `MAX_EXPOSURES`). */
+  readonly exposures: readonly ExposureRecord[];
 }
 
 /** `suspended`: every key of the account is denied (set by the operator, SPEC §9). */
 export type AccountStatus = 'active' | 'suspended';
+/** How rekey answers a valid leaked secret of an account (SPEC §11). */
+export const LEAK_RESPONSES = ['revoke', 'notify'] as const;
+export type LeakResponse = (typeof LEAK_RESPONSES)[number];
 
 export interface AccountRecord {
   readonly id: string;
@@ -89,6 +115,8 @@ export interface AccountRecord {
    * set by the operator: the customer's entitlement. Literal strings. @default []
    */
   readonly allowedScopes: readonly string[];
+  /** `revoke` (default): a leaked secret stops working; `notify`: the account is only told. */
+  readonly leakResponse: LeakResponse;
   readonly createdAt: number;
   readonly version: number;
 }
@@ -115,6 +143,7 @@ export const PUBLISHED_EVENT_TYPES = [
   'api_key.revoked',
   'api_key.reactivated',
   'api_key.updated',
+  'api_key.exposed',
 ] as const;
 export const AUDIT_ONLY_EVENT_TYPES = ['api_key.secrets_purged', 'account.created', 'account.alert_emails_updated', 'account.updated', 'webhook.disabled'] as const;
 export type PublishedEventType = (typeof PUBLISHED_EVENT_TYPES)[number];
@@ -152,7 +181,7 @@ export interface Timer {
   readonly at: number;
 }
 
-export type EmailTemplate = 'rotation_reminder' | 'old_secret_expired' | 'key_expiring' | 'key_expired';
+export type EmailTemplate = 'rotation_reminder' | 'old_secret_expired' | 'key_expiring' | 'key_expired' | 'key_exposed';
 
 /** A notice to every address of the account's alert list, rendered at dispatch time. */
 export interface EmailRequest {
@@ -161,8 +190,15 @@ export interface EmailRequest {
   readonly keyId: string;
   readonly keyName: string;
   readonly hint: string;
-  /** The instant the notice is about (old secret expiry, key expiry). */
+  /** The instant the notice is about (old secret expiry, key expiry; for `key_exposed`, the report). */
   readonly expiresAt: number;
+  /** `key_exposed` only: what was found where, and what rekey did. */
+  readonly exposure?: {
+    readonly slot: Slot;
+    readonly action: ExposureAction;
+    /** Where the secret was found (GitHub's URL), `null` for a direct report. */
+    readonly url: string | null;
+  };
 }
 
 /**

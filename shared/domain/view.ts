@@ -73,7 +73,9 @@ export function keyView(record: KeyRecord, now: number, usage: KeyUsage = NO_USA
     lastUsedAt: uses.length ? iso(Math.max(...uses)) : null,
     lastRotatedAt: isoOrNull(r?.startedAt),
     revokedAt: isoOrNull(record.revokedAt),
-    reactivatableUntil: record.status === 'revoked' ? isoOrNull(record.reactivatableUntil) : null,
+    // An exposed key can never be reactivated, whatever its purge timer says.
+    reactivatableUntil: record.status === 'revoked' && record.revokedReason === null ? isoOrNull(record.reactivatableUntil) : null,
+    revokedReason: record.status === 'revoked' ? record.revokedReason : null,
     currentSecret: secretView(record.current, record, usage),
     // A purged previous secret is gone; a previous secret past its expiry is still shown (with its
     // expiry) while it can be restored, so the customer sees what a cancel would bring back.
@@ -106,7 +108,15 @@ export function keyView(record: KeyRecord, now: number, usage: KeyUsage = NO_USA
 }
 
 export function accountView(a: AccountRecord): AccountViewT {
-  return { id: a.id, name: a.name, status: a.status, alertEmails: [...a.alertEmails], allowedScopes: [...a.allowedScopes], createdAt: iso(a.createdAt) };
+  return {
+    id: a.id,
+    name: a.name,
+    status: a.status,
+    alertEmails: [...a.alertEmails],
+    allowedScopes: [...a.allowedScopes],
+    leakResponse: a.leakResponse,
+    createdAt: iso(a.createdAt),
+  };
 }
 
 export function eventView(e: AuditEvent): EventViewT {

@@ -15,7 +15,9 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   key_not_revoked: 409,
   reactivation_window_passed: 409,
   limit_reached: 409,
+  key_exposed: 409,
   payload_too_large: 413,
+  too_many_requests: 429,
   internal_error: 500,
 };
 

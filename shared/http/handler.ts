@@ -9,7 +9,7 @@ import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { ROTATED_OUT_MESSAGE, rotatedOutRefuses } from '../domain/authority.js';
-import { ApiError, ValidationError, type ValidationIssue } from '../domain/errors.js';
+import { ApiError, TooManyRequestsError, ValidationError, type ValidationIssue } from '../domain/errors.js';
 import { KEY_ID_PATTERN } from '../domain/keyFormat.js';
 import { ENVIRONMENTS, SCOPE_READ, SCOPE_WRITE, type Caller, type Environment, type Slot } from '../domain/types.js';
 import { runtime as defaultRuntime, type Runtime } from '../runtime.js';
@@ -32,6 +32,12 @@ export interface HttpRequest<R extends RouteDef> {
   /** Path parameters; `id` is checked to be a well-formed key id (else 404). */
   readonly params: Record<string, string>;
   readonly requestId: string;
+  /** Request headers, names in lower case. */
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  /** The exact body bytes received (signatures are over these, never over a re-serialization). */
+  readonly rawBody: Buffer;
+  /** The client's address as API Gateway saw it (`requestContext.identity.sourceIp`, not a header). */
+  readonly sourceIp: string | null;
 }
 
 /** Reads the authorizer's context (all values are strings in REST API events). */
@@ -77,33 +83,43 @@ function json(status: number, body: unknown, headers: Record<string, string>): A
   return { statusCode: status, headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers }, body: JSON.stringify(body) };
 }
 
-function bodyText(event: APIGatewayProxyEvent): string {
-  if (event.body === null || event.body === undefined) return '';
-  return event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+function rawBodyOf(event: APIGatewayProxyEvent): Buffer {
+  if (event.body === null || event.body === undefined) return Buffer.alloc(0);
+  return event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
 }
 
-function bodyBytes(event: APIGatewayProxyEvent): number {
-  if (!event.body) return 0;
-  return event.isBase64Encoded ? Buffer.from(event.body, 'base64').length : Buffer.byteLength(event.body, 'utf8');
-}
-
-function parseBody(route: RouteDef, event: APIGatewayProxyEvent): unknown {
-  const text = bodyText(event);
-  if (!route.body) return undefined; // a GET ignores any body, as API Gateway would
+function parseBody(route: RouteDef, raw: Buffer): unknown {
+  // A GET ignores any body, as API Gateway would; a raw-body route parses after authenticating.
+  if (!route.body || route.rawBody) return undefined;
+  const text = raw.toString('utf8');
   let value: unknown = {}; // no body at all is read as `{}`: fine where nothing is required
-  if (text.trim() !== '') {
-    try {
-      value = JSON.parse(text);
-    } catch {
-      throw new ApiError('invalid_json', 'The request body is not valid JSON.');
-    }
-  }
+  if (text.trim() !== '') value = parseJson(text);
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new ValidationError([{ field: 'body', message: 'must be a JSON object' }]);
   }
-  const parsed = route.body.safeParse(value);
+  return validateBody(route.body, value);
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ApiError('invalid_json', 'The request body is not valid JSON.');
+  }
+}
+
+function validateBody<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
+  const parsed = schema.safeParse(value);
   if (!parsed.success) throw new ValidationError(issuesOf(parsed.error, 'body'));
   return parsed.data;
+}
+
+/**
+ * JSON parsing and validation of a `rawBody` route's body, for its function to call once it has
+ * authenticated the request: `invalid_json` or `validation_error` naming each field.
+ */
+export function parseJsonBody<S extends z.ZodType>(schema: S, raw: Buffer): z.output<S> {
+  return validateBody(schema, parseJson(raw.toString('utf8')));
 }
 
 function parseQuery(route: RouteDef, event: APIGatewayProxyEvent): unknown {
@@ -136,18 +152,23 @@ export function httpHandler<R extends RouteDef>(
       if (caller && !hasScope(caller, route.scope)) throw new ApiError('forbidden', `This key lacks the scope ${route.scope}.`);
       // The scope step also holds SPEC §2's rotated-out rule: a previous secret reads, never writes.
       if (caller && rotatedOutRefuses(caller.slot, route.scope)) throw new ApiError('forbidden', ROTATED_OUT_MESSAGE);
-      if (bodyBytes(event) > MAX_BODY_BYTES) throw new ApiError('payload_too_large', `Request bodies are limited to ${MAX_BODY_BYTES} bytes.`);
-      const body = parseBody(route, event);
+      const rawBody = rawBodyOf(event);
+      const maxBody = route.maxBodyBytes ?? MAX_BODY_BYTES;
+      if (rawBody.length > maxBody) throw new ApiError('payload_too_large', `Request bodies are limited to ${maxBody} bytes.`);
+      const body = parseBody(route, rawBody);
       const query = parseQuery(route, event);
       const params = { ...(event.pathParameters ?? {}) } as Record<string, string>;
       if (params.id !== undefined && !(route.idPattern ?? KEY_ID_PATTERN).test(params.id)) {
         throw new ApiError('not_found', route.idPattern ? 'Not found.' : 'No such key.');
       }
-      const result = await fn({ caller, body, query, params, requestId } as HttpRequest<R>, rt);
+      const sourceIp = event.requestContext?.identity?.sourceIp ?? null;
+      const req = { caller, body, query, params, requestId, headers: { ...(event.headers ?? {}) }, rawBody, sourceIp };
+      const result = await fn(req as HttpRequest<R>, rt);
       return json(route.successStatus, result, headers);
     } catch (err) {
       if (err instanceof ApiError) {
-        return json(STATUS_BY_CODE[err.code], errorBody(err.code, err.message, requestId, err.details), headers);
+        const extra: Record<string, string> = err instanceof TooManyRequestsError ? { 'retry-after': String(err.retryAfterSeconds) } : {};
+        return json(STATUS_BY_CODE[err.code], errorBody(err.code, err.message, requestId, err.details), { ...headers, ...extra });
       }
       rt.log.error('unhandled error', {
         route: route.operationId,

@@ -40,6 +40,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   403: 'The key lacks the required scope, or a test key acts on a live key (`forbidden`).',
   404: "No such key in the caller's account (`not_found`).",
   409: 'The key is not in a state that allows this change.',
+  429: 'Too many requests from this address (`too_many_requests`); retry after the `retry-after` seconds.',
   413: 'The request body is larger than 16 KiB (`payload_too_large`).',
   500: 'Unexpected failure (`internal_error`); retry later and quote the `requestId`.',
 };
@@ -92,6 +93,7 @@ export function buildOpenApi(opts: OpenApiOptions = {}): Json {
       { name: 'rotation', description: 'Rotate a key and manage the transition window.' },
       { name: 'account', description: "The caller's account and its alert addresses." },
       { name: 'meta', description: 'Who am I, and this document.' },
+      { name: 'leaks', description: 'Report leaked secrets: GitHub secret scanning and anyone who finds one. No API key.' },
     ],
     paths,
     components: {
@@ -231,7 +233,7 @@ function operation(r: RouteDef, inputRefs: Map<z.ZodType, Json>, outputRefs: Map
     const roles = r.scope === 'any' ? [] : [r.scope];
     op.security = [{ bearerAuth: roles }, { apiKeyHeader: roles }];
   } else {
-    op.description = 'No authentication.';
+    op.description = r.description ?? 'No authentication.';
     op.security = [];
   }
 
@@ -265,10 +267,12 @@ function operation(r: RouteDef, inputRefs: Map<z.ZodType, Json>, outputRefs: Map
   if (r.body) responses['400'] = { $ref: '#/components/responses/BadRequest' };
   else if (r.query) responses['400'] = errorResponse(400, ['validation_error']);
   if (authenticated) responses['401'] = { $ref: '#/components/responses/Unauthorized' };
+  else if (r.otherErrors?.[401]) responses['401'] = errorResponse(401, r.otherErrors[401]);
   if (r.scope === 'keys:read' || r.scope === 'keys:write') responses['403'] = { $ref: '#/components/responses/Forbidden' };
   if (pathParams(r.path).length > 0) responses['404'] = { $ref: '#/components/responses/NotFound' };
   if (r.conflicts?.length) responses['409'] = errorResponse(409, r.conflicts);
   if (r.body) responses['413'] = { $ref: '#/components/responses/PayloadTooLarge' };
+  if (r.otherErrors?.[429]) responses['429'] = errorResponse(429, r.otherErrors[429]);
   responses['500'] = { $ref: '#/components/responses/InternalError' };
   op.responses = responses;
   return op;
@@ -323,6 +327,7 @@ function pathParams(path: string): string[] {
 }
 
 function tagOf(path: string): string {
+  if (path === '/v1/leaks' || path.startsWith('/v1/secret-scanning/')) return 'leaks';
   if (path.includes('/rotat')) return 'rotation';
   if (path.startsWith('/v1/keys')) return 'keys';
   if (path.startsWith('/v1/account')) return 'account';

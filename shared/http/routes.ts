@@ -26,6 +26,20 @@ export interface RouteDef {
   readonly conflicts?: readonly string[];
   /** Shape of the `{id}` path parameter; any other id is a 404 before any read. @default the key id pattern */
   readonly idPattern?: RegExp;
+  /** Codes of other statuses a public (`none`) route answers with, for the OpenAPI document. */
+  readonly otherErrors?: { readonly 401?: readonly string[]; readonly 429?: readonly string[] };
+  /** OpenAPI description of a public route (how it is protected instead of an API key). */
+  readonly description?: string;
+  /**
+   * The function authenticates the request itself from its raw body (a signature over the exact
+   * bytes), so the middy stack hands it the raw body and leaves JSON parsing and validation of
+   * `body` to it (`parseJsonBody`), after the signature check: 401 precedes 400.
+   */
+  readonly rawBody?: boolean;
+  /** Largest body accepted (413 above it). @default 16 KiB (SPEC §3) */
+  readonly maxBodyBytes?: number;
+  /** Per-method API Gateway throttling (public routes), on top of the stage's. */
+  readonly throttle?: { readonly rateLimit: number; readonly burstLimit: number };
 }
 
 /** Webhook endpoint ids: 16 base62 characters (`shared/webhooks/service.ts`). */
@@ -73,7 +87,7 @@ export const ROUTES = {
   reactivateKey: route({
     operationId: 'reactivateKey', method: 'POST', path: '/v1/keys/{id}/reactivate', scope: 'keys:write', entry: 'functions/keys-reactivate.ts',
     summary: 'Restore a revoked key with the same secrets, within the reactivation window.', body: s.EmptyBody,
-    response: s.KeyResponse, successStatus: 200, conflicts: ['key_not_revoked', 'reactivation_window_passed'],
+    response: s.KeyResponse, successStatus: 200, conflicts: ['key_not_revoked', 'reactivation_window_passed', 'key_exposed'],
   }),
   listKeyEvents: route({
     operationId: 'listKeyEvents', method: 'GET', path: '/v1/keys/{id}/events', scope: 'keys:read', entry: 'functions/keys-events.ts',
@@ -137,6 +151,24 @@ export const ROUTES = {
   openapi: route({
     operationId: 'getOpenApi', method: 'GET', path: '/v1/openapi.json', scope: 'none', entry: 'functions/openapi.ts',
     summary: 'This OpenAPI document.', response: s.OpenApiResponse, successStatus: 200,
+  }),
+  reportLeaks: route({
+    operationId: 'reportLeaks', method: 'POST', path: '/v1/leaks', scope: 'none', entry: 'functions/leaks-report.ts',
+    summary: 'Report leaked rekey secrets (at most 100). Possession is the proof: a valid leaked secret is acted on at once.',
+    description:
+      'No API key. Rate-limited per source address (see README, "Leaked keys"): above the limit the answer is `429 too_many_requests`. ' +
+      'Each result names the hint of the reported secret and what rekey did: `revoked`, `previous_expired`, `notified` or `unknown`.',
+    body: s.LeakReportBody, response: s.LeakReportResponse, successStatus: 200,
+    otherErrors: { 429: ['too_many_requests'] }, throttle: { rateLimit: 5, burstLimit: 10 }
+  }),
+  githubSecretScanning: route({
+    operationId: 'githubSecretScanning', method: 'POST', path: '/v1/secret-scanning/github', scope: 'none', entry: 'functions/secret-scanning-github.ts',
+    summary: "GitHub secret scanning partner endpoint: a signed batch of found tokens; answers GitHub's feedback array.",
+    description:
+      'No API key: the body must be signed by GitHub (`Github-Public-Key-Identifier`, `Github-Public-Key-Signature`: ECDSA P-256 SHA-256, ' +
+      "base64 DER, over the raw body bytes) with one of GitHub's published secret scanning keys. A missing or bad signature answers `401 unauthorized`.",
+    body: s.GithubSecretScanningBody, response: s.GithubSecretScanningResponse, successStatus: 200,
+    otherErrors: { 401: ['unauthorized'] }, rawBody: true, maxBodyBytes: 1024 * 1024, throttle: { rateLimit: 20, burstLimit: 40 }
   }),
 } as const satisfies Record<string, RouteDef>;
 

@@ -179,6 +179,10 @@ export const KeyView = z
     lastRotatedAt: NullableTimestamp,
     revokedAt: NullableTimestamp,
     reactivatableUntil: NullableTimestamp,
+    revokedReason: z
+      .enum(['exposed'])
+      .nullable()
+      .meta({ description: '`exposed` when a leak report revoked the key (it cannot be reactivated); otherwise `null`.' }),
     currentSecret: SecretView,
     previousSecret: SecretView.nullable(),
     rotation: RotationView.nullable(),
@@ -195,6 +199,11 @@ export const EventView = z
   })
   .meta({ id: 'Event' });
 
+/** What rekey does with a valid leaked secret of the account (SPEC §11); set by the operator. */
+export const LeakResponseSchema = z.enum(['revoke', 'notify']).meta({
+  description: '`revoke` (default): a leaked current secret revokes its key and a leaked previous secret expires at once; `notify`: the account is only told.',
+});
+
 export const AccountView = z
   .object({
     id: z.string(),
@@ -205,6 +214,7 @@ export const AccountView = z
       description:
         "Consumer scopes the account's keys may be given beyond those the giving key holds (set by the operator). Literal strings: `*` has no pattern meaning.",
     }),
+    leakResponse: LeakResponseSchema,
     createdAt: Timestamp,
   })
   .meta({ id: 'Account' });
@@ -245,6 +255,62 @@ export const UsageResponse = z
     ),
   })
   .meta({ id: 'Usage', description: 'Verified requests per secret per minute; minutes without requests are left out.' });
+
+// ---- leaks (SPEC §11) ------------------------------------------------------------------------
+
+/** The most secrets one `POST /v1/leaks` may carry. */
+export const MAX_LEAK_REPORT_SECRETS = 100;
+/** The most tokens one GitHub secret scanning batch may carry. */
+export const MAX_GITHUB_BATCH = 1000;
+
+// Anything longer than any secret of any deployment is not one; bounded so a report stays cheap.
+const ReportedSecret = z.string().min(1, 'must not be empty').max(256, 'must be at most 256 characters');
+
+export const LeakReportBody = z
+  .strictObject({
+    secrets: z
+      .array(ReportedSecret)
+      .min(1, 'must name at least one secret')
+      .max(MAX_LEAK_REPORT_SECRETS, `at most ${MAX_LEAK_REPORT_SECRETS} secrets`)
+      .meta({ description: 'The leaked secrets, as found.' }),
+  })
+  .meta({ id: 'LeakReportRequest' });
+
+export const LeakOutcome = z.enum(['revoked', 'previous_expired', 'notified', 'unknown']).meta({
+  description:
+    '`revoked`: the key is revoked; `previous_expired`: that (rotated-out) secret stopped working; `notified`: the account was told and chose to act itself; ' +
+    '`unknown`: not a secret this deployment knows as valid. A secret reported again answers what was done the first time.',
+});
+
+export const LeakReportResponse = z
+  .object({
+    results: z.array(z.object({ hint: z.string().meta({ example: 'rekey_live_…9fQa' }), outcome: LeakOutcome })),
+  })
+  .meta({ id: 'LeakReportResponse' });
+
+// GitHub may add fields to its payload: unknown ones are ignored, not refused.
+export const GithubSecretScanningBody = z
+  .array(
+    z.object({
+      token: z.string().max(1024),
+      type: z.string().max(256),
+      url: z.string().max(4096).nullable().optional(),
+      source: z.string().max(256).nullable().optional(),
+    }),
+  )
+  .max(MAX_GITHUB_BATCH, `at most ${MAX_GITHUB_BATCH} tokens`)
+  .meta({ id: 'GithubSecretScanningRequest' });
+
+export const GithubSecretScanningResponse = z
+  .array(
+    z.object({
+      token_hash: z.string().meta({ description: 'Hex SHA-256 of the token.' }),
+      token_type: z.string(),
+      label: z.enum(['true_positive', 'false_positive']),
+    }),
+  )
+  .meta({ id: 'GithubSecretScanningFeedback' });
+
 export const OpenApiResponse = z.record(z.string(), z.unknown()).meta({ id: 'OpenApiDocument' });
 
 export const ErrorResponse = z

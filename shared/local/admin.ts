@@ -58,29 +58,46 @@ interface CommandDef {
 export const COMMANDS = {
   'create-account': {
     summary: 'Create an account and its first key (keys:read keys:write, live); prints the secret once.',
-    usage: 'create-account --name NAME --alert-email EMAIL [--alert-email EMAIL2 ...] [--allow-scope SCOPE ...] [--json]',
-    options: { name: { type: 'string' }, 'alert-email': { type: 'string', multiple: true }, 'allow-scope': { type: 'string', multiple: true } },
+    usage: 'create-account --name NAME --alert-email EMAIL [--alert-email EMAIL2 ...] [--allow-scope SCOPE ...] [--leak-response revoke|notify] [--json]',
+    options: {
+      name: { type: 'string' },
+      'alert-email': { type: 'string', multiple: true },
+      'allow-scope': { type: 'string', multiple: true },
+      'leak-response': { type: 'string' },
+    },
     help: `  --name NAME             account name (1-128 characters)
   --alert-email EMAIL     who receives reminders and expiry notices; repeat for more (at most 20)
   --allow-scope SCOPE     a consumer scope the account's keys may be given (its entitlement); repeat
-                          for more (at most 50). Without it, a key can only give scopes it holds.`,
+                          for more (at most 50). Without it, a key can only give scopes it holds.
+  --leak-response MODE    what a valid leaked secret does: revoke (default) or notify (only tell the account)`,
   },
   'update-account': {
-    summary: "Change an account's name, alert emails or allowed scopes (each option replaces that list).",
-    usage: 'update-account --account ID [--name NAME] [--alert-email EMAIL ...] [--allow-scope SCOPE ... | --no-allow-scope] [--json]',
+    summary: "Change an account's name, alert emails, allowed scopes (each option replaces that list) or leak response.",
+    usage: 'update-account --account ID [--name NAME] [--alert-email EMAIL ...] [--allow-scope SCOPE ... | --no-allow-scope] [--leak-response revoke|notify] [--json]',
     options: {
       account: { type: 'string' },
       name: { type: 'string' },
       'alert-email': { type: 'string', multiple: true },
       'allow-scope': { type: 'string', multiple: true },
       'no-allow-scope': { type: 'boolean' },
+      'leak-response': { type: 'string' },
     },
     help: `  --account ID            the account
   --name NAME             new account name (1-128 characters)
   --alert-email EMAIL     the new alert list (replaces it); repeat for more (at most 20)
   --allow-scope SCOPE     the new allowed scopes (replaces them); repeat for more (at most 50)
   --no-allow-scope        allow no scope beyond what each giving key holds
+  --leak-response MODE    revoke: a leaked current secret revokes its key, a leaked previous secret
+                          expires at once; notify: the account is only told (SPEC §11)
 Removing an allowed scope takes nothing from existing keys; it bounds what keys may be given next.`,
+  },
+  'report-leak': {
+    summary: 'Report leaked secrets to the running rekey (POST /v1/leaks), one per line on stdin.',
+    usage: 'report-leak [--secret SECRET ...] [--json]  (or: … report-leak < leaked.txt)',
+    options: { secret: { type: 'string', multiple: true } },
+    help: `  --secret SECRET         a leaked secret; repeat for more (at most 100). Prefer stdin: a secret
+                          on the command line lands in your shell history.
+  With no --secret, secrets are read from stdin, one per line.`,
   },
   'list-accounts': {
     summary: 'List every account, newest first.',
@@ -216,8 +233,14 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
       if (values['no-allow-scope'] === true && values['allow-scope'] !== undefined) {
         throw new UsageError('use either --allow-scope or --no-allow-scope, not both', name);
       }
-      if (str('name') === undefined && values['alert-email'] === undefined && values['allow-scope'] === undefined && values['no-allow-scope'] !== true) {
-        throw new UsageError('nothing to change: give --name, --alert-email, --allow-scope or --no-allow-scope', name);
+      if (
+        str('name') === undefined &&
+        values['alert-email'] === undefined &&
+        values['allow-scope'] === undefined &&
+        values['no-allow-scope'] !== true &&
+        str('leak-response') === undefined
+      ) {
+        throw new UsageError('nothing to change: give --name, --alert-email, --allow-scope, --no-allow-scope or --leak-response', name);
       }
       break;
     case 'list-keys':
@@ -228,8 +251,11 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
       nonEmpty(str('key'), '--key', name);
       break;
     case 'list-accounts':
+    case 'report-leak':
       break;
   }
+  const leak = str('leak-response');
+  if (leak !== undefined && leak !== 'revoke' && leak !== 'notify') throw new UsageError('--leak-response must be revoke or notify', name);
   return { kind: 'run', command: name, values, json: values.json === true, target };
 }
 
@@ -360,7 +386,8 @@ async function execute(parsed: Extract<Parsed, { kind: 'run' }>, io: Io): Promis
       const name = validate(schemas.Name, v.name, 'name');
       const { alertEmails } = validate(schemas.AlertEmailsBody, { alertEmails: v['alert-email'] }, null);
       const allowedScopes = v['allow-scope'] === undefined ? [] : validate(schemas.Scopes, v['allow-scope'], 'allowedScopes');
-      const { account, key, secret } = await svc.createAccountWithKey({ name, alertEmails, allowedScopes }, deps);
+      const leakResponse = v['leak-response'] as 'revoke' | 'notify' | undefined;
+      const { account, key, secret } = await svc.createAccountWithKey({ name, alertEmails, allowedScopes, leakResponse }, deps);
       const keyOut = view.keyView(key, now());
       emit(
         { account: view.accountView(account), key: keyOut, secret },
@@ -382,10 +409,11 @@ async function execute(parsed: Extract<Parsed, { kind: 'run' }>, io: Io): Promis
       const name = v.name === undefined ? undefined : validate(schemas.Name, v.name, 'name');
       const alertEmails = v['alert-email'] === undefined ? undefined : validate(schemas.AlertEmailsBody, { alertEmails: v['alert-email'] }, null).alertEmails;
       const allowedScopes = v['no-allow-scope'] === true ? [] : v['allow-scope'] === undefined ? undefined : validate(schemas.Scopes, v['allow-scope'], 'allowedScopes');
-      const account = await svc.updateAccount(accountId, { name, alertEmails, allowedScopes }, deps);
+      const leakResponse = v['leak-response'] as 'revoke' | 'notify' | undefined;
+      const account = await svc.updateAccount(accountId, { name, alertEmails, allowedScopes, leakResponse }, deps);
       emit(
         { account: view.accountView(account) },
-        `Account ${account.id} "${account.name}": alerts to ${account.alertEmails.join(', ') || 'nobody'}; allowed scopes: ${account.allowedScopes.join(' ') || 'none'}`,
+        `Account ${account.id} "${account.name}": alerts to ${account.alertEmails.join(', ') || 'nobody'}; allowed scopes: ${account.allowedScopes.join(' ') || 'none'}; leak response: ${account.leakResponse}`,
       );
       return;
     }
@@ -448,6 +476,12 @@ async function execute(parsed: Extract<Parsed, { kind: 'run' }>, io: Io): Promis
           ? `Account ${accountId} has no keys.`
           : views.map((k) => `${k.id}  ${k.environment.padEnd(4)}  ${k.status.padEnd(7)}  ${k.currentSecret.hint}  ${k.name}`).join('\n'),
       );
+      return;
+    }
+    case 'report-leak': {
+      const { reportLeakCommand } = await import('../leaks/cli.js');
+      const out = await reportLeakCommand(apiUrl, v.secret as string[] | undefined);
+      emit(out.body, out.text);
       return;
     }
     case 'revoke-key':
@@ -516,7 +550,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     await execute(parsed, io);
     return 0;
   } catch (e) {
-    if (e instanceof TargetError || e instanceof InputError || e instanceof ConfigError) io.err(`error: ${(e as Error).message}`);
+    if (e instanceof TargetError || e instanceof InputError || e instanceof ConfigError || (e as Error)?.name === 'ReportLeakError') io.err(`error: ${(e as Error).message}`);
     else if (e instanceof ApiError) io.err(`error: ${e.code}: ${e.message}`);
     else if (e instanceof Error) {
       // Store and SDK failures wrap the useful part (DNS, credentials, access denied) in `cause`.

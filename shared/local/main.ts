@@ -40,6 +40,15 @@ async function main(): Promise<void> {
     if (e instanceof ConfigError) fail(`rekey: ${e.message}`);
     throw e;
   }
+  if (config.secretScanningKeysFile) {
+    // Fail at start, naming the variable, rather than answer GitHub's first report with a 500.
+    const { parseKeysDocument } = await import('../leaks/githubKeys.js');
+    try {
+      parseKeysDocument(JSON.parse(readFileSync(config.secretScanningKeysFile, 'utf8')));
+    } catch (e) {
+      fail(`rekey: Invalid configuration:\n  SECRET_SCANNING_KEYS_FILE (${config.secretScanningKeysFile}): ${(e as Error).message}`);
+    }
+  }
 
   const running = readLocalInstance(dataDir);
   if (running) fail(`rekey: already running for ${dataDir} (pid ${running.pid}, ${running.url}). Stop it first, or set REKEY_DATA_DIR.`);

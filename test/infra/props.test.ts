@@ -92,7 +92,7 @@ describe('construct props', () => {
     const template = t(custom);
     template.hasResourceProperties('AWS::ApiGateway::Stage', {
       StageName: 'v',
-      MethodSettings: [Match.objectLike({ ThrottlingRateLimit: 5, ThrottlingBurstLimit: 10 })],
+      MethodSettings: Match.arrayWith([Match.objectLike({ HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: 5, ThrottlingBurstLimit: 10 })]),
     });
     template.hasResourceProperties('AWS::SES::EmailIdentity', { EmailIdentity: 'example.org' });
     const alarms = template.findResources('AWS::CloudWatch::Alarm');

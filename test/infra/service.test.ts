@@ -132,6 +132,7 @@ describe('functions', () => {
         REACTIVATION_WINDOW_SECONDS: '3600',
         MAX_KEY_LIFETIME_SECONDS: '0',
         AUTH_CACHE_TTL_SECONDS: '10',
+        LEAK_REPORTS_PER_MINUTE: '10',
         TABLE_NAME: ref(svc.table.table),
         PEPPER_SECRET_ARN: ref(svc.pepper),
         SCHEDULE_GROUP_NAME: svc.scheduling.groupName,
@@ -400,7 +401,7 @@ describe('management API', () => {
         expect(m, name).toMatchObject({ AuthorizationType: 'CUSTOM', AuthorizerId: { Ref: authorizerId } });
       }
     }
-    expect(routeEntries.filter(([, r]) => r.scope === 'none').map(([, r]) => r.path)).toEqual(['/v1/openapi.json']);
+    expect(routeEntries.filter(([, r]) => r.scope === 'none').map(([, r]) => r.path)).toEqual(['/v1/openapi.json', '/v1/leaks', '/v1/secret-scanning/github']);
   });
 
   it('sends unknown paths and wrong methods to the not-found function behind the authorizer', () => {
@@ -414,7 +415,7 @@ describe('management API', () => {
     }
     // Every method but the public route and CORS preflights is authorized.
     const open = methods.filter((m) => m.Properties.AuthorizationType === 'NONE').map((m) => m.Properties.HttpMethod);
-    expect(open.filter((v) => v !== 'OPTIONS')).toEqual(['GET']);
+    expect(open.filter((v) => v !== 'OPTIONS').sort()).toEqual(['GET', 'POST', 'POST']);
   });
 
   it('uses an uncached REQUEST authorizer with no identity sources', () => {
@@ -427,7 +428,12 @@ describe('management API', () => {
   it('throttles the stage, writes JSON access logs without headers and traces with X-Ray', () => {
     const stage = resource(id(api.deploymentStage)).Properties;
     expect(stage).toMatchObject({ StageName: 'prod', TracingEnabled: true });
-    expect(stage.MethodSettings).toEqual([expect.objectContaining({ HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 })]);
+    expect(stage.MethodSettings).toEqual([
+      expect.objectContaining({ HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 }),
+      // The public leak routes (SPEC §11) are throttled on their own, below the stage.
+      expect.objectContaining({ HttpMethod: 'POST', ResourcePath: '/~1v1~1leaks', ThrottlingRateLimit: 5, ThrottlingBurstLimit: 10 }),
+      expect.objectContaining({ HttpMethod: 'POST', ResourcePath: '/~1v1~1secret-scanning~1github', ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 }),
+    ]);
     const access = stage.AccessLogSetting as { DestinationArn: unknown; Format: string };
     expect(JSON.stringify(access.DestinationArn)).toContain(id(svc.api.accessLogs));
     const format = JSON.parse(access.Format) as Record<string, string>;

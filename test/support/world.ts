@@ -17,6 +17,7 @@ import type { Config } from '../../shared/config.js';
 import { DynamoWebhookStore } from '../../shared/adapters/webhookStore.js';
 import { fanOut, type WebhookDeps } from '../../shared/webhooks/service.js';
 import type { AttemptMessage } from '../../shared/webhooks/types.js';
+import { GithubKeySource } from '../../shared/leaks/githubKeys.js';
 
 export const TEST_PEPPER = Buffer.alloc(32, 7);
 
@@ -88,6 +89,7 @@ export async function createWorld(opts: { policies?: Partial<Policies>; dynamo?:
     scheduleGroupName: undefined, timerFunctionArn: undefined, schedulerRoleArn: undefined, schedulerDlqArn: undefined,
     eventBusName: undefined, senderEmail: undefined, apiUrl: 'https://api.example.test', dashboardUrl: undefined, corsAllowedOrigin: undefined, usageFlushSeconds: 60,
     webhookQueueUrl: undefined, webhookQueueArn: undefined,
+    secretScanningKeysFile: undefined, leakReportsPerMinute: 10,
   };
   const log = captureLog(rec);
   const mailer = { send: async (m: EmailMessage) => { fail('mail'); rec.mails.push(m); } };
@@ -111,6 +113,8 @@ export async function createWorld(opts: { policies?: Partial<Policies>; dynamo?:
     localScheduler: undefined,
     localAttempts: undefined,
     webhooks,
+    // No network in tests: a test that needs GitHub's keys passes its own source.
+    secretScanningKeys: new GithubKeySource({ fetch: async () => { throw new Error('no network in tests'); } }),
     effects: {
       publisher: { publish: async (e) => { fail('publish'); rec.published.push(e); } },
       scheduler: {

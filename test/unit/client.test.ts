@@ -75,8 +75,10 @@ describe('RekeyClient requests', () => {
       ['rotateWebhookSecret', () => c.rotateWebhookSecret(id)],
       ['testWebhook', () => c.testWebhook(id)],
       ['listWebhookDeliveries', () => c.listWebhookDeliveries(id)],
+      ['reportLeaks', () => c.reportLeaks({ secrets: ['x'] })],
     ];
-    expect(calls.map(([n]) => n).sort()).toEqual(Object.keys(ROUTES).sort());
+    // GitHub's partner endpoint is called by GitHub with its own signature, never by this client.
+    expect(calls.map(([n]) => n).sort()).toEqual(Object.keys(ROUTES).filter((n) => n !== 'githubSecretScanning').sort());
     for (const [name, fn] of calls) {
       seen = [];
       await fn();

@@ -131,7 +131,7 @@ describe('dashboard rotation phase', () => {
   const secret = (expiresAt: string | null) => ({ hint: 'rekey_live_…abcd', createdAt: iso(t0), expiresAt, lastUsedAt: null, lastUsedFrom: null });
   const key = (state: 'in_progress' | 'completed' | 'cancelled', oldExpires: number, restorable: number | null, previous: boolean): KeyView => ({
     id: 'k', name: 'n', environment: 'live', scopes: [], status: 'active', createdAt: iso(t0), expiresAt: null, lastUsedAt: null,
-    lastRotatedAt: iso(t0), revokedAt: null, reactivatableUntil: null, currentSecret: secret(null),
+    lastRotatedAt: iso(t0), revokedAt: null, reactivatableUntil: null, revokedReason: null, currentSecret: secret(null),
     previousSecret: previous ? secret(iso(oldExpires)) : null,
     rotation: { id: 'r', state, startedAt: iso(t0), oldKeyExpiresAt: iso(oldExpires), oldKeyHint: 'rekey_live_…old1', oldKeyLastUsedAt: null, oldKeyLastUsedFrom: null, reminderAt: null, restorableUntil: restorable === null ? null : iso(restorable), cancelledAt: state === 'cancelled' ? iso(t0) : null, newKeyExpiresAt: null, idleCutover: null },
   });

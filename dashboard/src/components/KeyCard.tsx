@@ -8,6 +8,7 @@ import { formatCountdown, formatDateTime } from '../format.js';
 import { rotationPhase, type KeyView } from '../types.js';
 import { ErrorAlert, useAction, When } from '../ui.js';
 import { AuditTimeline } from './AuditTimeline.js';
+import { ExposureNotice } from './ExposureNotice.js';
 import { CancelDialog, ConfirmDialog, RotateDialog, WindowDialog } from './dialogs.js';
 import { Timeline } from './Timeline.js';
 
@@ -74,6 +75,7 @@ export function KeyCard({
         <h3 id={headingId}>{k.name}</h3>
         <span class={`badge env-${k.environment}`}>{k.environment}</span>
         <span class={`badge st-${k.status}`}>{k.status}</span>
+        {k.revokedReason === 'exposed' && <span class="badge st-revoked">leaked</span>}
         {phase === 'in_progress' && <span class="badge st-rotating">rotating</span>}
         {isSelf && <span class="badge self">signed in</span>}
       </header>
@@ -152,7 +154,9 @@ export function KeyCard({
         </section>
       )}
 
-      {revoked && (
+      {revoked && k.revokedReason === 'exposed' && <ExposureNotice apiKey={k} client={client} now={now} />}
+
+      {revoked && k.revokedReason !== 'exposed' && (
         <section class="revoked" aria-label="Revoked">
           <p>
             Revoked <When iso={k.revokedAt} now={now} />. Every secret of this key is refused.{' '}

@@ -184,7 +184,7 @@ describe('least privilege', () => {
     const changers = (Object.keys(FUNCTION_GRANTS) as (keyof typeof FUNCTION_GRANTS)[]).filter(
       (n) => (FUNCTION_GRANTS[n] as readonly string[]).includes('pepper') && (FUNCTION_GRANTS[n] as readonly string[]).includes('publish'),
     );
-    expect(sorted(changers)).toEqual(sorted(['createKey', 'updateKey', 'rotateKey', 'updateRotation', 'cancelRotation', 'revokeKey', 'reactivateKey', 'timer']));
+    expect(sorted(changers)).toEqual(sorted(['createKey', 'updateKey', 'rotateKey', 'updateRotation', 'cancelRotation', 'revokeKey', 'reactivateKey', 'reportLeaks', 'githubSecretScanning', 'timer']));
     // Those that answer with a key view also read its usage minutes (Query of the table); create has
     // none yet, but its drain finds the account's webhook endpoints (fan-out), a Query of the table too.
     for (const name of changers.filter((n) => n !== 'timer')) {

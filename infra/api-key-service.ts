@@ -64,6 +64,11 @@ export interface ApiKeyServiceProps {
   /** Authorizer key-record cache TTL, seconds (how long a revocation may take). @default 10 */
   readonly authCacheTtlSeconds?: number;
   /**
+   * Most emails (one per recipient) rekey sends per account per UTC day; beyond it emails are skipped,
+   * written to the audit trail (`email.skipped`) and counted. @default 200
+   */
+  readonly maxEmailsPerAccountPerDay?: number;
+  /**
    * Days audit events are kept (`AUDIT_RETENTION_DAYS`): each event gets the table's TTL attribute
    * this many days after it happened, and DynamoDB deletes it (usually within a few days of that).
    * @default 0 - kept forever
@@ -446,6 +451,7 @@ export function policyEnvironment(props: Partial<ApiKeyServiceProps>): Record<st
     MAX_KEY_LIFETIME_SECONDS: String(props.maxKeyLifetimeSeconds ?? 0),
     EXPIRY_NOTICE_OFFSETS: (props.expiryNoticeOffsets ?? d.expiryNoticeOffsets).map(formatOffset).join(','),
     AUTH_CACHE_TTL_SECONDS: String(props.authCacheTtlSeconds ?? d.authCacheTtlSeconds),
+    MAX_EMAILS_PER_ACCOUNT_PER_DAY: String(props.maxEmailsPerAccountPerDay ?? d.maxEmailsPerAccountPerDay),
     AUDIT_RETENTION_DAYS: String(props.auditRetentionDays ?? 0),
     LEAK_REPORTS_PER_MINUTE: String(props.leakReportsPerMinute ?? DEFAULT_LEAK_REPORTS_PER_MINUTE),
   };

@@ -45,6 +45,11 @@ const ENV = {
     }
   },
   AUTH_CACHE_TTL_SECONDS: seconds('AUTH_CACHE_TTL_SECONDS', DEFAULT_POLICIES.authCacheTtlSeconds, 3600),
+  MAX_EMAILS_PER_ACCOUNT_PER_DAY: (v) => {
+    if (v === undefined || v.trim() === '') return DEFAULT_POLICIES.maxEmailsPerAccountPerDay;
+    if (!/^\d+$/.test(v.trim()) || Number(v.trim()) > 1_000_000) throw new Error(`MAX_EMAILS_PER_ACCOUNT_PER_DAY must be a whole number up to 1000000, got "${v}"`);
+    return Number(v.trim());
+  },
   /** Days audit events are kept (DynamoDB TTL); 0 or unset keeps them forever. */
   AUDIT_RETENTION_DAYS: (v) => {
     if (v === undefined || v.trim() === '') return 0;
@@ -164,6 +169,7 @@ function toConfig(e: Env): Config {
       maxKeyLifetimeSeconds: e.MAX_KEY_LIFETIME_SECONDS === 0 ? null : e.MAX_KEY_LIFETIME_SECONDS,
       expiryNoticeOffsets: e.EXPIRY_NOTICE_OFFSETS,
       authCacheTtlSeconds: e.AUTH_CACHE_TTL_SECONDS,
+      maxEmailsPerAccountPerDay: e.MAX_EMAILS_PER_ACCOUNT_PER_DAY,
     },
     tableName: e.TABLE_NAME,
     auditRetentionDays: e.AUDIT_RETENTION_DAYS,

@@ -18,6 +18,7 @@ import type { EffectPerformers, EventPublisher, Mailer, PepperSource, TimerSched
 import { LocalScheduler } from './local/localScheduler.js';
 import { lookup } from 'node:dns/promises';
 import { DynamoWebhookStore } from './adapters/webhookStore.js';
+import { DynamoEmailQuota } from './adapters/emailQuota.js';
 import { fanOut, type WebhookDeps } from './webhooks/service.js';
 import type { AttemptQueue } from './webhooks/ports.js';
 import { LOCAL_ATTEMPTS_FILE, type LocalAttempt, toLocalAttempt } from './webhooks/localQueue.js';
@@ -104,6 +105,7 @@ export function createRuntime(config: Config, overrides: Partial<Runtime> = {}):
   const publisher: EventPublisher = { publish: async (e) => (await publisherImpl()).publish(e) };
   const mailer: Mailer = { send: async (m) => (await mailerImpl()).send(m) };
   const pepper: PepperSource = { get: async () => (await pepperImpl()).get() };
+  const emailQuota = new DynamoEmailQuota({ client: documentClient, tableName: config.tableName });
   const webhooks: WebhookDeps = overrides.webhooks ?? {
     store,
     webhookStore: new DynamoWebhookStore({ client: documentClient, tableName: config.tableName }), // built on first use
@@ -114,6 +116,8 @@ export function createRuntime(config: Config, overrides: Partial<Runtime> = {}):
     mailer,
     log,
     maxTransitionSeconds: config.policies.maxTransitionSeconds,
+    emailQuota,
+    maxEmailsPerAccountPerDay: config.policies.maxEmailsPerAccountPerDay,
     urlPolicy: { allowLocalHttp: local },
     resolve: (host) => lookup(host, { all: true, verbatim: true }),
   };
@@ -126,6 +130,8 @@ export function createRuntime(config: Config, overrides: Partial<Runtime> = {}):
     dashboardUrl: config.dashboardUrl,
     transition: config.policies,
     afterPublish: async (event) => void (await fanOut(event, webhooks)),
+    emailQuota,
+    maxEmailsPerAccountPerDay: config.policies.maxEmailsPerAccountPerDay,
   };
   return {
     config,

@@ -6,14 +6,17 @@
  * sweeper in local mode) performs it again. Nothing committed is lost.
  */
 import { PUBLISHED_EVENT_TYPES, type Effect, type OutboxRef } from './types.js';
-import type { Clock, EffectPerformers, KeyStore, Log } from './ports.js';
-import { idTime } from './ids.js';
+import type { Clock, EffectPerformers, Ids, KeyStore, Log } from './ports.js';
+import { idTime, randomIds } from './ids.js';
+import { sendWithinCap } from './emailCap.js';
 
 export interface OutboxDeps {
   readonly store: KeyStore;
   readonly clock: Clock;
   readonly effects: EffectPerformers;
   readonly log: Log;
+  /** Ids of audit events the outbox adds itself (a skipped email). @default randomIds */
+  readonly ids?: Ids;
 }
 
 /** How long a dispatcher may hold an item's outbox before another may take over. */
@@ -44,7 +47,11 @@ export async function performEffect(effect: Effect, deps: OutboxDeps): Promise<v
         ...(effects.dashboardUrl ? { dashboardUrl: effects.dashboardUrl } : {}),
         ...(effects.transition ? { transition: effects.transition } : {}),
       });
-      await effects.mailer.send({ to: account.alertEmails, ...rendered, idempotencyKey: effect.id });
+      await sendWithinCap(
+        { to: account.alertEmails, ...rendered, idempotencyKey: effect.id },
+        { accountId: account.id, keyId: effect.email.keyId, kind: effect.email.template },
+        { mailer: effects.mailer, quota: effects.emailQuota, maxPerDay: effects.maxEmailsPerAccountPerDay ?? 200, store, clock: deps.clock, ids: deps.ids ?? randomIds, log: deps.log },
+      );
       return;
     }
   }

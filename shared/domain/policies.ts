@@ -18,6 +18,8 @@ export interface Policies {
   readonly expiryNoticeOffsets: readonly number[];
   /** Authorizer record cache TTL. @default 10 */
   readonly authCacheTtlSeconds: number;
+  /** Most emails (one per recipient) sent per account per UTC day; the rest are skipped and audited. @default 200 */
+  readonly maxEmailsPerAccountPerDay: number;
 }
 
 const DAY = 86_400;
@@ -32,6 +34,7 @@ export const DEFAULT_POLICIES: Policies = Object.freeze({
   maxKeyLifetimeSeconds: null,
   expiryNoticeOffsets: Object.freeze([30 * DAY, 14 * DAY, 7 * DAY, 3 * DAY, 1 * DAY]),
   authCacheTtlSeconds: 10,
+  maxEmailsPerAccountPerDay: 200,
 });
 
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3_600, d: DAY, w: 7 * DAY };

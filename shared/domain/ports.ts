@@ -141,6 +141,10 @@ export interface EffectPerformers {
   readonly dashboardUrl?: string | undefined;
   /** The deployment's window policies, so email commands ask only for windows it accepts. */
   readonly transition?: { readonly maxTransitionSeconds: number; readonly defaultTransitionSeconds: number } | undefined;
+  /** Day counters of the per-account email cap; without it emails are not capped (tests of other things). */
+  readonly emailQuota?: import('./emailCap.js').EmailQuota | undefined;
+  /** The cap (`maxEmailsPerAccountPerDay`). @default 200 */
+  readonly maxEmailsPerAccountPerDay?: number | undefined;
   /** Runs after a published event went out: the webhook fan-out (`shared/webhooks`). Idempotent. */
   readonly afterPublish?: ((event: AuditEvent) => Promise<void>) | undefined;
 }

@@ -5,6 +5,7 @@
 import { ApiError, ConflictError, ValidationError, VersionConflictError } from '../domain/errors.js';
 import { eventDetail, isPublished, serializeDetail } from '../domain/eventDetail.js';
 import { effectId } from '../domain/ids.js';
+import { sendWithinCap, type EmailQuota } from '../domain/emailCap.js';
 import { randomBase62 } from '../domain/keyFormat.js';
 import type { Clock, Ids, KeyStore, Log, Mailer, Page, PageRequest, PepperSource } from '../domain/ports.js';
 import type { Principal } from '../domain/service.js';
@@ -39,6 +40,9 @@ export interface WebhookDeps {
   readonly mailer: Mailer;
   readonly log: Log;
   readonly maxTransitionSeconds: number;
+  /** The per-account daily email cap (notices of disabled endpoints count too). */
+  readonly emailQuota?: EmailQuota | undefined;
+  readonly maxEmailsPerAccountPerDay: number;
   readonly urlPolicy: UrlPolicy;
   readonly resolve: Resolve;
   /** Replaces the HTTP sender (tests only). */
@@ -373,7 +377,11 @@ async function disable(hook: WebhookRecord, reason: DisabledReason, deps: Webhoo
   const account = await deps.store.getAccount(hook.accountId);
   if (!account || account.alertEmails.length === 0) return;
   try {
-    await deps.mailer.send({ to: account.alertEmails, ...renderWebhookDisabledEmail(hook, reason, account.name), idempotencyKey: `wh-disabled-${hook.id}-${id}` });
+    await sendWithinCap(
+      { to: account.alertEmails, ...renderWebhookDisabledEmail(hook, reason, account.name), idempotencyKey: `wh-disabled-${hook.id}-${id}` },
+      { accountId: hook.accountId, keyId: null, kind: 'webhook_disabled' },
+      { mailer: deps.mailer, quota: deps.emailQuota, maxPerDay: deps.maxEmailsPerAccountPerDay, store: deps.store, clock: deps.clock, ids: deps.ids, log: deps.log },
+    );
   } catch (err) {
     // The endpoint is disabled and audited either way; a lost notice is logged, not retried forever.
     deps.log.error('webhook disabled notice not sent', { webhookId: hook.id, error: err instanceof Error ? err.name : String(err) });

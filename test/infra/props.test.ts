@@ -28,6 +28,7 @@ const customSvc = new ApiKeyService(custom, 'Keys', {
   maxKeyLifetimeSeconds: 180 * 86_400,
   expiryNoticeOffsets: [7 * 86_400, 86_400],
   authCacheTtlSeconds: 5,
+  maxEmailsPerAccountPerDay: 50,
   auditRetentionDays: 400,
   dashboard: false,
   throttle: { rateLimit: 5, burstLimit: 10 },
@@ -67,6 +68,7 @@ describe('construct props', () => {
         MAX_KEY_LIFETIME_SECONDS: '15552000',
         EXPIRY_NOTICE_OFFSETS: '1w,1d',
         AUTH_CACHE_TTL_SECONDS: '5',
+        MAX_EMAILS_PER_ACCOUNT_PER_DAY: '50',
         AUDIT_RETENTION_DAYS: '400',
         SENDER_EMAIL: 'notices@example.org',
       });
@@ -75,6 +77,7 @@ describe('construct props', () => {
 
   it('keep audit events forever by default, and apply auditRetentionDays through the table TTL attribute', () => {
     expect(envOf(consumer, consumerSvc, 'rotateKey').AUDIT_RETENTION_DAYS).toBe('0');
+    expect(envOf(consumer, consumerSvc, 'timer').MAX_EMAILS_PER_ACCOUNT_PER_DAY).toBe('200');
     for (const s of [custom, consumer]) t(s).hasResourceProperties('AWS::DynamoDB::Table', { TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true } });
     expect(() => new ApiKeyService(new Stack(testApp(), 'X'), 'K', { senderEmail: 'a@example.org', dashboard: false, auditRetentionDays: -1 })).toThrow(/AUDIT_RETENTION_DAYS/);
   });

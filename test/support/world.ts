@@ -15,6 +15,7 @@ import type { AuditEvent, Timer } from '../../shared/domain/types.js';
 import type { Runtime } from '../../shared/runtime.js';
 import type { Config } from '../../shared/config.js';
 import { DynamoWebhookStore } from '../../shared/adapters/webhookStore.js';
+import { DynamoEmailQuota } from '../../shared/adapters/emailQuota.js';
 import { fanOut, type WebhookDeps } from '../../shared/webhooks/service.js';
 import type { AttemptMessage } from '../../shared/webhooks/types.js';
 import { GithubKeySource } from '../../shared/leaks/githubKeys.js';
@@ -93,10 +94,13 @@ export async function createWorld(opts: { policies?: Partial<Policies>; dynamo?:
   };
   const log = captureLog(rec);
   const mailer = { send: async (m: EmailMessage) => { fail('mail'); rec.mails.push(m); } };
+  const emailQuota = new DynamoEmailQuota({ client, tableName });
   const webhooks: WebhookDeps = {
     store, webhookStore, clock, ids: randomIds, pepper: { get: async () => TEST_PEPPER }, mailer, log,
     attempts: { enqueue: async (message, at) => void rec.attempts.push({ message, at }) },
     maxTransitionSeconds: policies.maxTransitionSeconds,
+    emailQuota,
+    maxEmailsPerAccountPerDay: policies.maxEmailsPerAccountPerDay,
     urlPolicy: { allowLocalHttp: true },
     // No DNS in tests: names resolve only when a test injects a resolver.
     resolve: async () => [],
@@ -125,6 +129,8 @@ export async function createWorld(opts: { policies?: Partial<Policies>; dynamo?:
       renderEmail,
       apiUrl: config.apiUrl,
       afterPublish: async (e) => void (await fanOut(e, webhooks)),
+      emailQuota,
+      maxEmailsPerAccountPerDay: policies.maxEmailsPerAccountPerDay,
     },
   };
   return {

@@ -114,7 +114,14 @@ const SENTENCES: Record<string, Builder> = {
     d.slot === 'all' ? 'rekey erased the digests of every secret of this key: it can no longer be reactivated.' : `rekey erased the digest of ${hint(d.hint, 'the previous secret')}: it can no longer be restored.`,
   'api_key.exposed': (d) => {
     const where = str(d.url) ?? str(d.sourceUrl);
-    return `The secret ${hint(d.hint)} was reported as exposed${where ? ` at ${where}` : ''}.`;
+    // What rekey did about it (SPEC §11), from the event's `action`.
+    const did: Record<string, string> = {
+      revoked: 'rekey revoked the key for good',
+      previous_expired: 'rekey made that rotated-out secret stop working at once',
+      notified: 'rekey told the alert addresses and changed nothing (leak response "notify")',
+    };
+    const action = str(d.action);
+    return `The secret ${hint(d.hint)} was reported as exposed${where ? ` at ${where}` : ''}${action && did[action] ? `; ${did[action]}` : ''}.`;
   },
 };
 

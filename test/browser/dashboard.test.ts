@@ -453,6 +453,25 @@ describe('dashboard', () => {
     await shot('keys', 375);
   });
 
+  it('shows a leaked key plainly: where it was found, what rekey did, what to do next, and no reactivation', async () => {
+    const admin = new RekeyClient({ baseUrl: local.baseUrl, secret: adminSecret });
+    const { key, secret } = await admin.createKey({ name: 'leaked-key' });
+    // Anyone who finds the secret reports it (no API key): the key is revoked for good.
+    expect((await admin.reportLeaks({ secrets: [secret] })).results).toEqual([{ hint: key.currentSecret.hint, outcome: 'revoked' }]);
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    const c = card('leaked-key');
+    await c.locator('.badge', { hasText: 'leaked' }).waitFor();
+    const notice = c.getByRole('alert').filter({ hasText: 'This key leaked and has been revoked' });
+    await notice.waitFor();
+    await notice.getByText(/reported it to rekey directly/).waitFor();
+    expect(await notice.innerText()).toMatch(/can\s+never be reactivated/);
+    expect(await notice.innerText()).toMatch(/Create a replacement key/);
+    expect(await notice.innerText()).toContain(key.currentSecret.hint);
+    expect(await notice.innerText()).not.toContain(secret);
+    expect(await c.getByRole('button', { name: 'Reactivate' }).count()).toBe(0);
+    await shot('leaked', 375);
+  });
+
   it('keeps text contrast at WCAG AA and loads nothing from any other host', async () => {
     expect(await contrastFailures()).toEqual([]);
     const foreign = requested.filter((u) => !u.startsWith(local.baseUrl) && !u.startsWith('data:'));

@@ -97,6 +97,8 @@ describe('dashboard audit trail in sentences', () => {
     expect(describeEvent(ev('api_key.revoked', {}, null, { type: 'operator', id: 'arn:aws:iam::1:user/x' }), ctx)).toMatch(/^The operator revoked the key/);
     expect(describeEvent(ev('api_key.reactivated', {}, null, { type: 'key', id: 'A1' }), ctx)).toBe('The key “ops admin” reactivated the key: its secrets work again.');
     expect(describeEvent(ev('api_key.exposed', { hint: 'h1', url: 'https://github.com/x/y' }, null), ctx)).toBe('The secret h1 was reported as exposed at https://github.com/x/y.');
+    expect(describeEvent(ev('api_key.exposed', { hint: 'h1', url: null, action: 'revoked' }, null), ctx)).toBe('The secret h1 was reported as exposed; rekey revoked the key for good.');
+    expect(describeEvent(ev('api_key.exposed', { hint: 'h1', url: null, action: 'notified' }, null), ctx)).toMatch(/changed nothing/);
     expect(describeEvent(ev('webhook.disabled', { reason: 'gone' }, null), ctx)).toBe('Webhook disabled (by rekey).');
     expect(describeEvent(ev('webhook.created', {}, 'A1'), ctx)).toBe('Webhook created (by the key “ops admin”).');
   });

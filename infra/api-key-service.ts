@@ -99,6 +99,14 @@ export interface ApiKeyServiceProps {
   readonly corsAllowedOrigin?: string;
   /** Stage throttling of the management API. @default { rateLimit: 50, burstLimit: 100 } */
   readonly throttle?: ApiThrottle;
+  /**
+   * Create the API Gateway account settings (`AWS::ApiGateway::Account`) with a CloudWatch Logs role,
+   * which API Gateway requires before any stage may write access logs. It is one setting per account
+   * and region: the role is retained when the stack is deleted. Set `false` where the account already
+   * has the role (a second copy of rekey in the same region, or a role managed elsewhere).
+   * @default true
+   */
+  readonly apiGatewayCloudWatchRole?: boolean;
   /** API Gateway stage name (last segment of the API URL). @default 'prod' */
   readonly stageName?: string;
   /** Retention of function and access logs. @default logs.RetentionDays.ONE_MONTH */
@@ -343,6 +351,7 @@ export class ApiKeyService extends Construct {
       throttle: props.throttle,
       corsAllowedOrigin: corsOrigin,
       logRetention: props.logRetention,
+      cloudWatchRole: props.apiGatewayCloudWatchRole,
     });
     this.apiUrl = this.api.url;
 

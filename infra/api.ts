@@ -1,4 +1,4 @@
-import { Aws, Duration, Fn } from 'aws-cdk-lib';
+import { Aws, Duration, Fn, RemovalPolicy } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -29,6 +29,11 @@ export interface ManagementApiProps {
   readonly corsAllowedOrigin?: string;
   /** @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * Create the account-level API Gateway CloudWatch role (`AWS::ApiGateway::Account`).
+   * @default true
+   */
+  readonly cloudWatchRole?: boolean;
 }
 
 /** Headers browsers may send cross-origin: the two ways to carry the secret, and JSON bodies. */
@@ -82,9 +87,12 @@ export class ManagementApi extends Construct {
       restApiName: this.restApiName,
       description: 'rekey management API',
       endpointTypes: [apigw.EndpointType.REGIONAL],
-      // The account-wide API Gateway logging role is a singleton (AWS::ApiGateway::Account); a
-      // construct that may be deployed twice per account must not own it. Access logs need no role.
-      cloudWatchRole: false,
+      // API Gateway refuses a stage with access logging ("CloudWatch Logs role ARN must be set in
+      // account settings") until the account-level role exists, so a first deploy into a fresh
+      // account would roll back. AWS::ApiGateway::Account is a per-region account singleton: the
+      // role is retained when the stack is deleted (the setting would otherwise point at a deleted
+      // role and break every other API's logging), and a second copy in the region may skip it.
+      ...((props.cloudWatchRole ?? true) ? { cloudWatchRole: true, cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN } : { cloudWatchRole: false }),
       defaultCorsPreflightOptions: cors,
       deployOptions: {
         stageName: this.stageName,

@@ -48,6 +48,7 @@ export const CONTEXT_KEYS = [
   'throttleBurstLimit',
   'stageName',
   'logRetentionDays',
+  'apiGatewayCloudWatchRole',
 ] as const;
 
 /** Reads the settings; `get` is `app.node.tryGetContext`. Values may be strings (from `-c`) or JSON. */
@@ -127,6 +128,7 @@ export function settingsFromContext(get: (key: string) => unknown): AppSettings 
     secretScanningKeysFile: str('secretScanningKeysFile'),
     throttle: rateLimit !== undefined || burstLimit !== undefined ? { rateLimit, burstLimit } : undefined,
     stageName: str('stageName'),
+    apiGatewayCloudWatchRole: bool('apiGatewayCloudWatchRole'),
     logRetention: retentionDays as RetentionDays | undefined,
   };
   if (errors.length) throw new ContextError(`Invalid context settings:\n  ${errors.join('\n  ')}`);

@@ -1,11 +1,12 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { Duration, Fn, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
+import { uniquePhysicalName } from './names.js';
 
 /** The file the dashboard reads at start-up to find the management API (written next to index.html). */
 export const DASHBOARD_CONFIG_FILE = 'config.json';
@@ -51,7 +52,12 @@ export class DashboardSite extends Construct {
       autoDeleteObjects: true,
     });
 
+    // CloudFront policy and origin access control names are global to the account (CloudFront is a
+    // global service), and CDK derives them from the construct path alone: the same stack in a
+    // second region would collide. Stack name, path hash and region make them unique.
+    const regional = (suffix: string, max: number) => Fn.join('-', [uniquePhysicalName(this, suffix, max - 15), Stack.of(this).region]);
     const headers = new cloudfront.ResponseHeadersPolicy(this, 'Headers', {
+      responseHeadersPolicyName: regional('headers', 128),
       comment: 'rekey dashboard: strict CSP, no framing, no referrer',
       securityHeadersBehavior: {
         contentSecurityPolicy: {
@@ -76,7 +82,12 @@ export class DashboardSite extends Construct {
       httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
       priceClass: cloudfront.PriceClass.PRICE_CLASS_100,
       defaultBehavior: {
-        origin: origins.S3BucketOrigin.withOriginAccessControl(this.bucket),
+        origin: origins.S3BucketOrigin.withOriginAccessControl(this.bucket, {
+          originAccessControl: new cloudfront.S3OriginAccessControl(this, 'OriginAccess', {
+            originAccessControlName: regional('oac', 64),
+            description: 'rekey dashboard bucket',
+          }),
+        }),
         viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
         cachePolicy: cloudfront.CachePolicy.CACHING_OPTIMIZED,
         responseHeadersPolicy: headers,

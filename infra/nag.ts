@@ -59,7 +59,15 @@ export function acknowledgeServiceFindings(service: ApiKeyService): void {
   const api = service.api.api;
   ack(api, 'AwsSolutions-APIG2', 'Every handler validates its input with the zod schemas of the route table (one source of truth, the same 400 body everywhere); API Gateway models would duplicate them.');
   ack(api.deploymentStage, 'AwsSolutions-APIG3', 'WAF is optional and billed per web ACL: the stage is throttled and the authorizer rejects malformed keys without a database read. Associate a web ACL with the stage if your policy requires one.');
-  ack(api.deploymentStage, 'AwsSolutions-APIG6', 'Execution logging needs the account-wide API Gateway CloudWatch role (AWS::ApiGateway::Account), a singleton that a construct deployable twice per account must not own. JSON access logs are on.');
+  ack(api.deploymentStage, 'AwsSolutions-APIG6', 'JSON access logs are on for every request; execution logs would add a log line per request and can carry request data.');
+  const accountRole = api.node.tryFindChild('CloudWatchRole');
+  if (accountRole) {
+    ack(
+      accountRole,
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+      "The account-level API Gateway logging role: AWS's managed policy is the documented one for it (API Gateway writes every API's logs of the account and region with it).",
+    );
+  }
   for (const method of api.methods) {
     if (method.httpMethod === 'OPTIONS') continue;
     ack(method, 'AwsSolutions-COG4', 'Callers authenticate with rekey API keys through the rekey Lambda authorizer, not Cognito.');

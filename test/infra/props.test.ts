@@ -34,6 +34,7 @@ const customSvc = new ApiKeyService(custom, 'Keys', {
   throttle: { rateLimit: 5, burstLimit: 10 },
   stageName: 'v',
   alarmTopic: topic,
+  apiGatewayCloudWatchRole: false,
 });
 
 const consumer = stackOf('Consumer');
@@ -73,6 +74,13 @@ describe('construct props', () => {
         SENDER_EMAIL: 'notices@example.org',
       });
     }
+  });
+
+  it('skip the account-level API Gateway role when apiGatewayCloudWatchRole is false, and create it by default', () => {
+    t(custom).resourceCountIs('AWS::ApiGateway::Account', 0);
+    // The consumer's own RestApi makes one too (CDK's default), so find rekey's by its path.
+    expect(customSvc.api.api.node.tryFindChild('Account')).toBeUndefined();
+    expect(consumerSvc.api.api.node.tryFindChild('Account')).toBeDefined();
   });
 
   it('keep audit events forever by default, and apply auditRetentionDays through the table TTL attribute', () => {

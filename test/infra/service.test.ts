@@ -380,6 +380,26 @@ describe('timers', () => {
   });
 });
 
+describe('a fresh account and region', () => {
+  it('creates the account-level API Gateway CloudWatch role that access logging needs, retained, before the stage', () => {
+    const accounts = Object.entries(json.Resources).filter(([, r]) => r.Type === 'AWS::ApiGateway::Account');
+    expect(accounts).toHaveLength(1);
+    const [accountId, account] = accounts[0]! as [string, { Properties: { CloudWatchRoleArn: { 'Fn::GetAtt': [string, string] } }; DeletionPolicy?: string }];
+    const roleLogicalId = account.Properties.CloudWatchRoleArn['Fn::GetAtt'][0];
+    const role = json.Resources[roleLogicalId] as { Type: string; DeletionPolicy?: string; UpdateReplacePolicy?: string; Properties: { AssumeRolePolicyDocument: unknown; ManagedPolicyArns: unknown[] } };
+    expect(role.Type).toBe('AWS::IAM::Role');
+    // An account singleton: deleting this stack must not leave the setting pointing at no role.
+    expect(role.DeletionPolicy).toBe('Retain');
+    expect(account.DeletionPolicy).toBe('Retain');
+    expect(JSON.stringify(role.Properties.AssumeRolePolicyDocument)).toContain('apigateway.amazonaws.com');
+    expect(JSON.stringify(role.Properties.ManagedPolicyArns)).toContain('AmazonAPIGatewayPushToCloudWatchLogs');
+    // The stage with access logging is created only after the account setting exists.
+    const stage = Object.values(json.Resources).find((r) => r.Type === 'AWS::ApiGateway::Stage') as { DependsOn?: string[]; Properties: Record<string, unknown> };
+    expect(stage.Properties.AccessLogSetting).toBeDefined();
+    expect(stage.DependsOn).toContain(accountId);
+  });
+});
+
 describe('management API', () => {
   const api = svc.api.api;
   const authorizerId = id(svc.api.authorizer);

@@ -19,6 +19,7 @@ const NAME_PROPS: Record<string, string> = {
   'AWS::SNS::Topic': 'TopicName',
   'AWS::CloudWatch::Alarm': 'AlarmName',
   'AWS::CloudFront::ResponseHeadersPolicy': 'ResponseHeadersPolicyConfig.Name',
+  'AWS::CloudFront::OriginAccessControl': 'OriginAccessControlConfig.Name',
 };
 
 function physicalNames(template: Template): string[] {
@@ -71,5 +72,33 @@ describe('two copies in one account', () => {
   it('lets the second copy reuse an SES identity the first one created', () => {
     ta.resourceCountIs('AWS::SES::EmailIdentity', 1);
     tb.resourceCountIs('AWS::SES::EmailIdentity', 0);
+  });
+});
+
+describe('one stack name in two regions of one account', () => {
+  const app = testApp();
+  const dashboard = fakeDashboard();
+  const service = { senderEmail: 'ops@example.org', dashboardAssetPath: dashboard };
+  const east = new RekeyStack(app, 'East', { stackName: 'Rekey', env: { account: '123456789012', region: 'us-east-1' }, service });
+  const west = new RekeyStack(app, 'West', { stackName: 'Rekey', env: { account: '123456789012', region: 'eu-west-1' }, service });
+  const assembly = app.synth();
+  const t = (s: RekeyStack) => Template.fromJSON(assembly.getStackArtifact(s.artifactId).template as Record<string, unknown>);
+  const cloudFrontNames = (tmpl: Template) =>
+    physicalNames(tmpl).filter((n) => n.startsWith('AWS::CloudFront'));
+
+  it('give the account-global CloudFront names (response headers policy, origin access control) the region', () => {
+    const e = cloudFrontNames(t(east));
+    const w = cloudFrontNames(t(west));
+    expect(e.map((n) => n.split(' ')[0]).sort()).toEqual(['AWS::CloudFront::OriginAccessControl', 'AWS::CloudFront::ResponseHeadersPolicy']);
+    for (const n of e) expect(n).toMatch(/-us-east-1"$/);
+    for (const n of w) expect(n).toMatch(/-eu-west-1"$/);
+    expect(e.filter((n) => w.includes(n))).toEqual([]);
+  });
+
+  it('in an environment-agnostic stack the names join the deploy-time region', () => {
+    const a = new RekeyStack(testApp(), 'Agnostic', { service: { senderEmail: 'ops@example.org', dashboardAssetPath: dashboard } });
+    const names = cloudFrontNames(Template.fromStack(a));
+    expect(names).toHaveLength(2);
+    for (const n of names) expect(n).toContain('{"Ref":"AWS::Region"}');
   });
 });

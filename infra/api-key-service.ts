@@ -5,6 +5,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as lambdaDestinations from 'aws-cdk-lib/aws-lambda-destinations';
 import { DynamoEventSource, SqsDlq, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -158,6 +159,13 @@ export class ApiKeyService extends Construct {
   public readonly outboxSweepRule: events.Rule;
   /** Failed webhook attempts (non-2xx, timeouts, refused targets), from the delivery function's log. */
   public readonly webhookDeliveryFailures: logs.MetricFilter;
+  /**
+   * The timer function's on-failure destination: timer invocations whose handler still failed after
+   * Lambda's two asynchronous retries (the reconciliation performs those timers anyway).
+   */
+  public readonly timerFailureQueue: sqs.Queue;
+  /** Runs the timer reconciliation every 5 minutes (planned, overdue, unfired timers). */
+  public readonly timerReconcileRule: events.Rule;
   /** Every function by route name or trigger name. */
   public readonly functions: Readonly<Record<RouteName | TriggerName, NodejsFunction>>;
   public readonly authorizerFunction: NodejsFunction;
@@ -284,7 +292,31 @@ export class ApiKeyService extends Construct {
 
     const authorizer = make('authorizer', FUNCTION_ENTRIES.authorizer, 'rekey Lambda authorizer', SIZING.authorizer);
     for (const s of authorizerStatements(targets)) authorizer.role.addToPolicy(s);
-    const timer = make('timer', FUNCTION_ENTRIES.timer, 'rekey timers (reminders, expiries, purges)', SIZING.timer, timerFunctionName);
+    const timer = make('timer', FUNCTION_ENTRIES.timer, 'rekey timers (reminders, expiries, purges) and their reconciliation', SIZING.timer, timerFunctionName);
+    // Scheduler invokes the timer function asynchronously: its retry policy covers delivery only. A
+    // handler that throws gets Lambda's own retries; then the event goes to this queue (alarmed),
+    // never silently away. The reconciliation below performs the timer regardless.
+    this.timerFailureQueue = new sqs.Queue(this, 'TimerFailureQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    timer.function.configureAsyncInvoke({
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(6),
+      onFailure: new lambdaDestinations.SqsDestination(this.timerFailureQueue),
+    });
+    this.timerReconcileRule = new events.Rule(this, 'TimerReconcile', {
+      description: 'rekey: perform planned timers that are overdue and unfired (every 5 minutes)',
+      schedule: events.Schedule.rate(Duration.minutes(5)),
+      targets: [
+        new eventTargets.LambdaFunction(timer.function, {
+          retryAttempts: 2,
+          maxEventAge: Duration.minutes(5),
+          deadLetterQueue: this.timerFailureQueue,
+        }),
+      ],
+    });
     const outbox = make('outboxStream', FUNCTION_ENTRIES.outboxStream, 'rekey outbox sweeper (DynamoDB stream, every minute)', SIZING.outboxStream);
     for (const s of grantStatements(FUNCTION_GRANTS.timer, targets)) timer.role.addToPolicy(s);
     for (const s of grantStatements(FUNCTION_GRANTS.outboxStream, targets)) outbox.role.addToPolicy(s);
@@ -379,6 +411,7 @@ export class ApiKeyService extends Construct {
         SchedulerDeadLetterQueue: this.scheduling.deadLetterQueue,
         OutboxDeadLetterQueue: this.outboxDeadLetterQueue,
         WebhookAttemptsDeadLetterQueue: this.webhookDeadLetterQueue,
+        TimerFailureQueue: this.timerFailureQueue,
       },
       topic: props.alarmTopic,
       emails: props.alarmEmails,

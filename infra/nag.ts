@@ -55,6 +55,7 @@ export function acknowledgeServiceFindings(service: ApiKeyService): void {
   ack(service.scheduling.deadLetterQueue, 'AwsSolutions-SQS3', "This queue is EventBridge Scheduler's dead-letter queue; it needs none of its own (cdk-nag only recognises SQS redrive).");
   ack(service.webhookDeadLetterQueue, 'AwsSolutions-SQS3', 'This queue is the dead-letter queue of the webhook attempt queue; it needs none of its own.');
   ack(service.outboxDeadLetterQueue, 'AwsSolutions-SQS3', "This queue is the stream event source's on-failure destination, itself a dead-letter queue.");
+  ack(service.timerFailureQueue, 'AwsSolutions-SQS3', "This queue is the timer function's asynchronous on-failure destination, itself a dead-letter queue.");
 
   const api = service.api.api;
   ack(api, 'AwsSolutions-APIG2', 'Every handler validates its input with the zod schemas of the route table (one source of truth, the same 400 body everywhere); API Gateway models would duplicate them.');

@@ -99,7 +99,7 @@ export function createRuntime(config: Config, overrides: Partial<Runtime> = {}):
   }
   const attempts: AttemptQueue = { enqueue: async (m, at) => (await attemptsImpl()).enqueue(m, at) };
   const scheduler: TimerScheduler = {
-    schedule: async (t) => (await schedulerImpl()).schedule(t),
+    schedule: async (t, key) => (await schedulerImpl()).schedule(t, key),
     cancel: async (t) => (await schedulerImpl()).cancel(t),
   };
   const publisher: EventPublisher = { publish: async (e) => (await publisherImpl()).publish(e) };

@@ -82,11 +82,17 @@ export function effectiveDueTime(timer: Timer, now: number): number {
 }
 
 /**
- * ClientToken (`[A-Za-z0-9_-]{1,64}`): a digest of the name and the expression actually sent, so a
- * retried request is recognised by the service while a moved schedule gets a fresh token.
+ * ClientToken (`[A-Za-z0-9_-]{1,64}`): a digest of the name, the expression actually sent and the
+ * outbox effect that asks for it. A retried request of one effect is recognised by the service; a
+ * moved schedule, and the same schedule asked for again by a later effect, get a fresh token.
+ *
+ * Why the effect matters: revoking a key deletes its schedules and reactivating it creates the same
+ * names with the same due times again. With a token of name and expression alone, that second
+ * `CreateSchedule` would repeat the first one's token, and an idempotent API answers a repeated
+ * token with the first call's result instead of acting: the deleted schedule would never come back.
  */
-export function clientToken(name: string, expression: string): string {
-  return createHash('sha256').update(`${name}\n${expression}`).digest('base64url');
+export function clientToken(name: string, expression: string, idempotencyKey = ''): string {
+  return createHash('sha256').update(`${name}\n${expression}\n${idempotencyKey}`).digest('base64url');
 }
 
 /** {@link TimerScheduler} backed by EventBridge Scheduler. Both calls are idempotent. */
@@ -100,7 +106,7 @@ export class EventBridgeScheduler implements TimerScheduler {
   }
 
   /** Builds the exact `CreateSchedule` input for a timer (exposed for tests and docs). */
-  createInput(timer: Timer): CreateScheduleCommandInput {
+  createInput(timer: Timer, idempotencyKey?: string): CreateScheduleCommandInput {
     const name = scheduleName(timer);
     const expression = atExpression(effectiveDueTime(timer, this.clock.now()));
     const { id, keyId, kind, at } = timer;
@@ -124,12 +130,12 @@ export class EventBridgeScheduler implements TimerScheduler {
         },
         ...(this.opts.deadLetterArn ? { DeadLetterConfig: { Arn: this.opts.deadLetterArn } } : {}),
       },
-      ClientToken: clientToken(name, expression),
+      ClientToken: clientToken(name, expression, idempotencyKey),
     };
   }
 
-  async schedule(timer: Timer): Promise<void> {
-    const input = this.createInput(timer);
+  async schedule(timer: Timer, idempotencyKey?: string): Promise<void> {
+    const input = this.createInput(timer, idempotencyKey);
     try {
       await this.client.send(new CreateScheduleCommand(input));
     } catch (err) {

@@ -35,7 +35,7 @@ export async function performEffect(effect: Effect, deps: OutboxDeps): Promise<v
       }
       return;
     case 'schedule':
-      return effects.scheduler.schedule(effect.timer);
+      return effects.scheduler.schedule(effect.timer, effect.id);
     case 'unschedule':
       return effects.scheduler.cancel(effect.timer);
     case 'email': {

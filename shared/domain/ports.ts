@@ -97,7 +97,12 @@ export interface EventPublisher {
 
 /** EventBridge Scheduler in AWS, the persisted local scheduler in local mode. Both calls idempotent. */
 export interface TimerScheduler {
-  schedule(timer: Timer): Promise<void>;
+  /**
+   * Creates the timer's schedule. `idempotencyKey` (the outbox effect id) is the same on every
+   * retry of one effect and different for a later effect that schedules the same timer again (e.g.
+   * after a revoke and a reactivation), so a retry is recognised and a re-creation is not taken for one.
+   */
+  schedule(timer: Timer, idempotencyKey?: string): Promise<void>;
   cancel(timer: Timer): Promise<void>;
 }
 

@@ -192,7 +192,7 @@ describe('least privilege', () => {
     }
     // The timer also queries the timer index and (Lambda, for its failed invocations) writes its failure queue.
     expect(roleActions(json, roleId('timer'))).toEqual(
-      sorted([...EFFECTS, 'dynamodb:Query', ...LOGS, ...XRAY]),
+      sorted([...EFFECTS, 'dynamodb:Query', ...LOGS, ...XRAY, 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']),
     );
     expect(pairs('putAlertEmails')).toEqual(sorted(on(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], table)));
     // Query of an index: only the timer function, only the timer index (the reconciliation); the
@@ -284,10 +284,11 @@ describe('timers', () => {
     ]);
   });
 
-  it('only the scheduler role can invoke the timer function', () => {
+  it('only the scheduler role and the reconciliation rule can invoke the timer function', () => {
     const timerArn = JSON.stringify(resolve(svc.environment.TIMER_FUNCTION_ARN));
-    const permissions = Object.values(json.Resources).filter((r) => r.Type === 'AWS::Lambda::Permission');
-    for (const p of permissions) expect((p.Properties as { FunctionName: unknown }).FunctionName).not.toEqual({ 'Fn::GetAtt': [fnId('timer'), 'Arn'] });
+    const permissions = Object.values(json.Resources).filter((r) => r.Type === 'AWS::Lambda::Permission') as { Properties: Record<string, unknown> }[];
+    const onTimer = permissions.filter((p) => JSON.stringify(p.Properties.FunctionName) === JSON.stringify({ 'Fn::GetAtt': [fnId('timer'), 'Arn'] }));
+    expect(onTimer.map((p) => [p.Properties.Principal, p.Properties.SourceArn])).toEqual([['events.amazonaws.com', { 'Fn::GetAtt': [id(svc.timerReconcileRule), 'Arn'] }]]);
     const invokers = Object.entries(json.Resources)
       .filter(([, r]) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties).includes('lambda:InvokeFunction'))
       .map(([, r]) => (r.Properties as { Roles: unknown[] }).Roles);
@@ -295,9 +296,35 @@ describe('timers', () => {
     expect(timerArn).toContain('Svc-timer-');
   });
 
+  it('a timer invocation that still fails after Lambda\'s two retries goes to the timer failure queue, which an alarm watches', () => {
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: fnId('timer') },
+      MaximumRetryAttempts: 2,
+      MaximumEventAgeInSeconds: 6 * 3600,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [id(svc.timerFailureQueue), 'Arn'] } } },
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [id(svc.timerFailureQueue), 'QueueName'] } }],
+      Threshold: 1,
+    });
+  });
+
+  it('reconciles overdue timers every 5 minutes through the timer function', () => {
+    const rule = resource(id(svc.timerReconcileRule)).Properties;
+    expect(rule).toMatchObject({ ScheduleExpression: 'rate(5 minutes)', State: 'ENABLED' });
+    expect(rule.Targets).toEqual([
+      expect.objectContaining({
+        Arn: { 'Fn::GetAtt': [fnId('timer'), 'Arn'] },
+        RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 300 },
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [id(svc.timerFailureQueue), 'Arn'] } },
+      }),
+    ]);
+  });
+
   it('the schedule group has a stack-unique name and the dead-letter queues are encrypted and TLS-only', () => {
     template.hasResourceProperties('AWS::Scheduler::ScheduleGroup', { Name: Match.stringLikeRegexp('^Svc-timers-[0-9a-f]{8}$') });
-    for (const q of [svc.scheduling.deadLetterQueue, svc.outboxDeadLetterQueue, svc.webhookDeadLetterQueue]) {
+    for (const q of [svc.scheduling.deadLetterQueue, svc.outboxDeadLetterQueue, svc.webhookDeadLetterQueue, svc.timerFailureQueue]) {
       expect(resource(id(q)).Properties).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 1_209_600 });
       expect(resource(id(q)).Properties.QueueName).toBeUndefined();
     }
@@ -305,7 +332,7 @@ describe('timers', () => {
     template.resourcePropertiesCountIs(
       'AWS::SQS::QueuePolicy',
       { PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) } },
-      4,
+      5,
     );
   });
 
@@ -513,7 +540,7 @@ describe('alarms', () => {
       { Name: 'ApiName', Value: apiName },
       { Name: 'Stage', Value: 'prod' },
     ]);
-    for (const q of [svc.scheduling.deadLetterQueue, svc.outboxDeadLetterQueue]) {
+    for (const q of [svc.scheduling.deadLetterQueue, svc.outboxDeadLetterQueue, svc.timerFailureQueue]) {
       expect(alarmOn('ApproximateNumberOfMessagesVisible', [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [id(q), 'QueueName'] } }])).toBeDefined();
     }
     expect(alarmOn('StoreFailures', [{ Name: 'Service', Value: 'authorizer' }])).toMatchObject({ Namespace: 'Rekey', Threshold: 1 });

@@ -79,6 +79,23 @@ describe('EventBridgeScheduler.schedule', () => {
     expect(clientToken('n', 'at(2026-03-02T08:00:00)')).not.toBe(clientToken('n', 'at(2026-03-02T08:00:01)'));
   });
 
+  it('revoke then reactivate: the re-created schedule gets a new ClientToken, so Scheduler cannot take it for a replay', async () => {
+    schedulerMock.on(CreateScheduleCommand).resolves({});
+    schedulerMock.on(DeleteScheduleCommand).resolves({});
+    const s = adapter();
+    await s.schedule(timer, 'effect-rotate-00');
+    await s.schedule(timer, 'effect-rotate-00'); // the outbox retrying the same effect
+    await s.cancel(timer); // revoke
+    await s.schedule(timer, 'effect-reactivate-02'); // reactivate: same name, same due time
+    const calls = schedulerMock.commandCalls(CreateScheduleCommand).map((c) => c.args[0].input);
+    expect(new Set(calls.map((c) => c.Name)).size).toBe(1);
+    expect(new Set(calls.map((c) => c.ScheduleExpression)).size).toBe(1);
+    const tokens = calls.map((c) => c.ClientToken);
+    expect(tokens[0]).toBe(tokens[1]);
+    expect(tokens[2]).not.toBe(tokens[0]);
+    expect(tokens[2]).toMatch(/^[a-zA-Z0-9_-]{1,64}$/);
+  });
+
   it('moves a timer that is already due to one minute from now instead of asking for an at() in the past', async () => {
     schedulerMock.on(CreateScheduleCommand).resolves({});
     await adapter().schedule({ ...timer, at: NOW - 5 * 60_000 });

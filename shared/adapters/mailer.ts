@@ -1,6 +1,6 @@
 /** Amazon SES (v2) adapter for alert emails. */
 import { SESv2Client, SendEmailCommand, type SendEmailCommandInput } from '@aws-sdk/client-sesv2';
-import type { EmailMessage, Mailer } from '../domain/ports.js';
+import type { EmailMessage, EmailRejection, Mailer } from '../domain/ports.js';
 
 let defaultClient: SESv2Client | undefined;
 /** One client per process, built on first use. */
@@ -42,6 +42,8 @@ const PERMANENT_SES_ERRORS = new Set(['MessageRejected', 'BadRequestException'])
 export class SesMailer implements Mailer {
   private readonly client: SESv2Client;
   private readonly delivered = new Set<string>();
+  /** (idempotency key, recipient) → why SES rejected it: a retry of the message does not send it again. */
+  private readonly rejectedMemo = new Map<string, string>();
 
   constructor(private readonly opts: SesMailerOptions) {
     this.client = opts.client ?? sharedClient();
@@ -68,32 +70,49 @@ export class SesMailer implements Mailer {
 
   /**
    * Sends to every recipient, even when one fails, so one bad address cannot silence the others.
-   * Then throws if any failed: a `PermanentEffectError` when every failure is one no retry can fix
-   * (SES rejected the message or the address), which lets the outbox drop it; otherwise a plain
-   * error, and the retry skips the recipients already served.
+   * Recipients SES rejected for good (`MessageRejected`, `BadRequestException`) are returned with
+   * the reason, for the caller to count and audit. If any other send failed (throttling, an
+   * outage), throws after trying everyone; the retry skips the recipients already served or rejected.
    */
-  async send(message: EmailMessage): Promise<void> {
+  async send(message: EmailMessage): Promise<{ rejected: EmailRejection[] }> {
     if (/[\r\n]/.test(message.subject)) throw new Error('email subject must be a single line');
     const failures: { recipient: string; name: string }[] = [];
+    const rejected: EmailRejection[] = [];
     for (const recipient of new Set(message.to)) {
       const memo = `${message.idempotencyKey}\n${recipient.toLowerCase()}`;
       if (this.delivered.has(memo)) continue;
+      const known = this.rejectedMemo.get(memo);
+      if (known !== undefined) {
+        rejected.push({ recipient, reason: known });
+        continue;
+      }
       try {
         await this.client.send(new SendEmailCommand(this.sendEmailInput(message, recipient)));
       } catch (err) {
-        failures.push({ recipient, name: err instanceof Error ? err.name : 'UnknownError' });
+        const name = err instanceof Error ? err.name : 'UnknownError';
+        if (PERMANENT_SES_ERRORS.has(name)) {
+          // SES's message names the check that failed ("Email address is not verified…"); no secret.
+          const reason = `${name}: ${err instanceof Error ? err.message : ''}`.slice(0, 300).trim();
+          this.remember(this.rejectedMemo, memo, reason);
+          rejected.push({ recipient, reason });
+        } else failures.push({ recipient, name });
         continue;
       }
-      this.delivered.add(memo);
-      if (this.delivered.size > DELIVERED_MEMORY) {
-        const oldest = this.delivered.values().next().value;
-        if (oldest !== undefined) this.delivered.delete(oldest);
-      }
+      this.remember(this.delivered, memo);
     }
-    if (failures.length === 0) return;
-    // Addresses are named (configuration, not secrets) so an operator can fix them.
-    const error = new Error(`SendEmail failed for ${failures.map((f) => `${f.recipient} (${f.name})`).join(', ')}`);
-    if (failures.every((f) => PERMANENT_SES_ERRORS.has(f.name))) error.name = 'PermanentEffectError';
-    throw error;
+    if (failures.length > 0) {
+      // Addresses are named (configuration, not secrets) so an operator can fix them.
+      throw new Error(`SendEmail failed for ${failures.map((f) => `${f.recipient} (${f.name})`).join(', ')}`);
+    }
+    return { rejected };
+  }
+
+  private remember(memory: Set<string> | Map<string, string>, memo: string, reason?: string): void {
+    if (memory instanceof Map) memory.set(memo, reason ?? '');
+    else memory.add(memo);
+    if (memory.size > DELIVERED_MEMORY) {
+      const oldest = memory.keys().next().value;
+      if (oldest !== undefined) memory.delete(oldest);
+    }
   }
 }

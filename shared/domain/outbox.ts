@@ -5,8 +5,8 @@
  * crash at any point only means the next drain (the handler's own, the stream consumer in AWS, the
  * sweeper in local mode) performs it again. Nothing committed is lost.
  */
-import { PUBLISHED_EVENT_TYPES, type Effect, type OutboxRef } from './types.js';
-import type { Clock, EffectPerformers, Ids, KeyStore, Log } from './ports.js';
+import { PUBLISHED_EVENT_TYPES, type AuditEvent, type Effect, type OutboxRef } from './types.js';
+import type { Clock, EffectPerformers, EmailRejection, Ids, KeyStore, Log, Mailer, Metrics } from './ports.js';
 import { idTime, randomIds } from './ids.js';
 import { sendWithinCap } from './emailCap.js';
 
@@ -17,6 +17,39 @@ export interface OutboxDeps {
   readonly log: Log;
   /** Ids of audit events the outbox adds itself (a skipped email). @default randomIds */
   readonly ids?: Ids;
+  /** Counts emails not sent (`EmailsNotSent`). @default - not counted */
+  readonly metrics?: Metrics | undefined;
+}
+
+/** The metric counting every email that was not sent (rejected by SES, no recipient, given up). */
+export const EMAILS_NOT_SENT_METRIC = 'EmailsNotSent';
+
+type EmailEffect = Extract<Effect, { kind: 'email' }>;
+
+/**
+ * Records that an email effect reached no one, or not everyone: one audit event per recipient
+ * (`email.not_sent`, naming the recipient, or `null` when there was none, and the reason) on the
+ * key's trail, and the `EmailsNotSent` metric. The event ids derive from the effect id, so a
+ * repeated drain records each once.
+ */
+async function recordNotSent(effect: EmailEffect, rejections: readonly { recipient: string | null; reason: string }[], deps: OutboxDeps): Promise<void> {
+  const base = effect.id.slice(0, 22);
+  for (const [i, r] of rejections.entries()) {
+    // The top of the 2-character sequence space of the effect's own commit: never an effect's id.
+    const id = base + (36 * 36 - 1 - i).toString(36).padStart(2, '0');
+    const event: AuditEvent = {
+      id,
+      type: 'email.not_sent',
+      at: deps.clock.now(),
+      actorKeyId: null,
+      accountId: effect.email.accountId,
+      keyId: effect.email.keyId,
+      data: { template: effect.email.template, recipient: r.recipient, reason: r.reason, hint: effect.email.hint },
+    };
+    await deps.store.putEvent(event);
+    deps.metrics?.count(EMAILS_NOT_SENT_METRIC, { Reason: r.reason.split(':')[0]!.slice(0, 64) });
+    deps.log.warn('email not sent', { keyId: effect.email.keyId, template: effect.email.template, recipient: r.recipient, reason: r.reason });
+  }
 }
 
 /** How long a dispatcher may hold an item's outbox before another may take over. */
@@ -40,18 +73,34 @@ export async function performEffect(effect: Effect, deps: OutboxDeps): Promise<v
       return effects.scheduler.cancel(effect.timer);
     case 'email': {
       const account = await store.getAccount(effect.email.accountId);
-      if (!account || account.alertEmails.length === 0) return;
+      if (!account || account.alertEmails.length === 0) {
+        await recordNotSent(effect, [{ recipient: null, reason: account ? 'no_recipients: the account has no alert emails' : 'account_missing' }], deps);
+        return;
+      }
       const rendered = effects.renderEmail(effect.email, {
         accountName: account.name,
         ...(effects.apiUrl ? { apiUrl: effects.apiUrl } : {}),
         ...(effects.dashboardUrl ? { dashboardUrl: effects.dashboardUrl } : {}),
         ...(effects.transition ? { transition: effects.transition } : {}),
       });
-      await sendWithinCap(
-        { to: account.alertEmails, ...rendered, idempotencyKey: effect.id },
+      // The mailer reports recipients SES rejected for good; they are audited and counted below.
+      const rejected: EmailRejection[] = [];
+      const reporting: Mailer = {
+        send: async (m) => {
+          const result = await effects.mailer.send(m);
+          if (result) rejected.push(...result.rejected);
+          return result;
+        },
+      };
+      const to = account.alertEmails;
+      const sent = await sendWithinCap(
+        { to, ...rendered, idempotencyKey: effect.id },
         { accountId: account.id, keyId: effect.email.keyId, kind: effect.email.template },
-        { mailer: effects.mailer, quota: effects.emailQuota, maxPerDay: effects.maxEmailsPerAccountPerDay ?? 200, store, clock: deps.clock, ids: deps.ids ?? randomIds, log: deps.log },
+        { mailer: reporting, quota: effects.emailQuota, maxPerDay: effects.maxEmailsPerAccountPerDay ?? 200, store, clock: deps.clock, ids: deps.ids ?? randomIds, log: deps.log },
       );
+      // Skipped by the daily cap: sendWithinCap audits them (email.skipped); count them too.
+      if (sent < to.length) deps.metrics?.count(EMAILS_NOT_SENT_METRIC, { Reason: 'daily_cap' }, to.length - sent);
+      if (rejected.length) await recordNotSent(effect, rejected, deps);
       return;
     }
   }
@@ -103,6 +152,10 @@ export async function drainOutbox(ref: OutboxRef, deps: OutboxDeps): Promise<Dra
       };
       if (isPermanent(err, effect, deps.clock.now())) {
         deps.log.error('outbox effect dropped: it cannot succeed', meta);
+        if (effect.kind === 'email') {
+          // Given up (an error no retry fixes, or 3 days of failures): still counted and audited.
+          await recordNotSent(effect, [{ recipient: null, reason: `given_up: ${meta.error}`.slice(0, 300) }], deps).catch(() => undefined);
+        }
         done.push(effect.id);
         dropped++;
         continue;

@@ -115,9 +115,26 @@ export interface EmailMessage {
   readonly idempotencyKey: string;
 }
 
-/** SES in AWS, `.eml` files in local mode. */
+/** A recipient a mail could not be sent to, and why (an SES error name and message, or a rekey reason). */
+export interface EmailRejection {
+  readonly recipient: string;
+  readonly reason: string;
+}
+
+/**
+ * SES in AWS, `.eml` files in local mode. Throws when a retry may still succeed (after trying every
+ * recipient); recipients that no retry can serve (SES rejected them) are returned, not thrown.
+ */
 export interface Mailer {
-  send(message: EmailMessage): Promise<void>;
+  send(message: EmailMessage): Promise<{ readonly rejected: readonly EmailRejection[] } | void>;
+}
+
+/**
+ * Counts operational events as metrics (CloudWatch EMF in AWS). Never throws. For rare events: each
+ * call may write a line.
+ */
+export interface Metrics {
+  count(metric: string, dimensions?: Readonly<Record<string, string>>, value?: number): void;
 }
 
 /** Structured logging, narrowed. Never pass a secret in `meta`. */

@@ -145,7 +145,7 @@ export const PUBLISHED_EVENT_TYPES = [
   'api_key.updated',
   'api_key.exposed',
 ] as const;
-export const AUDIT_ONLY_EVENT_TYPES = ['api_key.secrets_purged', 'account.created', 'account.alert_emails_updated', 'account.updated', 'webhook.disabled', 'email.skipped'] as const;
+export const AUDIT_ONLY_EVENT_TYPES = ['api_key.secrets_purged', 'account.created', 'account.alert_emails_updated', 'account.updated', 'webhook.disabled', 'email.skipped', 'email.not_sent'] as const;
 export type PublishedEventType = (typeof PUBLISHED_EVENT_TYPES)[number];
 export type EventType = PublishedEventType | (typeof AUDIT_ONLY_EVENT_TYPES)[number];
 

@@ -16,6 +16,8 @@ import { startDynalite, type LocalDynamo } from '../../shared/local/dynalite.js'
 import { setRuntime } from '../../shared/runtime.js';
 import { handler as timerHandler } from '../../functions/timer.js';
 import { createWorld } from '../support/world.js';
+import { listKeyEvents, changeRotationWindow } from '../../shared/domain/service.js';
+import { drainOutbox, EMAILS_NOT_SENT_METRIC } from '../../shared/domain/outbox.js';
 
 let dynamo: LocalDynamo;
 beforeAll(async () => {
@@ -179,5 +181,51 @@ describe('timer reconciliation', () => {
     expect(types.filter((t) => t === 'api_key.old_secret_expired')).toHaveLength(1);
     expect(w.rec.mails).toHaveLength(1);
     expect(await reconcileTimers(w.rt)).toMatchObject({ acted: 0 });
+  });
+});
+
+describe('no email silently lost', () => {
+  it('an address SES rejects is audited on the key, naming the recipient and the reason, and counted; the others still get it', async () => {
+    const w = await createWorld({ dynamo });
+    const counted: { metric: string; dimensions: Record<string, string> | undefined }[] = [];
+    const sent: string[] = [];
+    const rt = {
+      ...w.rt,
+      metrics: { count: (metric: string, dimensions?: Readonly<Record<string, string>>) => void counted.push({ metric, dimensions: { ...dimensions } }) },
+      effects: {
+        ...w.rt.effects,
+        mailer: {
+          send: async (m: { to: readonly string[] }) => {
+            sent.push(...m.to.filter((t) => t !== 'unverified@a.test'));
+            return { rejected: m.to.includes('unverified@a.test') ? [{ recipient: 'unverified@a.test', reason: 'MessageRejected: Email address is not verified.' }] : [] };
+          },
+        },
+      },
+    };
+    const { account } = await createAccountWithKey({ name: 'A', alertEmails: ['ops@a.test', 'unverified@a.test'] }, rt);
+    const { record } = await createKey(OPERATOR, account.id, { name: 'k' }, rt);
+    await rotateKey(OPERATOR, record.id, { oldKeyExpiresInSeconds: 3600 }, rt);
+    await changeRotationWindow(OPERATOR, record.id, { oldKeyExpiresInSeconds: 0 }, rt); // announces old_secret_expired by email
+    expect(sent).toEqual(['ops@a.test']);
+    const events = (await listKeyEvents(OPERATOR, record.id, { limit: 50 }, rt)).items.filter((e) => e.type === 'email.not_sent');
+    expect(events).toHaveLength(1);
+    expect(events[0]!.data).toMatchObject({ recipient: 'unverified@a.test', reason: 'MessageRejected: Email address is not verified.', template: 'old_secret_expired' });
+    expect(counted).toEqual([{ metric: EMAILS_NOT_SENT_METRIC, dimensions: { Reason: 'MessageRejected' } }]);
+    // Draining again (a repeated delivery) records nothing twice.
+    await drainOutbox({ kind: 'key', id: record.id }, rt);
+    expect((await listKeyEvents(OPERATOR, record.id, { limit: 50 }, rt)).items.filter((e) => e.type === 'email.not_sent')).toHaveLength(1);
+  });
+
+  it('a notice for an account with no alert emails is audited and counted as skipped', async () => {
+    const w = await createWorld({ dynamo });
+    const counted: string[] = [];
+    const rt = { ...w.rt, metrics: { count: (_m: string, d?: Readonly<Record<string, string>>) => void counted.push(d?.Reason ?? '') } };
+    const { account } = await createAccountWithKey({ name: 'A', alertEmails: [] }, rt);
+    const { record } = await createKey(OPERATOR, account.id, { name: 'k' }, rt);
+    await rotateKey(OPERATOR, record.id, { oldKeyExpiresInSeconds: 0 }, rt);
+    expect(w.rec.mails).toHaveLength(0);
+    const events = (await listKeyEvents(OPERATOR, record.id, { limit: 50 }, rt)).items.filter((e) => e.type === 'email.not_sent');
+    expect(events.map((e) => e.data)).toEqual([expect.objectContaining({ recipient: null, reason: 'no_recipients: the account has no alert emails' })]);
+    expect(counted).toEqual(['no_recipients']);
   });
 });

@@ -70,17 +70,29 @@ describe('SesMailer', () => {
     expect(to).toEqual(['ops@example.com', 'dev@example.org', 'dev@example.org']);
   });
 
-  it('a rejected address does not stop the others, and a rejection-only failure is permanent', async () => {
+  it('a rejected address does not stop the others, and is returned with the reason instead of thrown', async () => {
     sesMock
       .on(SendEmailCommand)
       .rejectsOnce(new MessageRejected({ message: 'Email address is not verified.', $metadata: {} }))
       .resolves({});
-    const err = await mailer().send({ ...message, to: ['bad@example.com', 'ok@example.com'] }).catch((e: Error) => e);
+    const result = await mailer().send({ ...message, to: ['bad@example.com', 'ok@example.com'] });
     const to = sesMock.commandCalls(SendEmailCommand).map((c) => c.args[0].input.Destination!.ToAddresses![0]);
     expect(to).toEqual(['bad@example.com', 'ok@example.com']);
-    expect(err).toBeInstanceOf(Error);
-    expect((err as Error).name).toBe('PermanentEffectError');
-    expect((err as Error).message).toContain('bad@example.com (MessageRejected)');
+    expect(result).toEqual({ rejected: [{ recipient: 'bad@example.com', reason: 'MessageRejected: Email address is not verified.' }] });
+  });
+
+  it('with a rejection and a throttled send, throws for the retry; the retry reports the rejection again without resending it', async () => {
+    sesMock
+      .on(SendEmailCommand)
+      .rejectsOnce(new MessageRejected({ message: 'Email address is not verified.', $metadata: {} }))
+      .rejectsOnce(new TooManyRequestsException({ message: 'slow down', $metadata: {} }))
+      .resolves({});
+    const m = mailer();
+    const msg = { ...message, to: ['bad@example.com', 'slow@example.com'] };
+    await expect(m.send(msg)).rejects.toThrow(/slow@example.com \(TooManyRequestsException\)/);
+    expect(await m.send(msg)).toEqual({ rejected: [{ recipient: 'bad@example.com', reason: 'MessageRejected: Email address is not verified.' }] });
+    const to = sesMock.commandCalls(SendEmailCommand).map((c) => c.args[0].input.Destination!.ToAddresses![0]);
+    expect(to).toEqual(['bad@example.com', 'slow@example.com', 'slow@example.com']);
   });
 
   it('refuses a multi-line subject (header injection) without sending', async () => {

@@ -7,7 +7,12 @@ import { runtime } from '../shared/runtime.js';
  * The guaranteed path for outbox effects a handler could not perform (it died after its write, an
  * effect failed, or another dispatcher held the outbox). Two triggers:
  * - the DynamoDB stream, filtered to images with a pending outbox (`obp`): drains each item and
- *   reports the ones it could not finish, so Lambda retries them;
+ *   reports the ones whose effects failed, so Lambda retries them. An item another dispatcher holds
+ *   (`busy`) is NOT reported: Lambda retries stream batches at once, without backoff, so ten retries
+ *   take a second or two, while the holder (usually the handler that just committed the change,
+ *   draining before it answers) keeps its claim for up to the 30 s lease. Reporting it would send a
+ *   healthy item to the dead-letter queue and fire its alarm. The holder performs the effects; if
+ *   it dies, its lease runs out and the sweep below takes the item over (it stays in `gsi3`);
  * - an EventBridge schedule (every minute): sweeps every item still pending (sparse index `gsi3`),
  *   which also recovers items whose dispatcher died holding the lease.
  */
@@ -27,7 +32,7 @@ export const handler = async (event: DynamoDBStreamEvent | ScheduledEvent): Prom
     seen.add(pk!);
     try {
       const result = await drainOutbox(ref, rt);
-      if ((result.failed || result.busy) && record.dynamodb?.SequenceNumber) failures.push({ itemIdentifier: record.dynamodb.SequenceNumber });
+      if (result.failed && record.dynamodb?.SequenceNumber) failures.push({ itemIdentifier: record.dynamodb.SequenceNumber });
     } catch (err) {
       rt.log.error('outbox drain failed', { item: pk, error: err instanceof Error ? err.name : String(err) });
       if (record.dynamodb?.SequenceNumber) failures.push({ itemIdentifier: record.dynamodb.SequenceNumber });

@@ -344,9 +344,10 @@ export class ApiKeyService extends Construct {
     this.authorizerFunction = authorizer.function;
 
     // Only items that carry pending effects (`obp`) invoke the sweeper; the handler drains its own
-    // outbox first, so this is the safety net for a crash between commit and drain. An item another
-    // dispatcher holds is reported as failed, so Lambda retries it: bisect isolates it, the retries
-    // are bounded, and what still fails goes to the dead-letter queue (and its alarm).
+    // outbox first, so this is the safety net for a crash between commit and drain. An item whose
+    // effect failed is reported as failed, so Lambda retries it: bisect isolates it, the retries are
+    // bounded, and what still fails goes to the dead-letter queue (and its alarm). An item another
+    // dispatcher holds is not a failure (see functions/outbox-stream.ts).
     outbox.function.addEventSource(
       new DynamoEventSource(this.table.table, {
         startingPosition: lambda.StartingPosition.LATEST,

@@ -9,6 +9,9 @@ import type { Metrics } from './domain/ports.js';
 /** Namespace of every rekey metric. */
 export const METRIC_NAMESPACE = 'Rekey';
 
+/** `Service` dimension of the email counters (`EmailsNotSent`), whichever function sends. */
+export const EMAIL_METRICS_SERVICE = 'email';
+
 /**
  * One EMF line: `metric` counted `value` times under `Service=<service>`, and again per each extra
  * dimension (so an alarm can watch the total and a dashboard can split it).

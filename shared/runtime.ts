@@ -7,7 +7,7 @@
  */
 import { loadConfig, ConfigError, type Config } from './config.js';
 import { createLog } from './log.js';
-import { emfMetrics } from './metrics.js';
+import { EMAIL_METRICS_SERVICE, emfMetrics } from './metrics.js';
 import { createDocumentClient, DynamoKeyStore } from './adapters/dynamoStore.js';
 import { DynamoUsageStore } from './adapters/dynamoUsage.js';
 import { renderEmail } from './domain/emails.js';
@@ -24,9 +24,6 @@ import { fanOut, type WebhookDeps } from './webhooks/service.js';
 import type { AttemptQueue } from './webhooks/ports.js';
 import { LOCAL_ATTEMPTS_FILE, type LocalAttempt, toLocalAttempt } from './webhooks/localQueue.js';
 import { GithubKeySource } from './leaks/githubKeys.js';
-
-/** `Service` dimension of the email counters (`EmailsNotSent`), whichever function sends. */
-export const EMAIL_METRICS_SERVICE = 'email';
 
 export interface Runtime extends Deps {
   readonly config: Config;

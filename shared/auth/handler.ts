@@ -160,16 +160,23 @@ export function createAuthorizerHandler(deps: AuthorizerDeps | (() => Authorizer
       } catch (err) {
         // Pepper (or configuration) unavailable: deny, count, and try again on the next request.
         starting = undefined;
-        (metrics ?? emfMetrics()).storeFailure(err);
+        metrics ??= emfMetrics();
+        metrics.storeFailure(err);
+        metrics.outcome('store_error');
+        metrics.afterRequest?.();
         return { ok: false, reason: 'store_error' };
       }
     }
     try {
       // Usage writes are never awaited here: the answer does not wait for bookkeeping.
-      return await verifier.verify(secret, origin);
+      const result = await verifier.verify(secret, origin);
+      metrics!.outcome(result.ok ? 'allowed' : result.reason);
+      metrics!.afterRequest?.();
+      return result;
     } catch (err) {
       // Unreachable by design (the verifier does not throw); a surprise must still deny, never allow.
-      (metrics ?? emfMetrics()).storeFailure(err);
+      metrics!.storeFailure(err);
+      metrics!.outcome('store_error');
       return { ok: false, reason: 'store_error' };
     }
   };

@@ -12,6 +12,7 @@ import { ConfigError, loadConfig } from '../config.js';
 import { systemClock } from '../domain/clock.js';
 import { FilePepper } from '../local/filePepper.js';
 import type { AuthorizerDeps } from './handler.js';
+import { CountingMetrics } from './metrics.js';
 
 /** Builds the authorizer's dependencies from environment variables (see `docs/authorizer.md`). */
 export function authorizerDepsFromEnv(env: Record<string, string | undefined>): AuthorizerDeps {
@@ -24,5 +25,15 @@ export function authorizerDepsFromEnv(env: Record<string, string | undefined>): 
   else if (config.pepperSecretArn) pepper = new SecretsManagerPepper({ secretId: config.pepperSecretArn });
   else throw new ConfigError('Invalid configuration:\n  PEPPER_SECRET_ARN is required for this function (or REKEY_DATA_DIR in local mode)');
   const { keyPrefix, authCacheTtlSeconds } = config.policies;
-  return { store, usage, pepper, policies: { keyPrefix, authCacheTtlSeconds }, clock: systemClock, verifier: { usageFlushMs: config.usageFlushSeconds * 1000 } };
+  // Local mode has no CloudWatch: count without writing EMF lines to the console.
+  const metrics = config.dataDir !== undefined ? new CountingMetrics() : undefined;
+  return {
+    store,
+    usage,
+    pepper,
+    policies: { keyPrefix, authCacheTtlSeconds },
+    clock: systemClock,
+    verifier: { usageFlushMs: config.usageFlushSeconds * 1000 },
+    ...(metrics ? { metrics } : {}),
+  };
 }

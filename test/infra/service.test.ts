@@ -530,7 +530,7 @@ describe('alarms', () => {
     }
   });
 
-  it('watch API 5XX, both dead-letter queues and authorizer store failures', () => {
+  it('watch API 5XX, every dead-letter and failure queue and a burst of authorizer store failures', () => {
     expect(alarms.find((a) => a.MetricName === '5XXError')).toMatchObject({ Namespace: 'AWS/ApiGateway' });
     // The alarm's ApiName is this deployment's API, whose name is derived from the stack.
     const apiName = resource(id(svc.api.api)).Properties.Name as string;
@@ -543,7 +543,41 @@ describe('alarms', () => {
     for (const q of [svc.scheduling.deadLetterQueue, svc.outboxDeadLetterQueue, svc.timerFailureQueue]) {
       expect(alarmOn('ApproximateNumberOfMessagesVisible', [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [id(q), 'QueueName'] } }])).toBeDefined();
     }
-    expect(alarmOn('StoreFailures', [{ Name: 'Service', Value: 'authorizer' }])).toMatchObject({ Namespace: 'Rekey', Threshold: 1 });
+    expect(alarmOn('StoreFailures', [{ Name: 'Service', Value: 'authorizer' }])).toMatchObject({ Namespace: 'Rekey', Threshold: 5, Period: 60, EvaluationPeriods: 1 });
+  });
+
+  it('count every email not sent (metric and alarm)', () => {
+    expect(alarmOn('EmailsNotSent', [{ Name: 'Service', Value: 'email' }])).toMatchObject({ Namespace: 'Rekey', Threshold: 1, Statistic: 'Sum' });
+  });
+
+  it('alarm when the authorizer denies everything (a wrong prefix or pepper): 20+ denials and no allowed request in 5 minutes', () => {
+    const all = Object.values(json.Resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm').map((r) => r.Properties as { Metrics?: { Expression?: string; MetricStat?: { Metric: { MetricName: string; Dimensions: unknown } } }[] });
+    const denyAll = all.find((a) => a.Metrics?.some((m) => m.Expression?.includes('FILL(denied, 0) >= 20')))!;
+    expect(denyAll.Metrics!.find((m) => m.Expression)!.Expression).toBe('IF(FILL(denied, 0) >= 20 AND FILL(allowed, 0) == 0, 1, 0)');
+    expect(denyAll.Metrics!.filter((m) => m.MetricStat).map((m) => [m.MetricStat!.Metric.MetricName, m.MetricStat!.Metric.Dimensions]).sort()).toEqual([
+      ['Allowed', [{ Name: 'Service', Value: 'authorizer' }]],
+      ['Denied', [{ Name: 'Service', Value: 'authorizer' }]],
+    ]);
+  });
+
+  it('a dashboard shows authorizer outcomes (allowed, denied by reason), store failures, emails not sent and the queues', () => {
+    const dashboards = Object.values(json.Resources).filter((r) => r.Type === 'AWS::CloudWatch::Dashboard');
+    expect(dashboards).toHaveLength(1);
+    expect((dashboards[0]!.Properties as { DashboardName?: unknown }).DashboardName).toBeUndefined();
+    // The body is a Fn::Join of JSON text around the region: join it with a stand-in region and parse it.
+    const parts = ((dashboards[0]!.Properties as { DashboardBody: { 'Fn::Join': [string, unknown[]] } }).DashboardBody)['Fn::Join'][1];
+    const body = JSON.parse(parts.map((p) => (typeof p === 'string' ? p : 'REGION')).join('')) as { widgets: { properties: { title: string; metrics: unknown[] } }[] };
+    const byTitle = new Map(body.widgets.map((w) => [w.properties.title, JSON.stringify(w.properties.metrics)]));
+    expect([...byTitle.keys()]).toEqual([
+      'Authorizer verifications (allowed, denied by reason)',
+      'Authorizer key store failures (alarm: a burst)',
+      'Emails not sent (by reason)',
+      'Dead-letter and failure queues (messages)',
+    ]);
+    expect(byTitle.get('Authorizer verifications (allowed, denied by reason)')).toContain('["Rekey","Allowed","Service","authorizer"');
+    expect(byTitle.get('Authorizer verifications (allowed, denied by reason)')).toContain('SEARCH(\'{Rekey,Service,Reason} MetricName=\\"Denied\\" Service=\\"authorizer\\"\', \'Sum\', 60)');
+    const body2 = JSON.stringify(body);
+    expect(body2).toContain('EmailsNotSent');
   });
 
   it('notify the SNS topic that alarmEmails subscribe to', () => {

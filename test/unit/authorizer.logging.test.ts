@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { createAuthorizerHandler } from '../../shared/auth/handler.js';
-import { emfLine } from '../../shared/auth/metrics.js';
+import { CountingMetrics, emfMetrics } from '../../shared/auth/metrics.js';
 import { digestSecret } from '../../shared/domain/digest.js';
 import { generateSecret } from '../../shared/domain/keyFormat.js';
 import { createKeyRecord, rotateKey } from '../../shared/domain/keys.js';
@@ -63,7 +63,8 @@ describe('authorizer logging', () => {
     const newSecret = rotated.secret!;
 
     // The default metrics sink (EMF on stdout): the one thing the authorizer ever writes.
-    const handler = createAuthorizerHandler({ store, usage, pepper: { get: async () => PEPPER }, policies: DEFAULT_POLICIES, clock: { now: () => now }, verifier: { usageTimer: false } });
+    const metrics = emfMetrics();
+    const handler = createAuthorizerHandler({ store, usage, pepper: { get: async () => PEPPER }, policies: DEFAULT_POLICIES, clock: { now: () => now }, verifier: { usageTimer: false }, metrics });
     const forged = generateSecret('rekey', 'live', record.id);
     const calls: Promise<unknown>[] = [];
     const attempt = (s: string) => calls.push(handler(event(s)).catch((e: unknown) => e));
@@ -81,6 +82,7 @@ describe('authorizer logging', () => {
     attempt(secret); // store failure, counted
     attempt(newSecret);
     await Promise.all(calls);
+    metrics.flush();
 
     const text = output.join('\n');
     expect(text).toContain('StoreFailures'); // the capture works and failures are visible
@@ -94,18 +96,45 @@ describe('authorizer logging', () => {
     expect(text).not.toContain(PEPPER.toString('base64'));
   });
 
-  it('writes one EMF line per store failure with namespace Rekey, dimension Service=authorizer and the error name only', () => {
-    const line = emfLine('StoreFailures', 1_900_000_000_000, Object.assign(new Error('secret-ish detail'), { name: 'TimeoutError' }));
-    expect(line.endsWith('\n')).toBe(true);
-    const parsed = JSON.parse(line) as Record<string, unknown>;
-    expect(parsed).toEqual({
-      _aws: {
-        Timestamp: 1_900_000_000_000,
-        CloudWatchMetrics: [{ Namespace: 'Rekey', Dimensions: [['Service']], Metrics: [{ Name: 'StoreFailures', Unit: 'Count' }] }],
+  it('reports counts as EMF lines (namespace Rekey, Service=authorizer; Denied per Reason) with the error name only, never a line per request', async () => {
+    const lines: string[] = [];
+    let t = 1_900_000_000_000;
+    const m = new CountingMetrics((l) => lines.push(l), () => t);
+    m.outcome('allowed');
+    m.outcome('allowed');
+    m.outcome('mismatch');
+    m.storeFailure(Object.assign(new Error('secret-ish detail'), { name: 'TimeoutError' }));
+    m.outcome('store_error');
+    m.flush();
+    expect(lines.map((l) => JSON.parse(l) as unknown)).toEqual([
+      {
+        _aws: {
+          Timestamp: t,
+          CloudWatchMetrics: [{
+            Namespace: 'Rekey', Dimensions: [['Service']],
+            Metrics: ['Allowed', 'Denied', 'StoreFailures', 'UseRecordFailures'].map((Name) => ({ Name, Unit: 'Count' })),
+          }],
+        },
+        Service: 'authorizer', Allowed: 2, Denied: 2, StoreFailures: 1, UseRecordFailures: 0, errorName: 'TimeoutError',
       },
-      Service: 'authorizer',
-      StoreFailures: 1,
-      errorName: 'TimeoutError',
-    });
+      ...['mismatch', 'store_error'].map((Reason) => ({
+        _aws: { Timestamp: t, CloudWatchMetrics: [{ Namespace: 'Rekey', Dimensions: [['Service', 'Reason']], Metrics: [{ Name: 'Denied', Unit: 'Count' }] }] },
+        Service: 'authorizer', Reason, Denied: 1,
+      })),
+    ]);
+    expect(lines.join('')).not.toContain('secret-ish');
+    // 1,000 requests within the minute after a report: no line until the minute is over.
+    lines.length = 0;
+    for (let i = 0; i < 1_000; i++) {
+      m.outcome('allowed');
+      m.afterRequest();
+    }
+    await new Promise((r) => setImmediate(r));
+    expect(lines).toHaveLength(0);
+    t += 60_000;
+    m.afterRequest();
+    await new Promise((r) => setImmediate(r));
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ Allowed: 1_000, Denied: 0 });
   });
 });

@@ -31,8 +31,9 @@ describe('function bundling', () => {
 
   it('the bundle loads and denies a request without a valid secret', async () => {
     const mod = (await import(pathToFileURL(path.join(assetDir, 'index.mjs')).href)) as { handler: (e: unknown) => Promise<unknown> };
-    // No environment here, so the bundle counts a configuration failure as an EMF line on stdout, as
-    // it would in Lambda: captured and asserted, so a passing run prints no failure-looking lines.
+    // No environment here, so the bundle counts a configuration failure and reports it as EMF lines
+    // on stdout right after the instance's first request, as it would in Lambda: captured and
+    // asserted, so a passing run prints no failure-looking lines.
     const lines: string[] = [];
     const spy = vi.spyOn(process.stdout, 'write').mockImplementation(((chunk: string) => lines.push(String(chunk)) > 0) as never);
     try {
@@ -40,10 +41,12 @@ describe('function bundling', () => {
         mod.handler({ type: 'REQUEST', methodArn: 'arn:aws:execute-api:us-east-1:123456789012:abc/prod/GET/v1/whoami', headers: { authorization: 'Bearer nope' } }),
       ).rejects.toThrow('Unauthorized');
       await expect(mod.handler({ version: '2.0', type: 'REQUEST', routeArn: 'arn:x', headers: {} })).resolves.toEqual({ isAuthorized: false });
+      await new Promise((r) => setImmediate(r)); // the report is written after the answer
     } finally {
       spy.mockRestore();
     }
-    expect(lines.length).toBeGreaterThan(0);
-    for (const line of lines) expect(JSON.parse(line)).toMatchObject({ StoreFailures: 1, Service: 'authorizer', errorName: 'ConfigError' });
+    const reports = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(reports[0]).toMatchObject({ StoreFailures: 2, Denied: 2, Allowed: 0, Service: 'authorizer', errorName: 'ConfigError' });
+    expect(reports.slice(1)).toEqual([expect.objectContaining({ Service: 'authorizer', Reason: 'store_error', Denied: 2 })]);
   });
 });

@@ -24,6 +24,7 @@ import { fanOut, type WebhookDeps } from './webhooks/service.js';
 import type { AttemptQueue } from './webhooks/ports.js';
 import { LOCAL_ATTEMPTS_FILE, type LocalAttempt, toLocalAttempt } from './webhooks/localQueue.js';
 import { GithubKeySource } from './leaks/githubKeys.js';
+import { readStoreKey } from './local/storeKey.js';
 
 export interface Runtime extends Deps {
   readonly config: Config;
@@ -47,7 +48,9 @@ export function createRuntime(config: Config, overrides: Partial<Runtime> = {}):
   const log = overrides.log ?? createLog();
   const local = config.dataDir !== undefined;
   let client: ReturnType<typeof createDocumentClient> | undefined;
-  const documentClient = () => (client ??= createDocumentClient({ endpoint: config.dynamoEndpoint }));
+  // Local mode: the store's guard serves only requests signed with the data directory's store key.
+  const documentClient = () =>
+    (client ??= createDocumentClient({ endpoint: config.dynamoEndpoint, local: local ? (readStoreKey(config.dataDir!) ?? undefined) : undefined }));
   const store = overrides.store ?? new DynamoKeyStore({
       client: documentClient(),
       tableName: config.tableName,

@@ -14,11 +14,27 @@ import type { KeyStore, KeyWriteOptions, Page, PageRequest } from '../domain/por
 import type { AccountRecord, AuditEvent, Effect, Environment, KeyRecord, OutboxRef } from '../domain/types.js';
 import { ACCOUNT_SHARDS, GSI, OUTBOX_SHARDS, shardOf, TIMER_SHARDS, TTL_ATTRIBUTE } from './tableSchema.js';
 
-/** Builds a document client; `endpoint` points it at dynalite in local mode and tests. */
-export function createDocumentClient(opts: { endpoint?: string | undefined; region?: string | undefined } = {}): DynamoDBDocumentClient {
+/** An access key for a local store: local mode's store key, or dummy values for an unguarded test dynalite. */
+export interface LocalStoreCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly region: string;
+}
+
+/** Unguarded in-process dynalite (tests, bench) checks no signature: fixed dummy credentials, never real ones. */
+export const DUMMY_LOCAL_CREDENTIALS: LocalStoreCredentials = Object.freeze({ accessKeyId: 'local', secretAccessKey: 'local', region: 'us-east-1' });
+
+/**
+ * Builds a document client; `endpoint` points it at dynalite in local mode and tests, signing with
+ * `local` (local mode: the store key of the data directory, which the store's guard requires).
+ */
+export function createDocumentClient(
+  opts: { endpoint?: string | undefined; region?: string | undefined; local?: LocalStoreCredentials | undefined } = {},
+): DynamoDBDocumentClient {
+  const local = opts.local ?? DUMMY_LOCAL_CREDENTIALS;
   const client = new DynamoDBClient({
-    ...(opts.endpoint ? { endpoint: opts.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
-    region: opts.region ?? process.env.AWS_REGION ?? 'us-east-1',
+    ...(opts.endpoint ? { endpoint: opts.endpoint, credentials: { accessKeyId: local.accessKeyId, secretAccessKey: local.secretAccessKey } } : {}),
+    region: opts.endpoint ? local.region : (opts.region ?? process.env.AWS_REGION ?? 'us-east-1'),
     maxAttempts: 3,
     // A hung connection must fail fast, not hold a Lambda (or the authorizer) until its timeout.
     requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 },

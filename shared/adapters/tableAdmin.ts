@@ -3,14 +3,15 @@
  * ever pointed at dynalite.
  */
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceInUseException, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
+import { DUMMY_LOCAL_CREDENTIALS, type LocalStoreCredentials } from './dynamoStore.js';
 import { createTableInput } from './tableSchema.js';
 
-/** A client for a local DynamoDB-compatible endpoint, with fixed dummy credentials (never real ones). */
-export function localDynamoClient(endpoint: string): DynamoDBClient {
+/** A client for a local DynamoDB-compatible endpoint: local mode's store key, or dummy credentials (never real ones). */
+export function localDynamoClient(endpoint: string, local: LocalStoreCredentials = DUMMY_LOCAL_CREDENTIALS): DynamoDBClient {
   return new DynamoDBClient({
     endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    region: local.region,
+    credentials: { accessKeyId: local.accessKeyId, secretAccessKey: local.secretAccessKey },
     maxAttempts: 2,
   });
 }
@@ -19,8 +20,8 @@ export function localDynamoClient(endpoint: string): DynamoDBClient {
  * Creates the rekey table at `endpoint` unless it exists, and waits until it is ACTIVE.
  * Returns `true` when it created the table.
  */
-export async function ensureTable(endpoint: string, tableName: string): Promise<boolean> {
-  const client = localDynamoClient(endpoint);
+export async function ensureTable(endpoint: string, tableName: string, local?: LocalStoreCredentials): Promise<boolean> {
+  const client = localDynamoClient(endpoint, local);
   try {
     let created = false;
     try {

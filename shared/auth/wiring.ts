@@ -11,13 +11,16 @@ import { SecretsManagerPepper } from '../adapters/pepper.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { systemClock } from '../domain/clock.js';
 import { FilePepper } from '../local/filePepper.js';
+import { readStoreKey } from '../local/storeKey.js';
 import type { AuthorizerDeps } from './handler.js';
 import { CountingMetrics } from './metrics.js';
 
 /** Builds the authorizer's dependencies from environment variables (see `docs/authorizer.md`). */
 export function authorizerDepsFromEnv(env: Record<string, string | undefined>): AuthorizerDeps {
   const config = loadConfig(env);
-  const client = createDocumentClient({ endpoint: config.dynamoEndpoint });
+  // Local mode: the store's guard requires its key from the data directory.
+  const local = config.dataDir !== undefined ? (readStoreKey(config.dataDir) ?? undefined) : undefined;
+  const client = createDocumentClient({ endpoint: config.dynamoEndpoint, local });
   const store = new DynamoKeyStore({ client, tableName: config.tableName });
   const usage = new DynamoUsageStore({ client, tableName: config.tableName });
   let pepper;

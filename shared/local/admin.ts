@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { ConfigError } from '../config.js';
 import { ApiError } from '../domain/errors.js';
 import { POLICY_ENV_VARS, readLocalInstance, resolveDataDir, useLocalAwsEnvironment } from './instance.js';
+import { readStoreKey } from './storeKey.js';
 
 /** A usage error: printed with the command's help, exit status 2. */
 export class UsageError extends Error {
@@ -291,7 +292,12 @@ async function connect(target: Target, io: Io): Promise<{ describe: string; apiU
       if (info.env?.[name] !== undefined) process.env[name] = info.env[name];
       else delete process.env[name];
     }
-    useLocalAwsEnvironment();
+    // Files this process writes into the data directory (events, emails) are private, as the server's.
+    process.umask(0o077);
+    // The store only serves requests signed with its key: sign with it, as the server does.
+    const storeKey = readStoreKey(target.dataDir);
+    if (!storeKey) throw new TargetError(`${target.dataDir} has no store key (store.json); start rekey there with \`npm start\` first.`);
+    useLocalAwsEnvironment(storeKey);
     process.env.DYNAMODB_ENDPOINT = info.dynamoEndpoint;
     process.env.TABLE_NAME = info.tableName;
     process.env.REKEY_DATA_DIR = target.dataDir;

@@ -2,9 +2,10 @@
  * How local mode is found: the data directory, the port, and `<dataDir>/local.json`, which
  * `npm start` writes while it runs. Kept apart from `main.ts` so the CLI loads no server code.
  */
-import { readFileSync } from 'node:fs';
+import { chmodSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigError } from '../config.js';
+import type { StoreKey } from './storeKey.js';
 
 /** What `npm start` writes to `<dataDir>/local.json` while it runs; the admin CLI and tests read it. */
 export interface LocalInstanceInfo {
@@ -92,15 +93,32 @@ function processAlive(pid: number): boolean {
 
 
 /**
- * Local mode never talks to AWS: fixed dummy credentials keep a developer's real ones (and the
- * credential chain's metadata-service probes) out of every request to dynalite.
+ * Local mode never talks to AWS: the local store's key (`<dataDir>/store.json`) becomes this
+ * process's AWS credentials, so every DynamoDB client it builds signs for the store's guard, and a
+ * developer's real credentials (and the credential chain's metadata-service probes) stay out.
  */
-export function useLocalAwsEnvironment(env: NodeJS.ProcessEnv = process.env): void {
-  env.AWS_ACCESS_KEY_ID = 'local';
-  env.AWS_SECRET_ACCESS_KEY = 'local';
+export function useLocalAwsEnvironment(key: StoreKey, env: NodeJS.ProcessEnv = process.env): void {
+  env.AWS_ACCESS_KEY_ID = key.accessKeyId;
+  env.AWS_SECRET_ACCESS_KEY = key.secretAccessKey;
   delete env.AWS_SESSION_TOKEN;
   delete env.AWS_PROFILE;
-  env.AWS_REGION ??= 'us-east-1';
+  // The store's guard checks the credential scope: the region is the key's, not the shell's.
+  env.AWS_REGION = key.region;
   env.AWS_EC2_METADATA_DISABLED = 'true';
   env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+}
+
+/**
+ * Makes `dataDir` private (SPEC §6): the directory and every directory in it 0700, every file 0600,
+ * also when it existed before with looser modes. Symbolic links are left alone (never followed).
+ */
+export function makePrivate(dataDir: string): void {
+  chmodSync(dataDir, 0o700);
+  for (const entry of readdirSync(dataDir, { withFileTypes: true })) {
+    const path = join(dataDir, entry.name);
+    const info = lstatSync(path);
+    if (info.isSymbolicLink()) continue;
+    if (info.isDirectory()) makePrivate(path);
+    else if ((info.mode & 0o777) !== 0o600) chmodSync(path, 0o600);
+  }
 }

@@ -12,9 +12,10 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from '../config.js';
-import { LOCAL_INFO_FILE, parseAccessLog, parseDashboardMode, parsePort, POLICY_ENV_VARS, readLocalInstance, resolveDataDir, type LocalInstanceInfo, useLocalAwsEnvironment } from './instance.js';
+import { LOCAL_INFO_FILE, parseAccessLog, parseDashboardMode, parsePort, POLICY_ENV_VARS, readLocalInstance, resolveDataDir, type LocalInstanceInfo, makePrivate, useLocalAwsEnvironment } from './instance.js';
 import { createGateway, type DashboardSource } from './gateway.js';
 import { startDynalite, type LocalDynamo } from './dynalite.js';
+import { ensureStoreKey } from './storeKey.js';
 
 const SWEEP_INTERVAL_MS = 2_000;
 const RECONCILE_INTERVAL_MS = 60_000;
@@ -53,18 +54,23 @@ async function main(): Promise<void> {
   const running = readLocalInstance(dataDir);
   if (running) fail(`rekey: already running for ${dataDir} (pid ${running.pid}, ${running.url}). Stop it first, or set REKEY_DATA_DIR.`);
 
+  // Everything this process creates in the data directory (LevelDB files appear as it runs) is
+  // private to the user; what an earlier run or another tool left there is made private too.
+  process.umask(0o077);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  makePrivate(dataDir);
 
-  useLocalAwsEnvironment();
+  const storeKey = ensureStoreKey(dataDir);
+  useLocalAwsEnvironment(storeKey);
 
   let dynamo: LocalDynamo;
   try {
-    dynamo = await startDynalite(join(dataDir, 'dynamo'));
+    dynamo = await startDynalite(join(dataDir, 'dynamo'), { key: storeKey });
   } catch (e) {
     fail(`rekey: could not open the store under ${join(dataDir, 'dynamo')}: ${(e as Error).message}`);
   }
   const { ensureTable } = await import('../adapters/tableAdmin.js');
-  const created = await ensureTable(dynamo.endpoint, config.tableName);
+  const created = await ensureTable(dynamo.endpoint, config.tableName, storeKey);
 
   process.env.DYNAMODB_ENDPOINT = dynamo.endpoint;
   process.env.TABLE_NAME = config.tableName;

@@ -37,7 +37,7 @@ const ERROR_CODES_BY_STATUS = {
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'The request is malformed (`invalid_json`) or fails validation (`validation_error`, with `details`).',
   401: 'Missing, malformed, unknown, expired or revoked secret (`unauthorized`).',
-  403: 'The key lacks the required scope, or a test key acts on a live key (`forbidden`).',
+  403: 'The key lacks the required scope, the secret has been rotated out (a previous secret cannot change anything), a test key acts on a live key, or the request gives scopes or changes fields the key may not delegate (`forbidden`, with `details` naming each).',
   404: "No such key in the caller's account (`not_found`).",
   409: 'The key is not in a state that allows this change.',
   429: 'Too many requests from this address (`too_many_requests`); retry after the `retry-after` seconds.',

@@ -8,7 +8,7 @@
  * `JSON.stringify` per line) to keep the bundle and the cold start small.
  *
  * Metrics (namespace `Rekey`, dimension `Service=authorizer`): `Allowed`, `Denied`, `StoreFailures`,
- * `UseRecordFailures`; and `Denied` per `Reason` (`missing`, `malformed`, `unknown`, `mismatch`,
+ * `UseRecordFailures`; and `Denied` per `Reason` (`missing`, `malformed`, `forged`, `unknown`, `mismatch`,
  * `revoked`, `expired`, `store_error`, and any reason later versions add).
  */
 

@@ -443,17 +443,18 @@ export class ApiKeyService extends Construct {
 
   /**
    * A `REQUEST` authorizer backed by the rekey authorizer function, for a consumer's REST API
-   * (API Gateway v1) in the same stack. Attach it to methods with
+   * (API Gateway v1), in this stack or another. Attach it to methods with
    * `{ authorizer, authorizationType: AuthorizationType.CUSTOM }`; the invoke permission for that API
-   * is added when it is bound. Integrations receive `keyId`, `accountId`, `environment`, `scopes`
-   * and `slot` in `requestContext.authorizer`.
+   * is added when it is bound, in the stack of `scope` (see {@link authorizerHandlerFor}).
+   * Integrations receive `keyId`, `accountId`, `environment`, `scopes` and `slot` in
+   * `requestContext.authorizer`.
    *
    * @param scope where the authorizer is created (the consumer's API construct or stack)
    * @param id construct id. @default 'RekeyAuthorizer'
    */
   public restApiAuthorizer(scope: Construct, id = 'RekeyAuthorizer'): apigw.RequestAuthorizer {
     const authorizer = new apigw.RequestAuthorizer(scope, id, {
-      handler: this.authorizerFunction,
+      handler: this.authorizerHandlerFor(scope, `${id}Function`),
       // See ManagementApi: the secret may come in either of two headers; caching stays inside
       // the authorizer so expiry is checked on every request.
       identitySources: [],
@@ -466,15 +467,36 @@ export class ApiKeyService extends Construct {
   /**
    * A Lambda authorizer for a consumer's HTTP API (API Gateway v2): payload format 2.0 with simple
    * responses (`{ isAuthorized, context }`), no result caching (the function caches records
-   * itself). The invoke permission for the API is added when a route uses it.
+   * itself). The invoke permission for the API is added when a route uses it, in the stack of
+   * `scope`: pass the HTTP API's stack when it is not this one.
    *
    * @param id authorizer id within the HTTP API. @default 'RekeyAuthorizer'
+   * @param scope the consumer's stack (or a construct in it). @default - this construct's stack
    */
-  public httpApiAuthorizer(id = 'RekeyAuthorizer'): HttpLambdaAuthorizer {
-    return new HttpLambdaAuthorizer(id, this.authorizerFunction, {
+  public httpApiAuthorizer(id = 'RekeyAuthorizer', scope?: Construct): HttpLambdaAuthorizer {
+    return new HttpLambdaAuthorizer(id, scope ? this.authorizerHandlerFor(scope, `${id}Function`) : this.authorizerFunction, {
       responseTypes: [HttpLambdaResponseType.SIMPLE],
       identitySource: [],
       resultsCacheTtl: Duration.seconds(0),
+    });
+  }
+
+  /**
+   * The authorizer function as seen from `scope`. In this stack, the function itself. In another
+   * stack, a reference to it imported into that stack: binding an authorizer adds a
+   * `lambda:InvokeFunction` permission naming the consumer's API, and on the function itself that
+   * permission would live in rekey's stack and point at the consumer's stack, which already points
+   * at the function: a `DependencyCycle`. On the imported reference the permission is created in the
+   * consumer's stack, so only the consumer's stack depends on rekey's (the function ARN export).
+   */
+  public authorizerHandlerFor(scope: Construct, id = 'RekeyAuthorizerFunction'): lambda.IFunction {
+    if (Stack.of(scope) === Stack.of(this)) return this.authorizerFunction;
+    const existing = scope.node.tryFindChild(id) as lambda.IFunction | undefined;
+    if (existing) return existing;
+    return lambda.Function.fromFunctionAttributes(scope, id, {
+      functionArn: this.authorizerFunction.functionArn,
+      // Same account and region (CloudFormation exports do not cross them): permissions can be added.
+      sameEnvironment: true,
     });
   }
 }

@@ -5,6 +5,7 @@ import { HttpUrlIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { afterAll, describe, expect, it } from 'vitest';
+import { RekeyStack } from '../../infra/stack.js';
 import { ApiKeyService } from '../../infra/api-key-service.js';
 import { settingsFromContext, PLACEHOLDER_SENDER, ContextError } from '../../infra/context.js';
 import { fakeDashboard, removeTempDirs, testApp } from './synth.js';
@@ -158,6 +159,28 @@ describe('authorizer for consumer APIs', () => {
       Principal: 'apigateway.amazonaws.com',
       SourceArn: Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith([{ Ref: httpId }])]) }),
     });
+  });
+});
+
+describe('authorizer for APIs in other stacks', () => {
+  it('attaches to a REST and an HTTP API in another stack without a dependency cycle; the invoke permissions live in the consumer stack', () => {
+    const app = testApp();
+    const rekey = new RekeyStack(app, 'Keys', { service: { senderEmail: 'a@example.org', dashboard: false } });
+    const orders = new Stack(app, 'Orders');
+    const rest = new apigw.RestApi(orders, 'OrdersRest', { cloudWatchRole: false });
+    rest.root.addMethod('GET', new apigw.MockIntegration(), { authorizer: rekey.service.restApiAuthorizer(rest), authorizationType: apigw.AuthorizationType.CUSTOM });
+    const http = new apigwv2.HttpApi(orders, 'OrdersHttp');
+    http.addRoutes({ path: '/orders', methods: [apigwv2.HttpMethod.GET], integration: new HttpUrlIntegration('Orders', 'https://orders.example.org'), authorizer: rekey.service.httpApiAuthorizer('RekeyAuthorizer', orders) });
+    const assembly = app.synth(); // throws on a DependencyCycle
+    const consumerTemplate = Template.fromJSON(assembly.getStackByName('Orders').template as Record<string, unknown>);
+    const rekeyTemplate = Template.fromJSON(assembly.getStackByName('Keys').template as Record<string, unknown>);
+    // Both permissions are in the consumer's stack, on rekey's authorizer function (an export of its ARN).
+    const permissions = Object.values(consumerTemplate.findResources('AWS::Lambda::Permission', { Properties: { Principal: 'apigateway.amazonaws.com' } }));
+    expect(permissions.length).toBeGreaterThanOrEqual(2);
+    for (const p of permissions) expect(JSON.stringify(p.Properties.FunctionName)).toContain('Fn::ImportValue');
+    // rekey's stack knows nothing of the consumer: no permission names its APIs.
+    expect(JSON.stringify(rekeyTemplate.toJSON())).not.toContain('OrdersRest');
+    expect(assembly.getStackByName('Keys').dependencies.map((d) => d.id)).not.toContain('Orders');
   });
 });
 

@@ -1,8 +1,7 @@
 /**
  * The IAM statements of each rekey function, written out action by action so least privilege can
- * be read here, asserted from the template (`test/infra/service.test.ts`) and proved against the
- * calls the bundled code really makes (`test/infra/iam-proof.test.ts`). Each function gets the
- * grants of the calls it makes (`FUNCTION_GRANTS`), nothing else.
+ * be read here and asserted from the template (`test/infra/service.test.ts`). Each function gets
+ * the grants of the calls it makes (`FUNCTION_GRANTS`), nothing else.
  */
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { USAGE_ITEM_ATTRIBUTES, USAGE_PK_PREFIX } from '../shared/adapters/dynamoUsage.js';
@@ -104,7 +103,7 @@ const KEY_CHANGE_VIEW: readonly Grant[] = [...KEY_CHANGE, 'readUsage'];
 
 /**
  * The grants of every function, by route name (`ROUTES`) or trigger name (`FUNCTION_ENTRIES`):
- * exactly the calls each one makes (proved by `test/infra/iam-proof.test.ts`). A new route or
+ * exactly the calls each one makes (asserted in `test/infra/service.test.ts`). A new route or
  * trigger fails to compile until it is listed here. The authorizer has its own statements
  * (`authorizerStatements`).
  */

@@ -65,6 +65,7 @@ export type WebhookResult = z.output<typeof s.WebhookResponse>;
 export type WebhookList = z.output<typeof s.WebhookListResponse>;
 export type WebhookDeliveryList = z.output<typeof s.DeliveryListResponse>;
 export type WebhookTestResult = z.output<typeof s.TestDeliveryResponse>;
+export type EmailConfirmationResult = z.output<typeof s.EmailConfirmationResponse>;
 export type KeyResult = z.output<typeof s.KeyResponse>;
 export type KeyList = z.output<typeof s.KeyListResponse>;
 export type EventList = z.output<typeof s.EventListResponse>;
@@ -300,6 +301,11 @@ export class RekeyClient {
   /** `GET /v1/whoami` — which key, and which of its secrets (`slot`), authenticated this call. */
   whoami(): Promise<Whoami> {
     return this.#request('GET', '/v1/whoami');
+  }
+
+  /** `GET /v1/email-confirmations/{token}` — confirm an address (the link of a confirmation email). Sent without the secret. */
+  confirmEmail(token: string): Promise<EmailConfirmationResult> {
+    return this.#request('GET', `/v1/email-confirmations/${seg(token)}`, { anonymous: true });
   }
 
   /** `GET /v1/openapi.json` — the OpenAPI document. Sent without the secret (the route needs none). */

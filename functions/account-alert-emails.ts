@@ -5,5 +5,5 @@ import { accountView } from '../shared/domain/view.js';
 
 /** PUT /v1/account/alert-emails — replaces the list (duplicates removed, case-insensitively). */
 export const handler = httpHandler(ROUTES.putAlertEmails, async ({ caller, body }, rt) => {
-  return { account: accountView(await setAlertEmails(principalOf(caller), caller.accountId, body.alertEmails, rt)) };
+  return { account: accountView(await setAlertEmails(principalOf(caller), caller.accountId, body.alertEmails, rt), rt.clock.now()) };
 });

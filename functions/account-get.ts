@@ -5,5 +5,5 @@ import { accountView } from '../shared/domain/view.js';
 
 /** GET /v1/account */
 export const handler = httpHandler(ROUTES.getAccount, async ({ caller }, rt) => {
-  return { account: accountView(await getAccount(caller.accountId, rt)) };
+  return { account: accountView(await getAccount(caller.accountId, rt), rt.clock.now()) };
 });

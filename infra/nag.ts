@@ -75,6 +75,8 @@ export function acknowledgeServiceFindings(service: ApiKeyService): void {
   }
   const openapi = api.methods.find((m) => m.resource.path === '/v1/openapi.json' && m.httpMethod === 'GET');
   if (openapi) ack(openapi, 'AwsSolutions-APIG4', 'GET /v1/openapi.json is public by design (SPEC §8): it describes the API and holds no data.');
+  const confirm = api.methods.find((m) => m.resource.path === '/v1/email-confirmations/{id}' && m.httpMethod === 'GET');
+  if (confirm) ack(confirm, 'AwsSolutions-APIG4', 'GET /v1/email-confirmations/{token} is the link of a confirmation email (SPEC §10): the 256-bit single-address token is the proof; stage throttling applies.');
   const leaks = api.methods.find((m) => m.resource.path === '/v1/leaks' && m.httpMethod === 'POST');
   if (leaks) {
     ack(leaks, 'AwsSolutions-APIG4', 'POST /v1/leaks is public by design (SPEC §11): possession of a leaked secret is the proof; limited per source address in the table and by method throttling.');

@@ -21,7 +21,7 @@ const KEY_FIELDS: Record<keyof KeyRecord, true> = {
   revokedReason: true, exposures: true,
 };
 const ACCOUNT_FIELDS: Record<keyof AccountRecord, true> = {
-  id: true, name: true, status: true, alertEmails: true, allowedScopes: true, leakResponse: true, createdAt: true, version: true,
+  id: true, name: true, status: true, alertEmails: true, allowedScopes: true, leakResponse: true, pendingEmails: true, createdAt: true, version: true,
 };
 const EVENT_FIELDS: Record<keyof AuditEvent, true> = { id: true, type: true, at: true, actorKeyId: true, accountId: true, keyId: true, data: true };
 type RouteName = keyof typeof ROUTES;
@@ -120,8 +120,11 @@ export const FUNCTION_GRANTS = {
   listKeyEvents: ['getItem', 'readEvents'],
   getKeyUsage: ['getItem', 'readUsage'],
   getAccount: ['getItem'],
-  // An account's outbox holds only audit events (no published type, no timer, no email).
-  putAlertEmails: ['getItem', 'writeItems'],
+  // An account's outbox holds audit events and recipient notices: a confirmation link (its token is
+  // derived from the pepper, its digest stored) or a removal notice, by email.
+  putAlertEmails: ['getItem', 'writeItems', 'pepper', 'email'],
+  // Public: the token is the proof. Joins the address to the list; draining the account may send notices.
+  confirmEmail: ['getItem', 'writeItems', 'pepper', 'email'],
   whoami: [],
   openapi: [],
   // Leak reports (SPEC §11): read the key and its account, count the request (UpdateItem of a rate
@@ -129,8 +132,9 @@ export const FUNCTION_GRANTS = {
   reportLeaks: KEY_CHANGE,
   githubSecretScanning: KEY_CHANGE,
   timer: [...KEY_CHANGE, 'readUsage', 'reconcileTimers'],
-  // The sweeper performs committed effects; it decides nothing, so it never reads the pepper.
-  outboxStream: [...KEY_EFFECTS, 'sweepOutbox'],
+  // The sweeper performs committed effects; it decides nothing, but a confirmation link it sends is
+  // derived from the pepper (the token is never stored).
+  outboxStream: [...KEY_EFFECTS, 'pepper', 'sweepOutbox'],
   notFound: [],
   // Webhook endpoints (SPEC §10). Creating and rotating seal a signing secret with a key derived from the pepper.
   createWebhook: ['webhooks', 'writeItems', 'pepper'],

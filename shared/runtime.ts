@@ -20,6 +20,8 @@ import { LocalScheduler } from './local/localScheduler.js';
 import { lookup } from 'node:dns/promises';
 import { DynamoWebhookStore } from './adapters/webhookStore.js';
 import { DynamoEmailQuota } from './adapters/emailQuota.js';
+import { DynamoConfirmationStore } from './adapters/confirmations.js';
+import type { ConfirmationStore } from './domain/recipients.js';
 import { fanOut, type WebhookDeps } from './webhooks/service.js';
 import type { AttemptQueue } from './webhooks/ports.js';
 import { LOCAL_ATTEMPTS_FILE, type LocalAttempt, toLocalAttempt } from './webhooks/localQueue.js';
@@ -30,6 +32,8 @@ export interface Runtime extends Deps {
   readonly config: Config;
   /** Present in local mode: local mode's main loop starts it with the timer handler. */
   readonly localScheduler: LocalScheduler | undefined;
+  /** Email confirmations of verified recipients (SPEC §10). */
+  readonly confirmations: ConfirmationStore;
   /** Webhook endpoints and deliveries (SPEC §10). */
   readonly webhooks: WebhookDeps;
   /** Present in local mode: the queue of webhook attempts, driven by local mode's main loop. */
@@ -110,6 +114,7 @@ export function createRuntime(config: Config, overrides: Partial<Runtime> = {}):
   const mailer: Mailer = { send: async (m) => (await mailerImpl()).send(m) };
   const pepper: PepperSource = { get: async () => (await pepperImpl()).get() };
   const emailQuota = new DynamoEmailQuota({ client: documentClient, tableName: config.tableName });
+  const confirmations = overrides.confirmations ?? new DynamoConfirmationStore({ client: documentClient, tableName: config.tableName });
   const webhooks: WebhookDeps = overrides.webhooks ?? {
     store,
     webhookStore: new DynamoWebhookStore({ client: documentClient, tableName: config.tableName }), // built on first use
@@ -134,6 +139,7 @@ export function createRuntime(config: Config, overrides: Partial<Runtime> = {}):
     dashboardUrl: config.dashboardUrl,
     transition: config.policies,
     afterPublish: async (event) => void (await fanOut(event, webhooks)),
+    confirmations: { pepper, store: confirmations },
     emailQuota,
     maxEmailsPerAccountPerDay: config.policies.maxEmailsPerAccountPerDay,
   };
@@ -151,6 +157,7 @@ export function createRuntime(config: Config, overrides: Partial<Runtime> = {}):
     log,
     localScheduler: overrides.localScheduler ?? localScheduler,
     webhooks,
+    confirmations,
     localAttempts: overrides.localAttempts ?? localAttempts,
     secretScanningKeys: overrides.secretScanningKeys ?? new GithubKeySource({ file: config.secretScanningKeysFile }),
     ...overrides,

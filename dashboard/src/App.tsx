@@ -284,7 +284,7 @@ function AccountPanel({ client, canWrite }: { client: RekeyClient; canWrite: boo
     void load.run(async () => {
       const { account } = await client.getAccount();
       setAccount(account);
-      setText(account.alertEmails.join('\n'));
+      setText([...account.alertEmails, ...account.pendingEmails].join('\n'));
     });
   }, [client]);
   return (
@@ -300,7 +300,7 @@ function AccountPanel({ client, canWrite }: { client: RekeyClient; canWrite: boo
             const res = await save.run(() => client.putAlertEmails({ alertEmails: splitList(text) }));
             if (res) {
               setAccount(res.account);
-              setText(res.account.alertEmails.join('\n'));
+              setText([...res.account.alertEmails, ...res.account.pendingEmails].join('\n'));
               setSaved(true);
             }
           }}
@@ -319,6 +319,11 @@ function AccountPanel({ client, canWrite }: { client: RekeyClient; canWrite: boo
               setSaved(false);
             }}
           />
+          {account.pendingEmails.length > 0 && (
+            <p class="muted" data-testid="pending-emails">
+              Waiting for confirmation (each got a link by email and receives nothing else until it confirms): {account.pendingEmails.join(', ')}
+            </p>
+          )}
           <ErrorAlert error={save.error} />
           {canWrite && (
             <div class="actions">

@@ -107,6 +107,7 @@ function toAccountRecord(item: Record<string, unknown>): AccountRecord {
     allowedScopes: (item.allowedScopes as string[] | undefined) ?? [],
     // Accounts created before leakResponse existed get the default.
     leakResponse: item.leakResponse === 'notify' ? 'notify' : 'revoke',
+    pendingEmails: (item.pendingEmails as AccountRecord['pendingEmails'] | undefined) ?? [],
     createdAt: item.createdAt as number,
     version: item.version as number,
   };
@@ -386,6 +387,7 @@ export class DynamoKeyStore implements KeyStore {
       alertEmails: account.alertEmails,
       allowedScopes: account.allowedScopes,
       leakResponse: account.leakResponse,
+      pendingEmails: account.pendingEmails,
       version: account.version,
     };
     await this.updateVersioned(account.id, { pk: accountPk(account.id), sk: 'ACCT' }, fields, [], {}, expectedVersion, effects);

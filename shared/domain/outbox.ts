@@ -9,6 +9,7 @@ import { PUBLISHED_EVENT_TYPES, type AuditEvent, type Effect, type OutboxRef } f
 import type { Clock, EffectPerformers, EmailRejection, Ids, KeyStore, Log, Mailer, Metrics } from './ports.js';
 import { idTime, randomIds } from './ids.js';
 import { sendWithinCap } from './emailCap.js';
+import { confirmationExpiry, confirmationToken, renderRecipientNotice, tokenDigest } from './recipients.js';
 
 export interface OutboxDeps {
   readonly store: KeyStore;
@@ -71,6 +72,28 @@ export async function performEffect(effect: Effect, deps: OutboxDeps): Promise<v
       return effects.scheduler.schedule(effect.timer, effect.id);
     case 'unschedule':
       return effects.scheduler.cancel(effect.timer);
+    case 'notice': {
+      const n = effect.notice;
+      const account = await store.getAccount(n.accountId);
+      if (!account) return;
+      let link: string | undefined;
+      let expiresAt: number | undefined;
+      if (n.template === 'email_confirmation') {
+        if (!effects.confirmations) throw new Error('confirmation store not wired');
+        const token = confirmationToken(await effects.confirmations.pepper.get(), effect.id);
+        expiresAt = confirmationExpiry(effect.id, deps.clock.now());
+        // Stored (as a digest) before the link goes out, so the link always works once received.
+        await effects.confirmations.store.putConfirmation({ digest: tokenDigest(token), accountId: n.accountId, keyId: n.keyId, address: n.address, expiresAt, usedAt: null });
+        link = `${(effects.apiUrl ?? '').replace(/\/+$/, '')}/v1/email-confirmations/${token}`;
+      }
+      const rendered = renderRecipientNotice(n.template, { accountName: account.name, address: n.address, link, expiresAt });
+      await sendWithinCap(
+        { to: [n.address], ...rendered, idempotencyKey: effect.id },
+        { accountId: account.id, keyId: n.keyId, kind: n.template },
+        { mailer: effects.mailer, quota: effects.emailQuota, maxPerDay: effects.maxEmailsPerAccountPerDay ?? 200, store, clock: deps.clock, ids: deps.ids ?? randomIds, log: deps.log },
+      );
+      return;
+    }
     case 'email': {
       const account = await store.getAccount(effect.email.accountId);
       if (!account || account.alertEmails.length === 0) {

@@ -163,6 +163,8 @@ export interface EffectPerformers {
   readonly dashboardUrl?: string | undefined;
   /** The deployment's window policies, so email commands ask only for windows it accepts. */
   readonly transition?: { readonly maxTransitionSeconds: number; readonly defaultTransitionSeconds: number } | undefined;
+  /** Confirmation links of verified recipients (SPEC §10): the pepper derives each token, the store keeps its digest. */
+  readonly confirmations?: { readonly pepper: PepperSource; readonly store: import('./recipients.js').ConfirmationStore } | undefined;
   /** Day counters of the per-account email cap; without it emails are not capped (tests of other things). */
   readonly emailQuota?: import('./emailCap.js').EmailQuota | undefined;
   /** The cap (`maxEmailsPerAccountPerDay`). @default 200 */

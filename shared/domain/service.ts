@@ -22,6 +22,7 @@ import {
   type TransitionContext,
 } from './keys.js';
 import { drainOutbox, type OutboxDeps } from './outbox.js';
+import { CONFIRMATION_TOKEN_PATTERN, openPending, planListChange, tokenDigest, type ConfirmationStore } from './recipients.js';
 import { idleFacts, type KeyUsage, keyUsage } from '../usage/facts.js';
 import type { IdleFacts } from '../usage/idle.js';
 import { usageRange, usageReport, type UsageReport } from '../usage/report.js';
@@ -37,6 +38,7 @@ import {
   type AuditEvent,
   type Caller,
   type Effect,
+  type NoticeRequest,
   type EmailRequest,
   type Environment,
   type EventType,
@@ -361,11 +363,53 @@ export async function setAlertEmails(principal: Principal, accountId: string, al
   // The alert list serves live keys too: a sandbox key must not redirect or silence it.
   if (principal.environment === 'test') throw new ApiError('forbidden', 'A test key cannot change the account.');
   const emails = normalizeEmails(alertEmails);
-  return commitAccountChange(accountId, principal.actorKeyId, deps, (account) =>
-    emails.join('\n') === account.alertEmails.join('\n')
-      ? null
-      : { changes: { alertEmails: emails }, type: 'account.alert_emails_updated', data: { count: emails.length } },
-  );
+  // Operator-set addresses are trusted as given (SPEC §10); see updateAccount.
+  if (principal.accountId === null) return updateAccount(accountId, { alertEmails: emails }, deps);
+  return commitAccountChange(accountId, principal.actorKeyId, deps, (account) => {
+    const now = deps.clock.now();
+    const plan = planListChange(account.alertEmails, openPending(account.pendingEmails, now), emails, now);
+    const unchanged =
+      plan.confirmed.join('\n') === account.alertEmails.join('\n') &&
+      plan.pending.map((p) => p.address).join('\n') === account.pendingEmails.map((p) => p.address).join('\n');
+    if (unchanged) return null;
+    return {
+      changes: { alertEmails: plan.confirmed, pendingEmails: plan.pending },
+      type: 'account.alert_emails_updated',
+      // Counts, never addresses: the audit trail is not a mailing list.
+      data: { count: plan.confirmed.length, pending: plan.pending.length, confirmationsSent: plan.toConfirm.length, removed: plan.removed.length },
+      notices: [
+        ...plan.toConfirm.map((address) => ({ template: 'email_confirmation' as const, keyId: null, address })),
+        ...plan.removed.map((address) => ({ template: 'email_removed' as const, keyId: null, address })),
+      ],
+    };
+  });
+}
+
+/**
+ * `GET /v1/email-confirmations/{token}` (no authentication): the address joins the list it was
+ * added to. Using a token again answers the same; an unknown or expired token is `not_found`.
+ */
+export async function confirmEmail(token: string, deps: Deps & { confirmations: ConfirmationStore }): Promise<{ email: string; confirmed: boolean }> {
+  const notFound = () => new ApiError('not_found', 'This confirmation link is unknown or has expired.');
+  if (!CONFIRMATION_TOKEN_PATTERN.test(token)) throw notFound();
+  const digest = tokenDigest(token);
+  const c = await deps.confirmations.getConfirmation(digest);
+  if (!c) throw notFound();
+  if (c.usedAt !== null) return { email: c.address, confirmed: true };
+  const now = deps.clock.now();
+  if (now >= c.expiresAt) throw notFound();
+  const same = (a: string) => a.trim().toLowerCase() === c.address.trim().toLowerCase();
+  await commitAccountChange(c.accountId, null, deps, (account) => {
+    // Still asked for (not removed or replaced since): it joins the list, at most 20 addresses.
+    if (!account.pendingEmails.some((p) => same(p.address)) || account.alertEmails.length >= 20) return null;
+    return {
+      changes: { alertEmails: [...account.alertEmails, c.address], pendingEmails: account.pendingEmails.filter((p) => !same(p.address)) },
+      type: 'account.email_confirmed',
+      data: { count: account.alertEmails.length + 1 },
+    };
+  });
+  await deps.confirmations.markUsed(digest, now);
+  return { email: c.address, confirmed: true };
 }
 
 /** What an operator may change on an account with {@link updateAccount}. */
@@ -389,6 +433,7 @@ export async function updateAccount(accountId: string, input: AccountChanges, de
   return commitAccountChange(accountId, null, deps, (account) => {
     const changes: { -readonly [K in keyof AccountChanges]: AccountChanges[K] } = {};
     if (input.name !== undefined && input.name !== account.name) changes.name = input.name;
+    const removed = emails === undefined ? [] : account.alertEmails.filter((a) => !emails.some((e) => e.toLowerCase() === a.toLowerCase()));
     if (emails !== undefined && emails.join('\n') !== account.alertEmails.join('\n')) changes.alertEmails = emails;
     if (allowed !== undefined && allowed.join(' ') !== account.allowedScopes.join(' ')) changes.allowedScopes = allowed;
     if (input.leakResponse !== undefined && input.leakResponse !== account.leakResponse) changes.leakResponse = input.leakResponse;
@@ -399,7 +444,14 @@ export async function updateAccount(accountId: string, input: AccountChanges, de
     if (changes.allowedScopes !== undefined) data.allowedScopes = changes.allowedScopes;
     if (changes.leakResponse !== undefined) data.leakResponse = changes.leakResponse;
     if (changes.alertEmails !== undefined) data.alertEmailCount = changes.alertEmails.length;
-    return { changes, type: 'account.updated', data };
+    // Addresses the operator sets are trusted (no confirmation); one it set is no longer pending.
+    const pendingEmails = emails === undefined ? account.pendingEmails : account.pendingEmails.filter((p) => !emails.some((e) => e.toLowerCase() === p.address.toLowerCase()));
+    return {
+      changes: { ...changes, pendingEmails },
+      type: 'account.updated',
+      data,
+      notices: removed.map((address) => ({ template: 'email_removed' as const, keyId: null, address })),
+    };
   });
 }
 
@@ -411,7 +463,9 @@ async function commitAccountChange(
   accountId: string,
   actorKeyId: string | null,
   deps: Deps,
-  decide: (account: AccountRecord) => { changes: Partial<AccountRecord>; type: EventType; data: Record<string, unknown> } | null,
+  decide: (
+    account: AccountRecord,
+  ) => { changes: Partial<AccountRecord>; type: EventType; data: Record<string, unknown>; notices?: readonly Omit<NoticeRequest, 'accountId'>[] } | null,
 ): Promise<AccountRecord> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const account = await deps.store.getAccount(accountId, { consistent: true });
@@ -422,8 +476,10 @@ async function commitAccountChange(
     const next: AccountRecord = { ...account, ...decision.changes, version: account.version + 1 };
     const id = effectId(deps.ids.sortable(now, next.version), 0);
     const event: AuditEvent = { id, type: decision.type, at: now, actorKeyId, accountId, keyId: null, data: decision.data };
+    const base = deps.ids.sortable(now, next.version);
+    const notices: Effect[] = (decision.notices ?? []).map((n, i) => ({ id: effectId(base, i + 1), kind: 'notice', notice: { ...n, accountId } }));
     try {
-      await deps.store.updateAccount(next, account.version, [{ id, kind: 'event', event }]);
+      await deps.store.updateAccount(next, account.version, [{ id, kind: 'event', event }, ...notices]);
     } catch (err) {
       if (err instanceof VersionConflictError) {
         await backoff(attempt);
@@ -453,6 +509,8 @@ export async function createAccountWithKey(
     alertEmails: normalizeEmails(input.alertEmails),
     allowedScopes: [...new Set(input.allowedScopes ?? [])],
     leakResponse: input.leakResponse ?? 'revoke',
+    // Set by the operator: trusted as given, nothing pending.
+    pendingEmails: [],
     createdAt: now,
     version: 1,
   };

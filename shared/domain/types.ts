@@ -117,6 +117,11 @@ export interface AccountRecord {
   readonly allowedScopes: readonly string[];
   /** `revoke` (default): a leaked secret stops working; `notify`: the account is only told. */
   readonly leakResponse: LeakResponse;
+  /**
+   * Addresses added through the API that have not confirmed yet (SPEC §10): each got one
+   * confirmation email and receives nothing else until it confirms. @default []
+   */
+  readonly pendingEmails: readonly PendingEmail[];
   readonly createdAt: number;
   readonly version: number;
 }
@@ -145,7 +150,7 @@ export const PUBLISHED_EVENT_TYPES = [
   'api_key.updated',
   'api_key.exposed',
 ] as const;
-export const AUDIT_ONLY_EVENT_TYPES = ['api_key.secrets_purged', 'account.created', 'account.alert_emails_updated', 'account.updated', 'webhook.disabled', 'email.skipped', 'email.not_sent'] as const;
+export const AUDIT_ONLY_EVENT_TYPES = ['api_key.secrets_purged', 'account.created', 'account.alert_emails_updated', 'account.updated', 'webhook.disabled', 'email.skipped', 'email.not_sent', 'account.email_confirmed'] as const;
 export type PublishedEventType = (typeof PUBLISHED_EVENT_TYPES)[number];
 export type EventType = PublishedEventType | (typeof AUDIT_ONLY_EVENT_TYPES)[number];
 
@@ -209,7 +214,23 @@ export type Effect =
   | { readonly id: string; readonly kind: 'event'; readonly event: AuditEvent }
   | { readonly id: string; readonly kind: 'schedule'; readonly timer: Timer }
   | { readonly id: string; readonly kind: 'unschedule'; readonly timer: Timer }
-  | { readonly id: string; readonly kind: 'email'; readonly email: EmailRequest };
+  | { readonly id: string; readonly kind: 'email'; readonly email: EmailRequest }
+  | { readonly id: string; readonly kind: 'notice'; readonly notice: NoticeRequest };
+
+/** An address waiting for its confirmation (SPEC §10). */
+export interface PendingEmail {
+  readonly address: string;
+  /** When its confirmation link stops working (7 days after it was sent). */
+  readonly expiresAt: number;
+}
+
+/** Emails to one address about the address itself: its confirmation link, or that it was removed. */
+export interface NoticeRequest {
+  readonly template: 'email_confirmation' | 'email_removed';
+  readonly accountId: string;
+  readonly keyId: string | null;
+  readonly address: string;
+}
 
 /** Addresses an item that carries an outbox. */
 export type OutboxRef = { readonly kind: 'key'; readonly id: string } | { readonly kind: 'account'; readonly id: string };

@@ -107,7 +107,7 @@ export function keyView(record: KeyRecord, now: number, usage: KeyUsage = NO_USA
   };
 }
 
-export function accountView(a: AccountRecord): AccountViewT {
+export function accountView(a: AccountRecord, now: number = Date.now()): AccountViewT {
   return {
     id: a.id,
     name: a.name,
@@ -115,6 +115,8 @@ export function accountView(a: AccountRecord): AccountViewT {
     alertEmails: [...a.alertEmails],
     allowedScopes: [...a.allowedScopes],
     leakResponse: a.leakResponse,
+    // Only addresses whose confirmation link still works are waiting; expired ones are dropped.
+    pendingEmails: a.pendingEmails.filter((p) => p.expiresAt > now).map((p) => p.address),
     createdAt: iso(a.createdAt),
   };
 }

@@ -148,6 +148,11 @@ export const ROUTES = {
     entry: 'functions/webhooks/deliveries.ts', summary: "The endpoint's deliveries and their attempts, newest first.",
     query: s.PageQuery, response: s.DeliveryListResponse, successStatus: 200, idPattern: WEBHOOK_ID_PATTERN,
   }),
+  confirmEmail: route({
+    operationId: 'confirmEmail', method: 'GET', path: '/v1/email-confirmations/{id}', scope: 'none', entry: 'functions/email-confirm.ts',
+    summary: 'Confirm an address added to an alert list (the link of the confirmation email; no authentication). Using it again answers 200 again.',
+    response: s.EmailConfirmationResponse, successStatus: 200, idPattern: /^[A-Za-z0-9_-]{43}$/,
+  }),
   openapi: route({
     operationId: 'getOpenApi', method: 'GET', path: '/v1/openapi.json', scope: 'none', entry: 'functions/openapi.ts',
     summary: 'This OpenAPI document.', response: s.OpenApiResponse, successStatus: 200,

@@ -215,9 +215,16 @@ export const AccountView = z
         "Consumer scopes the account's keys may be given beyond those the giving key holds (set by the operator). Literal strings: `*` has no pattern meaning.",
     }),
     leakResponse: LeakResponseSchema,
+    pendingEmails: z.array(z.string()).meta({
+      description: 'Addresses added through the API that have not confirmed yet: they got a confirmation link and receive nothing else until they confirm.',
+    }),
     createdAt: Timestamp,
   })
   .meta({ id: 'Account' });
+
+export const EmailConfirmationResponse = z
+  .object({ email: z.string(), confirmed: z.boolean() })
+  .meta({ id: 'EmailConfirmation' });
 
 export const KeyResponse = z.object({ key: KeyView }).meta({ id: 'KeyResponse' });
 export const KeyWithSecretResponse = z

@@ -448,7 +448,10 @@ describe('dashboard', () => {
     await page.getByRole('button', { name: 'Save alert emails' }).click();
     await expect.poll(() => account.getByRole('status').innerText()).toBe('Saved.');
     const res = await new RekeyClient({ baseUrl: local.baseUrl, secret: adminSecret }).getAccount();
-    expect(res.account.alertEmails).toEqual(['ops@example.com', 'security@example.com']);
+    // A new address waits for its confirmation (SPEC §10); the dashboard says so.
+    expect([...res.account.alertEmails, ...res.account.pendingEmails].sort()).toEqual(['ops@example.com', 'security@example.com']);
+    expect(res.account.pendingEmails).toContain('security@example.com');
+    await expect.poll(() => account.getByTestId('pending-emails').innerText()).toMatch(/security@example\.com/);
     await shot('keys', 1280);
     await shot('keys', 375);
   });

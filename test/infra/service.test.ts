@@ -194,7 +194,10 @@ describe('least privilege', () => {
     expect(roleActions(json, roleId('timer'))).toEqual(
       sorted([...new Set([...EFFECTS, 'dynamodb:Query', ...LOGS, ...XRAY, 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'])]),
     );
-    expect(pairs('putAlertEmails')).toEqual(sorted(on(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], table)));
+    // Account changes: their outbox also sends recipient notices (a confirmation link derived from the pepper).
+    expect(roleActions(json, roleId('putAlertEmails'))).toEqual(
+      sorted(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'secretsmanager:GetSecretValue', 'ses:SendEmail', ...LOGS, ...XRAY]),
+    );
     // Query of an index: only the timer function, only the timer index (the reconciliation); the
     // table Query is the usage read (idle cut-over, key views) and the webhook fan-out.
     expect(pairs('timer').filter((p) => p.startsWith('dynamodb:Query'))).toEqual(sorted([...on(['dynamodb:Query'], index('gsi4')), ...on(['dynamodb:Query'], table)]));
@@ -448,7 +451,7 @@ describe('management API', () => {
         expect(m, name).toMatchObject({ AuthorizationType: 'CUSTOM', AuthorizerId: { Ref: authorizerId } });
       }
     }
-    expect(routeEntries.filter(([, r]) => r.scope === 'none').map(([, r]) => r.path)).toEqual(['/v1/openapi.json', '/v1/leaks', '/v1/secret-scanning/github']);
+    expect(routeEntries.filter(([, r]) => r.scope === 'none').map(([, r]) => r.path)).toEqual(['/v1/email-confirmations/{id}', '/v1/openapi.json', '/v1/leaks', '/v1/secret-scanning/github']);
   });
 
   it('sends unknown paths and wrong methods to the not-found function behind the authorizer', () => {
@@ -462,7 +465,7 @@ describe('management API', () => {
     }
     // Every method but the public route and CORS preflights is authorized.
     const open = methods.filter((m) => m.Properties.AuthorizationType === 'NONE').map((m) => m.Properties.HttpMethod);
-    expect(open.filter((v) => v !== 'OPTIONS').sort()).toEqual(['GET', 'POST', 'POST']);
+    expect(open.filter((v) => v !== 'OPTIONS').sort()).toEqual(['GET', 'GET', 'POST', 'POST']);
   });
 
   it('uses an uncached REQUEST authorizer with no identity sources', () => {

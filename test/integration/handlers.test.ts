@@ -165,7 +165,8 @@ describe('management API handlers (through the middy stack)', () => {
     expect(next.body.events.map((e: { type: string }) => e.type)).toEqual(['api_key.created']);
     expect(next.body.nextCursor).toBeNull();
     const acct = await call({ method: 'PUT', path: '/v1/account/alert-emails', body: { alertEmails: ['a@b.test'] } });
-    expect(acct.body.account.alertEmails).toEqual(['a@b.test']);
+    // An address added through the API waits for its confirmation (SPEC §10).
+    expect(acct.body.account.pendingEmails).toEqual(['a@b.test']);
     const bad = await call({ method: 'PUT', path: '/v1/account/alert-emails', body: { alertEmails: ['nope'] } });
     expect(bad.body.error.details[0].field).toBe('alertEmails.0');
     expect((await call({ method: 'GET', path: '/v1/account' })).body.account.name).toBe('Acme');

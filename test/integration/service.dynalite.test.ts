@@ -278,7 +278,8 @@ describe('the outbox', () => {
   it('alert email changes are audited on the account and deduplicated', async () => {
     const { w, p } = await setup();
     const account = await setAlertEmails(p, p.accountId!, ['A@x.test', 'a@x.test', 'b@x.test'], w.rt);
-    expect(account.alertEmails).toEqual(['A@x.test', 'b@x.test']);
+    // Added through the API: pending until each confirms (SPEC §10).
+    expect(account.pendingEmails.map((e) => e.address)).toEqual(['A@x.test', 'b@x.test']);
     const events = await w.store.listEvents({ kind: 'account', id: p.accountId! }, { limit: 10 });
     expect(events.items.map((e) => e.type)).toContain('account.alert_emails_updated');
     // The operator (CLI) acts as the system; a customer's change names the key that made it.

@@ -16,6 +16,7 @@ import type { Runtime } from '../../shared/runtime.js';
 import type { Config } from '../../shared/config.js';
 import { DynamoWebhookStore } from '../../shared/adapters/webhookStore.js';
 import { DynamoEmailQuota } from '../../shared/adapters/emailQuota.js';
+import { DynamoConfirmationStore } from '../../shared/adapters/confirmations.js';
 import { fanOut, type WebhookDeps } from '../../shared/webhooks/service.js';
 import type { AttemptMessage } from '../../shared/webhooks/types.js';
 import { GithubKeySource } from '../../shared/leaks/githubKeys.js';
@@ -95,6 +96,7 @@ export async function createWorld(opts: { policies?: Partial<Policies>; dynamo?:
   const log = captureLog(rec);
   const mailer = { send: async (m: EmailMessage) => { fail('mail'); rec.mails.push(m); } };
   const emailQuota = new DynamoEmailQuota({ client, tableName });
+  const confirmations = new DynamoConfirmationStore({ client, tableName });
   const webhooks: WebhookDeps = {
     store, webhookStore, clock, ids: randomIds, pepper: { get: async () => TEST_PEPPER }, mailer, log,
     attempts: { enqueue: async (message, at) => void rec.attempts.push({ message, at }) },
@@ -117,6 +119,7 @@ export async function createWorld(opts: { policies?: Partial<Policies>; dynamo?:
     localScheduler: undefined,
     localAttempts: undefined,
     webhooks,
+    confirmations,
     // No network in tests: a test that needs GitHub's keys passes its own source.
     secretScanningKeys: new GithubKeySource({ fetch: async () => { throw new Error('no network in tests'); } }),
     effects: {
@@ -129,6 +132,7 @@ export async function createWorld(opts: { policies?: Partial<Policies>; dynamo?:
       renderEmail,
       apiUrl: config.apiUrl,
       afterPublish: async (e) => void (await fanOut(e, webhooks)),
+      confirmations: { pepper: { get: async () => TEST_PEPPER }, store: confirmations },
       emailQuota,
       maxEmailsPerAccountPerDay: policies.maxEmailsPerAccountPerDay,
     },

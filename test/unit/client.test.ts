@@ -67,6 +67,7 @@ describe('RekeyClient requests', () => {
       ['putAlertEmails', () => c.putAlertEmails({ alertEmails: ['a@example.com'] })],
       ['whoami', () => c.whoami()],
       ['openapi', () => c.getOpenApi()],
+      ['confirmEmail', () => c.confirmEmail(id)],
       ['createWebhook', () => c.createWebhook({ url: 'https://hooks.example.com/' })],
       ['listWebhooks', () => c.listWebhooks()],
       ['getWebhook', () => c.getWebhook(id)],

@@ -1,0 +1,139 @@
+/**
+ * Verified recipients (SPEC §10) over real dynalite through the real handlers: an address added
+ * through the API gets only its confirmation until it confirms; the link works once and then answers
+ * 200 again; unknown and expired links are 404; removed addresses get one notice; operator-set
+ * addresses are trusted.
+ */
+import { resolve } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { APIGatewayProxyResult } from 'aws-lambda';
+import { createWorld, type World } from '../support/world.js';
+import { lambdaContext, restEvent, type EventInit } from '../support/apigw.js';
+import { setRuntime } from '../../shared/runtime.js';
+import { createAccountWithKey, createKey, handleTimer, OPERATOR, rotateKey, updateAccount } from '../../shared/domain/service.js';
+import { planTimers } from '../../shared/domain/timers.js';
+import { ROUTES, matchRoute } from '../../shared/http/routes.js';
+import type { Caller } from '../../shared/domain/types.js';
+
+let w: World;
+let handlers: Record<string, (e: unknown, c: unknown) => Promise<APIGatewayProxyResult>>;
+
+beforeAll(async () => {
+  w = await createWorld();
+  setRuntime(w.rt);
+  handlers = {};
+  for (const [name, route] of Object.entries(ROUTES)) {
+    handlers[name] = ((await import(/* @vite-ignore */ resolve(route.entry))) as { handler: never }).handler;
+  }
+});
+afterAll(async () => {
+  setRuntime(undefined);
+  await w.close();
+});
+beforeEach(() => {
+  w.rec.mails.length = 0;
+});
+
+async function call(init: EventInit) {
+  const match = matchRoute(init.method, init.path);
+  if (!match.route) throw new Error(`no route ${init.method} ${init.path}`);
+  const name = Object.entries(ROUTES).find(([, r]) => r === match.route)![0];
+  const res = await handlers[name]!(restEvent(init), lambdaContext);
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- assertions walk arbitrary response JSON
+  return { status: res.statusCode, body: JSON.parse(res.body) as Record<string, any> };
+}
+
+async function account(alertEmails: string[]) {
+  const { account, key } = await createAccountWithKey({ name: 'Recipients', alertEmails }, w.rt);
+  const caller: Caller = { keyId: key.id, accountId: account.id, environment: 'live', scopes: ['keys:read', 'keys:write'], slot: 'current' };
+  return { account, caller };
+}
+
+const mailsTo = (address: string) => w.rec.mails.filter((m) => m.to.includes(address));
+const linkIn = (text: string) => /\/v1\/email-confirmations\/([A-Za-z0-9_-]{43})/.exec(text)?.[1];
+
+async function fireReminder(accountId: string) {
+  const { record } = await createKey(OPERATOR, accountId, { name: 'k', environment: 'live' }, w.rt);
+  await rotateKey(OPERATOR, record.id, { oldKeyExpiresInSeconds: 86_400 }, w.rt);
+  const saved = w.clock.t;
+  w.clock.advance(86_400 - 7_200);
+  const rec = (await w.store.getKey(record.id))!;
+  await handleTimer(planTimers(rec, w.policies).find((t) => t.kind === 'rotation_reminder')!, w.rt);
+  w.clock.t = saved;
+}
+
+describe('verified recipients', () => {
+  it('an address added through the API receives nothing but its confirmation until it confirms', async () => {
+    const { account: a, caller } = await account(['ops@trusted.test']);
+    const put = await call({ method: 'PUT', path: '/v1/account/alert-emails', body: { alertEmails: ['ops@trusted.test', 'victim@third.test'] }, caller });
+    expect(put.status).toBe(200);
+    expect(put.body.account.alertEmails).toEqual(['ops@trusted.test']);
+    expect(put.body.account.pendingEmails).toEqual(['victim@third.test']);
+    const confirmation = mailsTo('victim@third.test');
+    expect(confirmation).toHaveLength(1);
+    expect(confirmation[0]!.to).toEqual(['victim@third.test']);
+    expect(confirmation[0]!.subject).toContain('Confirm');
+    const token = linkIn(confirmation[0]!.text)!;
+    expect(token).toBeDefined();
+    // A reminder now goes to the confirmed address only.
+    w.rec.mails.length = 0;
+    await fireReminder(a.id);
+    expect(w.rec.mails.flatMap((m) => m.to)).toEqual(['ops@trusted.test']);
+    // Setting the same list again sends no second confirmation while the link works.
+    await call({ method: 'PUT', path: '/v1/account/alert-emails', body: { alertEmails: ['ops@trusted.test', 'victim@third.test'] }, caller });
+    expect(mailsTo('victim@third.test')).toHaveLength(0);
+
+    // Confirm: no authentication; the address joins the list; the link answers 200 again.
+    const first = await call({ method: 'GET', path: `/v1/email-confirmations/${token}`, caller: null });
+    expect(first).toMatchObject({ status: 200, body: { email: 'victim@third.test', confirmed: true } });
+    const acct = await call({ method: 'GET', path: '/v1/account', caller });
+    expect(acct.body.account.alertEmails).toEqual(['ops@trusted.test', 'victim@third.test']);
+    expect(acct.body.account.pendingEmails).toEqual([]);
+    expect((await call({ method: 'GET', path: `/v1/email-confirmations/${token}`, caller: null })).status).toBe(200);
+    w.rec.mails.length = 0;
+    await fireReminder(a.id);
+    expect(w.rec.mails.flatMap((m) => m.to).sort()).toEqual(['ops@trusted.test', 'victim@third.test']);
+  });
+
+  it('unknown, malformed and expired links are 404, and an expired one adds nothing', async () => {
+    const { caller } = await account(['a@trusted.test']);
+    expect((await call({ method: 'GET', path: `/v1/email-confirmations/${'A'.repeat(43)}`, caller: null })).status).toBe(404);
+    expect((await call({ method: 'GET', path: '/v1/email-confirmations/short', caller: null })).status).toBe(404);
+    await call({ method: 'PUT', path: '/v1/account/alert-emails', body: { alertEmails: ['late@third.test'] }, caller });
+    const token = linkIn(mailsTo('late@third.test')[0]!.text)!;
+    const saved = w.clock.t;
+    w.clock.advance(7 * 86_400 + 1);
+    const res = await call({ method: 'GET', path: `/v1/email-confirmations/${token}`, caller: null });
+    expect([res.status, res.body.error.code]).toEqual([404, 'not_found']);
+    const acct = await call({ method: 'GET', path: '/v1/account', caller });
+    w.clock.t = saved;
+    expect(acct.body.account.alertEmails).toEqual([]);
+    expect(acct.body.account.pendingEmails).toEqual([]);
+  });
+
+  it('a removed address receives one notice; the addresses the operator sets are trusted', async () => {
+    const { account: a, caller } = await account(['one@trusted.test', 'two@trusted.test']);
+    const put = await call({ method: 'PUT', path: '/v1/account/alert-emails', body: { alertEmails: ['one@trusted.test'] }, caller });
+    expect(put.body.account.alertEmails).toEqual(['one@trusted.test']);
+    const notices = mailsTo('two@trusted.test');
+    expect(notices).toHaveLength(1);
+    expect(notices[0]!.subject).toContain('Removed');
+    expect(mailsTo('one@trusted.test')).toHaveLength(0);
+    w.rec.mails.length = 0;
+    const updated = await updateAccount(a.id, { alertEmails: ['one@trusted.test', 'ops@operator.test'] }, w.rt);
+    expect(updated.alertEmails).toEqual(['one@trusted.test', 'ops@operator.test']);
+    expect(updated.pendingEmails).toEqual([]);
+    expect(w.rec.mails).toHaveLength(0);
+  });
+
+  it('a test key cannot change the list, and the token never appears in the audit trail or logs', async () => {
+    const { account: a, caller } = await account([]);
+    expect((await call({ method: 'PUT', path: '/v1/account/alert-emails', body: { alertEmails: ['x@third.test'] }, caller: { ...caller, environment: 'test' } })).status).toBe(403);
+    await call({ method: 'PUT', path: '/v1/account/alert-emails', body: { alertEmails: ['x@third.test'] }, caller });
+    const token = linkIn(mailsTo('x@third.test')[0]!.text)!;
+    const events = await w.store.listEvents({ kind: 'account', id: a.id }, { limit: 50 });
+    expect(JSON.stringify(events.items)).not.toContain(token);
+    expect(JSON.stringify(events.items)).not.toContain('x@third.test');
+    expect(w.rec.logs.join('\n')).not.toContain(token);
+  });
+});

@@ -130,6 +130,8 @@ beforeAll(async () => {
       // Short policies so windows run out while the test watches.
       REMINDER_LEAD_SECONDS: '2',
       AUTH_CACHE_TTL_SECONDS: '1',
+      // Usage is written within a second instead of a minute, so the traffic chart fills while the test watches.
+      USAGE_FLUSH_SECONDS: '1',
       // The harness turns the dashboard off by default; this test is about it.
       REKEY_DASHBOARD: 'auto',
     },
@@ -473,6 +475,57 @@ describe('dashboard', () => {
     expect(await notice.innerText()).not.toContain(secret);
     expect(await c.getByRole('button', { name: 'Reactivate' }).count()).toBe(0);
     await shot('leaked', 375);
+  });
+
+  it('during a rotation charts requests per minute by old and new secret, says where the old one was last used from, and offers the idle cut-over', async () => {
+    const admin = new RekeyClient({ baseUrl: local.baseUrl, secret: adminSecret });
+    const { secret: oldSecret } = await admin.createKey({ name: 'orders-feed', scopes: [] });
+    const hit = async (secret: string, userAgent: string) => {
+      const res = await fetch(`${local.baseUrl}/v1/whoami`, { headers: { authorization: `Bearer ${secret}`, 'user-agent': userAgent } });
+      expect(res.status).toBe(200);
+    };
+    for (let i = 0; i < 3; i++) await hit(oldSecret, 'legacy-cron/0.9');
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    const c = card('orders-feed');
+    await c.waitFor();
+    await c.getByRole('button', { name: 'Rotate' }).click();
+    const dialog = page.getByRole('dialog', { name: /Rotate/ });
+    await dialog.waitFor();
+    await dialog.getByLabel(/Expire the old secret early/).check();
+    await dialog.getByLabel('Quiet time in minutes').fill('5');
+    await dialog.getByRole('button', { name: 'Rotate key' }).click();
+    await dialog.getByText(/from 10 up to the window/).waitFor(); // refused in words, nothing sent
+    await shot('rotate-dialog-idle', 375, false);
+    await dialog.getByLabel('Quiet time in minutes').fill('20');
+    await dialog.getByRole('button', { name: 'Rotate key' }).click();
+    const secretDialog = page.getByRole('dialog', { name: 'Your new secret' });
+    await secretDialog.waitFor();
+    const newSecret = await secretDialog.getByLabel('New secret').inputValue();
+    await secretDialog.getByRole('button', { name: /I have stored it/ }).click();
+    expect(await c.getByTestId('idle-cutover').innerText()).toMatch(/after 20 min unused, once the new secret has been used/);
+
+    for (let i = 0; i < 2; i++) await hit(oldSecret, 'legacy-cron/0.9');
+    for (let i = 0; i < 4; i++) await hit(newSecret, 'orders-worker/2.0');
+    const chart = c.getByRole('img', { name: /Requests per minute/ });
+    await expect
+      .poll(
+        async () => {
+          await page.getByRole('button', { name: 'Refresh' }).click();
+          await page.waitForTimeout(300);
+          return (await chart.count()) ? await chart.getAttribute('aria-label') : '';
+        },
+        { timeout: 15_000 },
+      )
+      .toMatch(/old secret [25], new secret 4\.$/);
+    // Drawn by the app as SVG bars: the old secret's and the new secret's, side by side.
+    expect(await c.locator('svg rect.bar-new').count()).toBeGreaterThan(0);
+    expect(await c.locator('svg rect.bar-old').count()).toBeGreaterThan(0);
+    expect(await c.getByTestId('old-last-used-from').innerText()).toBe('127.0.0.1 · legacy-cron/0.9');
+    await expect.poll(() => c.getByTestId('idle-cutover').innerText(), { timeout: 5_000 }).toMatch(/expires once unused for 20 min/);
+    // Used a moment ago: no "quiet" statement yet (it appears after 15 minutes without use).
+    expect(await c.getByTestId('old-quiet').count()).toBe(0);
+    await shot('rotation-traffic', 1280);
+    await shot('rotation-traffic', 375);
   });
 
   it('keeps text contrast at WCAG AA and loads nothing from any other host', async () => {

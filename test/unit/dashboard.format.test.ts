@@ -4,7 +4,8 @@ import { describeEvent, eventTitle, hasSentence } from '../../dashboard/src/audi
 import { describeError } from '../../dashboard/src/api.js';
 import { RekeyApiError } from '../../client/index.js';
 import { AUDIT_ONLY_EVENT_TYPES, PUBLISHED_EVENT_TYPES } from '../../shared/domain/types.js';
-import { rotationPhase, type KeyView } from '../../dashboard/src/types.js';
+import { oldSecretQuiet, rotationPhase, type KeyView } from '../../dashboard/src/types.js';
+import { usageSeries } from '../../dashboard/src/components/UsageChart.js';
 
 const MAX = 259_200;
 
@@ -149,5 +150,48 @@ describe('dashboard rotation phase', () => {
     expect(rotationPhase(key('completed', t0, t0 + 1000, false), t0 + 1000)).toBe('none');
     expect(rotationPhase(key('completed', t0, null, false), t0 + 1)).toBe('none');
     expect(rotationPhase(key('cancelled', t0, t0 + 1000, false), t0 + 1)).toBe('none');
+  });
+});
+
+describe('dashboard: old secret quiet for 15 minutes (SPEC §12)', () => {
+  const t0 = Date.parse('2026-01-01T12:00:00Z');
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const key = (oldLastUsed: number | null): KeyView => ({
+    id: 'k', name: 'n', environment: 'live', scopes: [], status: 'active', createdAt: iso(t0), expiresAt: null, lastUsedAt: null,
+    lastRotatedAt: iso(t0), revokedAt: null, reactivatableUntil: null,
+    currentSecret: { hint: 'rekey_live_…new1', createdAt: iso(t0), expiresAt: null, lastUsedAt: null, lastUsedFrom: null },
+    previousSecret: { hint: 'rekey_live_…old1', createdAt: iso(t0 - 1e9), expiresAt: iso(t0 + 86_400_000), lastUsedAt: oldLastUsed === null ? null : iso(oldLastUsed), lastUsedFrom: null },
+    rotation: {
+      id: 'r', state: 'in_progress', startedAt: iso(t0), oldKeyExpiresAt: iso(t0 + 86_400_000), oldKeyHint: 'rekey_live_…old1',
+      oldKeyLastUsedAt: oldLastUsed === null ? null : iso(oldLastUsed), oldKeyLastUsedFrom: null, reminderAt: null, restorableUntil: null,
+      cancelledAt: null, newKeyExpiresAt: null, idleCutover: null,
+    },
+  });
+
+  it('counts from the old secret\'s last use, or from the rotation\'s start when it was last used before it', () => {
+    expect(oldSecretQuiet(key(t0 + 60_000), t0 + 60_000 + 15 * 60_000 - 1)).toMatchObject({ quiet: false, usedSinceRotation: true });
+    expect(oldSecretQuiet(key(t0 + 60_000), t0 + 60_000 + 15 * 60_000)).toMatchObject({ quiet: true, since: t0 + 60_000 });
+    expect(oldSecretQuiet(key(t0 - 3_600_000), t0 + 14 * 60_000)).toMatchObject({ quiet: false, since: t0, usedSinceRotation: false });
+    expect(oldSecretQuiet(key(null), t0 + 15 * 60_000)).toMatchObject({ quiet: true, since: t0 });
+    // No statement once the rotation is over.
+    expect(oldSecretQuiet(key(null), t0 + 86_400_000)).toBeNull();
+  });
+});
+
+describe('dashboard usage chart series', () => {
+  it('puts previous-slot minutes on the old series, current on the new, fills quiet minutes with 0 and ignores retired secrets', () => {
+    const m = (min: number) => new Date(Date.UTC(2026, 0, 1, 12, min)).toISOString();
+    const rows = usageSeries(
+      {
+        secrets: [
+          { hint: 'n', slot: 'current', minutes: [{ at: m(2), count: 5 }] },
+          { hint: 'o', slot: 'previous', minutes: [{ at: m(0), count: 7 }, { at: m(2), count: 1 }] },
+          { hint: 'r', slot: 'retired', minutes: [{ at: m(1), count: 9 }] },
+        ],
+      },
+      Date.parse(m(0)),
+      Date.parse(m(2)),
+    );
+    expect(rows.map((r) => [r.old, r.fresh])).toEqual([[7, 0], [0, 0], [1, 5]]);
   });
 });

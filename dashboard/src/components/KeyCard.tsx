@@ -5,12 +5,20 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { RekeyClient } from '../api.js';
 import { formatCountdown, formatDateTime } from '../format.js';
-import { rotationPhase, type KeyView } from '../types.js';
+import { oldSecretQuiet, rotationPhase, type KeyView } from '../types.js';
 import { ErrorAlert, useAction, When } from '../ui.js';
 import { AuditTimeline } from './AuditTimeline.js';
 import { ExposureNotice } from './ExposureNotice.js';
 import { CancelDialog, ConfirmDialog, RotateDialog, WindowDialog } from './dialogs.js';
 import { Timeline } from './Timeline.js';
+import { UsageChart } from './UsageChart.js';
+
+/** `ip · user agent` of a secret's last recorded use, or `null` when unknown. */
+function origin(from: { ip: string | null; userAgent: string | null } | null | undefined): string | null {
+  if (!from) return null;
+  const parts = [from.ip, from.userAgent].filter((p): p is string => !!p);
+  return parts.length ? parts.join(' · ') : null;
+}
 
 type DialogName = 'rotate' | 'window' | 'expire' | 'cancel' | 'restore' | 'revoke' | 'end-parked' | null;
 
@@ -68,6 +76,10 @@ export function KeyCard({
   };
   const version = [k.status, k.lastRotatedAt, k.rotation?.state, k.rotation?.oldKeyExpiresAt, k.rotation?.newKeyExpiresAt, k.revokedAt, k.currentSecret.hint].join('|');
   const oldExpiresAt = k.previousSecret?.expiresAt ?? k.rotation?.oldKeyExpiresAt ?? null;
+  const oldLastUsedAt = k.previousSecret?.lastUsedAt ?? k.rotation?.oldKeyLastUsedAt ?? null;
+  const oldFrom = origin(k.previousSecret?.lastUsedFrom ?? k.rotation?.oldKeyLastUsedFrom);
+  const quiet = oldSecretQuiet(k, now);
+  const idle = k.rotation?.idleCutover ?? null;
 
   return (
     <article class={`card status-${k.status}`} aria-labelledby={headingId} data-key-id={k.id} tabIndex={-1}>
@@ -88,6 +100,12 @@ export function KeyCard({
           <dl class="facts compact">
             <dt>Last used</dt>
             <dd><When iso={k.currentSecret.lastUsedAt} now={now} /></dd>
+            {origin(k.currentSecret.lastUsedFrom) && (
+              <>
+                <dt>Last used from</dt>
+                <dd><code class="origin">{origin(k.currentSecret.lastUsedFrom)}</code></dd>
+              </>
+            )}
           </dl>
         )}
       </div>
@@ -106,7 +124,25 @@ export function KeyCard({
             </p>
             <dl class="facts compact">
               <dt>Last used</dt>
-              <dd><When iso={k.previousSecret?.lastUsedAt ?? k.rotation.oldKeyLastUsedAt} now={now} empty="not since the rotation" /></dd>
+              <dd><When iso={oldLastUsedAt} now={now} empty="not since the rotation" /></dd>
+              {oldFrom && (
+                <>
+                  <dt>Last used from</dt>
+                  <dd data-testid="old-last-used-from"><code class="origin">{oldFrom}</code></dd>
+                </>
+              )}
+              {idle && (
+                <>
+                  <dt>Idle cut-over</dt>
+                  <dd data-testid="idle-cutover">
+                    {idle.at ? (
+                      <>expires once unused for {Math.round(idle.expireWhenIdleSeconds / 60)} min: <When iso={idle.at} now={now} /></>
+                    ) : (
+                      <>after {Math.round(idle.expireWhenIdleSeconds / 60)} min unused, once the new secret has been used</>
+                    )}
+                  </dd>
+                </>
+              )}
               {k.rotation.reminderAt && (
                 <>
                   <dt>Reminder email</dt>
@@ -116,6 +152,13 @@ export function KeyCard({
             </dl>
           </div>
           <Timeline startedAt={k.rotation.startedAt} endsAt={oldExpiresAt} reminderAt={k.rotation.reminderAt} now={now} />
+          <UsageChart client={client} keyId={k.id} startedAt={k.rotation.startedAt} now={now} refresh={`${k.currentSecret.lastUsedAt}|${oldLastUsedAt}`} />
+          {quiet?.quiet && (
+            <p class="quiet" role="status" data-testid="old-quiet">
+              The old secret has not been used for {Math.floor((now - quiet.since) / 60_000)} minutes
+              {quiet.usedSinceRotation ? '' : ' (not since the rotation began)'}. Nothing seems to depend on it any more: you can expire it now.
+            </p>
+          )}
           {canWrite && !revoked && (
             <div class="actions">
               <button type="button" onClick={() => setDialog('window')}>Extend or shorten</button>
@@ -246,7 +289,8 @@ export function KeyCard({
         >
           <p>
             Clients still sending <code>{k.rotation?.oldKeyHint}</code> will be refused from now on. Last used:{' '}
-            <When iso={k.previousSecret?.lastUsedAt ?? k.rotation?.oldKeyLastUsedAt} now={now} empty="not since the rotation" />.
+            <When iso={oldLastUsedAt} now={now} empty="not since the rotation" />
+            {oldFrom && <> from <code class="origin">{oldFrom}</code></>}.
           </p>
         </ConfirmDialog>
       )}

@@ -189,6 +189,8 @@ export function RotateDialog({
 }) {
   const [value, setValue] = useState<DurationChoice>(() => initialChoice(defaultWindowSeconds(max)));
   const [confirmed, setConfirmed] = useState(false);
+  const [idleOn, setIdleOn] = useState(false);
+  const [idleMinutes, setIdleMinutes] = useState('30');
   const [localError, setLocalError] = useState<string | null>(null);
   const action = useAction();
   const immediate = value.choice === '0';
@@ -199,8 +201,18 @@ export function RotateDialog({
     if (resolved.seconds === 0 && !confirmed) {
       return setLocalError('Rotating immediately stops the old secret at once. Tick the confirmation box to go ahead.');
     }
+    let expireWhenIdleSeconds: number | undefined;
+    if (idleOn && resolved.seconds > 0) {
+      const minutes = Number(idleMinutes.trim());
+      if (!/^\d+$/.test(idleMinutes.trim()) || minutes < 10 || minutes * 60 > resolved.seconds) {
+        return setLocalError(`Quiet time: a whole number of minutes from 10 up to the window (${Math.floor(resolved.seconds / 60)} minutes).`);
+      }
+      expireWhenIdleSeconds = minutes * 60;
+    }
     setLocalError(null);
-    const res = await action.run(() => client.rotateKey(apiKey.id, { oldKeyExpiresInSeconds: resolved.seconds }));
+    const res = await action.run(() =>
+      client.rotateKey(apiKey.id, { oldKeyExpiresInSeconds: resolved.seconds, ...(expireWhenIdleSeconds !== undefined ? { expireWhenIdleSeconds } : {}) }),
+    );
     if (res) onRotated(res.key, res.secret);
   };
   return (
@@ -230,6 +242,28 @@ export function RotateDialog({
               I understand every client still using the old secret will be refused from now on.
             </label>
           </div>
+        )}
+        {!immediate && (
+          <fieldset class="idle-option">
+            <legend>Cut over when the old secret goes quiet</legend>
+            <label class="choice">
+              <input type="checkbox" checked={idleOn} onChange={(e) => { setIdleOn(e.currentTarget.checked); setLocalError(null); }} />
+              Expire the old secret early, once the new one is in use and the old one has not been used for
+            </label>
+            {idleOn && (
+              <label class="inline-field">
+                <input
+                  type="text"
+                  inputMode="numeric"
+                  size={4}
+                  aria-label="Quiet time in minutes"
+                  value={idleMinutes}
+                  onInput={(e) => { setIdleMinutes(e.currentTarget.value); setLocalError(null); }}
+                />{' '}
+                minutes (at least 10; never later than the window)
+              </label>
+            )}
+          </fieldset>
         )}
         <FormFooter localError={localError} error={action.error} busy={action.busy} submitClass={immediate ? 'danger' : 'primary'} onClose={onClose}>
           {action.busy ? 'Rotating…' : immediate ? 'Rotate immediately' : 'Rotate key'}

@@ -158,7 +158,7 @@ describe('dashboard: old secret quiet for 15 minutes (SPEC §12)', () => {
   const iso = (ms: number) => new Date(ms).toISOString();
   const key = (oldLastUsed: number | null): KeyView => ({
     id: 'k', name: 'n', environment: 'live', scopes: [], status: 'active', createdAt: iso(t0), expiresAt: null, lastUsedAt: null,
-    lastRotatedAt: iso(t0), revokedAt: null, reactivatableUntil: null,
+    lastRotatedAt: iso(t0), revokedAt: null, reactivatableUntil: null, revokedReason: null,
     currentSecret: { hint: 'rekey_live_…new1', createdAt: iso(t0), expiresAt: null, lastUsedAt: null, lastUsedFrom: null },
     previousSecret: { hint: 'rekey_live_…old1', createdAt: iso(t0 - 1e9), expiresAt: iso(t0 + 86_400_000), lastUsedAt: oldLastUsed === null ? null : iso(oldLastUsed), lastUsedFrom: null },
     rotation: {

@@ -7,7 +7,6 @@ import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as lambdaDestinations from 'aws-cdk-lib/aws-lambda-destinations';
 import { DynamoEventSource, SqsDlq, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ses from 'aws-cdk-lib/aws-ses';
@@ -167,8 +166,8 @@ export class ApiKeyService extends Construct {
   /** Runs the timer reconciliation every 5 minutes (planned, overdue, unfired timers). */
   public readonly timerReconcileRule: events.Rule;
   /** Every function by route name or trigger name. */
-  public readonly functions: Readonly<Record<RouteName | TriggerName, NodejsFunction>>;
-  public readonly authorizerFunction: NodejsFunction;
+  public readonly functions: Readonly<Record<RouteName | TriggerName, lambda.Function>>;
+  public readonly authorizerFunction: lambda.Function;
   public readonly api: ManagementApi;
   public readonly dashboard: DashboardSite | undefined;
   public readonly alarms: ServiceAlarms;
@@ -281,7 +280,7 @@ export class ApiKeyService extends Construct {
         ...sizing,
       });
 
-    const fns: Partial<Record<RouteName | TriggerName, NodejsFunction>> = {};
+    const fns: Partial<Record<RouteName | TriggerName, lambda.Function>> = {};
     const routeFns: { route: RouteDef; handler: lambda.IFunction }[] = [];
     for (const [name, route] of Object.entries(ROUTES) as [RouteName, RouteDef][]) {
       const f = make(name, route.entry, `rekey ${route.method} ${route.path}`, SIZING.route, undefined, name === 'githubSecretScanning' ? keysFile : {});
@@ -340,7 +339,7 @@ export class ApiKeyService extends Construct {
     fns.outboxStream = outbox.function;
     fns.notFound = notFound.function;
     fns.webhookDelivery = delivery.function;
-    this.functions = fns as Record<RouteName | TriggerName, NodejsFunction>;
+    this.functions = fns as Record<RouteName | TriggerName, lambda.Function>;
     this.authorizerFunction = authorizer.function;
 
     // Only items that carry pending effects (`obp`) invoke the sweeper; the handler drains its own

@@ -5,7 +5,7 @@
 import { Annotations, App } from 'aws-cdk-lib';
 import { settingsFromContext } from './context.js';
 import { ensureDashboardBuilt } from './dashboard-build.js';
-import { addNagChecks } from './nag.js';
+import { addNagChecks } from './nag-checks.js';
 import { RekeyStack } from './stack.js';
 
 const app = new App();

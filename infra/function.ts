@@ -1,14 +1,40 @@
+import { cpSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { DockerImage, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { REPO_ROOT } from './paths.js';
+import { prebuiltBundleDir, REPO_ROOT, RUNNING_FROM_PACKAGE } from './paths.js';
 
 /** The Node.js runtime every rekey function uses (the newest this aws-cdk-lib knows by name). */
 export const FUNCTION_RUNTIME = lambda.Runtime.NODEJS_24_X;
+
+/**
+ * The esbuild settings of every rekey function. NodejsFunction applies them when synthesizing from
+ * the sources; `scripts/build-package.ts` applies the same object (through `esbuildOptions`) when
+ * it prebuilds the bundles the npm package ships, so both produce the same code.
+ */
+export const FUNCTION_BUNDLING = {
+  format: OutputFormat.ESM,
+  target: 'node24',
+  platform: 'node',
+  minify: true,
+  sourceMap: true,
+  // Maps name files and lines (enough for `--enable-source-maps` stack traces) without a copy of
+  // every source file: a fifth of the size per function, in each deployment and in the npm package.
+  esbuildArgs: { '--sources-content': 'false' },
+  // The SDK is bundled too: the version is the one package-lock.json pins and tree-shaken
+  // code loads faster than the runtime's full copy.
+  externalModules: [] as string[],
+  mainFields: ['module', 'main'],
+  // Some CommonJS dependencies call require(); an ESM bundle has none unless we make one.
+  banner: "import { createRequire as __rekeyCreateRequire } from 'node:module'; const require = __rekeyCreateRequire(import.meta.url);",
+} as const satisfies BundlingOptions;
+
+/** The file name NodejsFunction gives an ESM bundle (handler `index.handler`). */
+export const BUNDLE_FILE = 'index.mjs';
 
 export interface RekeyFunctionProps {
   /** Entry file relative to the repository root, e.g. `functions/keys-get.ts` (from `ROUTES`). */
@@ -46,9 +72,13 @@ export interface RekeyFunctionProps {
  * The one Lambda function construct of rekey: ARM64, Node.js 24, an ESM bundle built by the local
  * esbuild (minified, with source maps), its own log group with retention, X-Ray tracing, and its own
  * role that starts with nothing but the right to write its log group. Callers grant the rest.
+ *
+ * From the repository's sources it is a NodejsFunction bundling the TypeScript entry; from the npm
+ * package it is a plain Function over the bundle built at `prepack` with the same settings, so a
+ * consumer needs neither esbuild, Docker nor rekey's source dependencies.
  */
 export class RekeyFunction extends Construct {
-  public readonly function: NodejsFunction;
+  public readonly function: lambda.Function;
   public readonly role: iam.Role;
   public readonly logGroup: logs.LogGroup;
 
@@ -66,11 +96,7 @@ export class RekeyFunction extends Construct {
     });
     this.logGroup.grantWrite(this.role);
 
-    this.function = new NodejsFunction(this, 'Function', {
-      entry: path.join(REPO_ROOT, props.entry),
-      handler: 'handler',
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
+    const common = {
       description: props.description,
       functionName: props.functionName,
       runtime: FUNCTION_RUNTIME,
@@ -86,32 +112,61 @@ export class RekeyFunction extends Construct {
         ...(props.enableSourceMaps === false ? {} : { NODE_OPTIONS: '--enable-source-maps' }),
         ...props.environment,
       },
+    } satisfies Partial<lambda.FunctionProps>;
+    const extraFiles = props.extraFiles && Object.keys(props.extraFiles).length ? props.extraFiles : undefined;
+
+    if (RUNNING_FROM_PACKAGE) {
+      this.function = new lambda.Function(this, 'Function', { ...common, handler: 'index.handler', code: prebuiltCode(props.entry, extraFiles) });
+      return;
+    }
+    this.function = new NodejsFunction(this, 'Function', {
+      ...common,
+      entry: path.join(REPO_ROOT, props.entry),
+      handler: 'handler',
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
       bundling: {
-        format: OutputFormat.ESM,
-        target: 'node24',
-        platform: 'node',
-        minify: true,
-        sourceMap: true,
-        // The SDK is bundled too: the version is the one package-lock.json pins and tree-shaken
-        // code loads faster than the runtime's full copy.
-        externalModules: [],
-        mainFields: ['module', 'main'],
-        // Some CommonJS dependencies call require(); an ESM bundle has none unless we make one.
-        banner: "import { createRequire as __rekeyCreateRequire } from 'node:module'; const require = __rekeyCreateRequire(import.meta.url);",
+        ...FUNCTION_BUNDLING,
+        externalModules: [...FUNCTION_BUNDLING.externalModules],
+        mainFields: [...FUNCTION_BUNDLING.mainFields],
         forceDockerBundling: false,
-        ...(props.extraFiles && Object.keys(props.extraFiles).length
+        ...(extraFiles
           ? {
               commandHooks: {
                 beforeBundling: () => [],
                 beforeInstall: () => [],
                 afterBundling: (_input: string, outputDir: string) =>
-                  Object.entries(props.extraFiles!).map(([name, src]) => `cp ${shellQuote(src)} ${shellQuote(path.join(outputDir, name))}`),
+                  Object.entries(extraFiles).map(([name, src]) => `cp ${shellQuote(src)} ${shellQuote(path.join(outputDir, name))}`),
               },
             }
           : {}),
       },
     });
   }
+}
+
+/**
+ * The code of a function from the package's prebuilt bundle. Extra files are added by local asset
+ * bundling (a copy in this process; the Docker image is never used, it is only a required field).
+ */
+function prebuiltCode(entry: string, extraFiles: Readonly<Record<string, string>> | undefined): lambda.Code {
+  const dir = prebuiltBundleDir(entry);
+  if (!existsSync(path.join(dir, BUNDLE_FILE))) {
+    throw new Error(`rekey: the prebuilt bundle ${path.join(dir, BUNDLE_FILE)} is missing; the package was not built with \`npm pack\` (prepack)`);
+  }
+  if (!extraFiles) return lambda.Code.fromAsset(dir);
+  return lambda.Code.fromAsset(dir, {
+    bundling: {
+      image: DockerImage.fromRegistry('public.ecr.aws/docker/library/busybox'),
+      local: {
+        tryBundle(outputDir: string): boolean {
+          cpSync(dir, outputDir, { recursive: true });
+          for (const [name, src] of Object.entries(extraFiles)) cpSync(src, path.join(outputDir, name));
+          return true;
+        },
+      },
+    },
+  });
 }
 
 /** Single-quotes a path for the bundling shell. */

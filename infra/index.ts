@@ -7,5 +7,5 @@ export { KeyTable, TTL_ATTRIBUTE } from './table.js';
 export { TimerScheduling, type TimerSchedulingProps } from './scheduling.js';
 export { ServiceAlarms, STORE_FAILURES_METRIC, type ServiceAlarmsProps } from './alarms.js';
 export { RekeyStack, type RekeyStackProps } from './stack.js';
-export { addNagChecks } from './nag.js';
+// addNagChecks lives in its own entry (`rekey/nag`, infra/nag-checks.ts): cdk-nag is an optional peer dependency.
 export { authorizerStatements, FUNCTION_GRANTS, grantStatements, type Grant, type PermissionTargets } from './permissions.js';

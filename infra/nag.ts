@@ -1,19 +1,14 @@
 /**
- * cdk-nag (AWS Solutions pack) for rekey. Every finding the design accepts is acknowledged here,
- * one finding id at a time, on the narrowest construct, with the reason it is accepted. Anything
- * else fails `cdk synth` and `test/infra/nag.test.ts`.
+ * cdk-nag (AWS Solutions pack) findings for rekey. Every finding the design accepts is acknowledged
+ * here, one finding id at a time, on the narrowest construct, with the reason it is accepted.
+ * Anything else fails `cdk synth` and `test/infra/nag.test.ts`. Acknowledging needs only
+ * aws-cdk-lib; running the checks (`nag-checks.ts`) needs cdk-nag, an optional peer dependency.
  */
-import { Stack, Validations, type App } from 'aws-cdk-lib';
+import { Stack, Validations } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
-import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import type { ApiKeyService } from './api-key-service.js';
 import { FUNCTION_GRANTS } from './permissions.js';
-
-/** Runs cdk-nag's AWS Solutions pack on the app; findings fail `cdk synth`. */
-export function addNagChecks(app: App): void {
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-}
 
 function ack(scope: IConstruct, id: string, reason: string): void {
   Validations.of(scope).acknowledge({ id, reason });

@@ -4,7 +4,7 @@ import { Stack, Validations } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { IConstruct } from 'constructs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { addNagChecks } from '../../infra/nag.js';
+import { addNagChecks } from '../../infra/nag-checks.js';
 import { RekeyStack } from '../../infra/stack.js';
 import { fakeDashboard, removeTempDirs, testApp } from './synth.js';
 

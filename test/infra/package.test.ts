@@ -8,7 +8,8 @@
  * aws-cdk-lib and constructs are the peer dependencies: the app links the repository's installed
  * copies (`file:` dependencies are symlinks) instead of unpacking aws-cdk-lib again, which is what
  * a consumer's own copies would be. zod, the package's one dependency (its declarations name zod
- * types), comes from the npm cache `npm ci` filled (`--offline`).
+ * types), is linked the same way: `npm ci` caches tarballs but not the registry metadata an offline
+ * install needs to resolve a range, so the app's own zod satisfies rekey's range instead.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -58,7 +59,7 @@ beforeAll(() => {
   const app = path.join(work, 'app');
   mkdirSync(app);
   const link = (name: string) => `file:${path.join(REPO_ROOT, 'node_modules', name)}`;
-  writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module', dependencies: { 'aws-cdk-lib': link('aws-cdk-lib'), constructs: link('constructs') } }));
+  writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module', dependencies: { 'aws-cdk-lib': link('aws-cdk-lib'), constructs: link('constructs'), zod: link('zod') } }));
   writeFileSync(path.join(app, 'app.mjs'), APP);
   run('npm', ['install', '--offline', '--no-save', tarball], app);
   out = path.join(work, 'cdk.out');

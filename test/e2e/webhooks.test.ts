@@ -19,13 +19,23 @@ interface Received {
   answered: number | null;
 }
 
-/** What the receiver answers next: a status, or `hang` (never answers). */
+/** What the receiver answers: a status, or `hang` (never answers). */
 type Behaviour = number | 'hang';
+
+/**
+ * A planned answer for the first delivery that matches `when`. Deliveries of earlier events (the
+ * `api_key.created` of a key made just before, a late retry) arrive in any order, so a plan that
+ * took "the next request" could be spent on the wrong one.
+ */
+interface Planned {
+  readonly behaviour: Behaviour;
+  readonly when: (r: Received) => boolean;
+}
 
 class Receiver {
   readonly received: Received[] = [];
   readonly secrets: string[] = [];
-  private readonly plan: Behaviour[] = [];
+  private readonly plan: Planned[] = [];
   private readonly waiters: (() => void)[] = [];
   private server!: Server;
   url = '';
@@ -36,8 +46,9 @@ class Receiver {
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/hooks/rekey`;
   }
 
-  then(...b: Behaviour[]): void {
-    this.plan.push(...b);
+  /** Answer the first delivery matching `when` with `behaviour` (every other one gets 204). */
+  then(behaviour: Behaviour, when: (r: Received) => boolean): void {
+    this.plan.push({ behaviour, when });
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -56,7 +67,8 @@ class Receiver {
     });
     const entry: Received = { id: headers['webhook-id'] ?? '', headers, body, at: Date.now(), verifiedBy, answered: null };
     this.received.push(entry);
-    const behaviour = this.plan.shift() ?? 204;
+    const planned = this.plan.findIndex((p) => p.when(entry));
+    const behaviour = planned >= 0 ? this.plan.splice(planned, 1)[0]!.behaviour : 204;
     for (const w of this.waiters.splice(0)) w();
     if (behaviour === 'hang') return; // the socket stays open until the sender dies or gives up
     entry.answered = behaviour;
@@ -136,7 +148,7 @@ describe('webhooks against local mode', () => {
   });
 
   it('a receiver that fails once gets the retry about 5 s later with the same webhook-id', async () => {
-    receiver.then(503);
+    receiver.then(503, (r) => typeOf(r) === 'webhook.test');
     const sent = await api<{ deliveryId: string }>('POST', `/v1/webhooks/${webhookId}/test`, {});
     expect(sent.status).toBe(202);
     const msgId = `msg_${sent.body.deliveryId}`;
@@ -177,10 +189,10 @@ describe('webhooks against local mode', () => {
 
   it('local mode killed between commit and delivery delivers after restart, once', async () => {
     const key = await api<KeyRes>('POST', '/v1/keys', { name: 'crash' });
-    receiver.then('hang');
+    const isIt = (r: Received) => typeOf(r) === 'api_key.rotated' && dataOf(r).keyId === key.body.key.id;
+    receiver.then('hang', isIt);
     const rotated = await api<KeyRes>('POST', `/v1/keys/${key.body.key.id}/rotate`, { oldKeyExpiresInSeconds: 60 });
     expect(rotated.status).toBe(200);
-    const isIt = (r: Received) => typeOf(r) === 'api_key.rotated' && dataOf(r).keyId === key.body.key.id;
     const inFlight = await receiver.waitFor(isIt);
     // The change is committed; the delivery is on the wire and unanswered: crash now.
     await inst.kill();

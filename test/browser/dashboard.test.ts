@@ -267,6 +267,16 @@ describe('dashboard', () => {
     // At 375 px no preset label wraps onto a second line.
     await page.setViewportSize({ width: 375, height: 812 });
     for (const h of await dialog.locator('label.choice .choice-text').evaluateAll((els) => els.map((e) => e.getClientRects().length))) expect(h).toBe(1);
+    // The custom field's placeholder and its help fit too (one line each).
+    const custom = dialog.getByLabel(/Custom duration/);
+    const placeholderFits = await custom.evaluate((el: HTMLInputElement) => {
+      const ctx = document.createElement('canvas').getContext('2d')!;
+      const cs = getComputedStyle(el);
+      ctx.font = `${cs.fontSize} ${cs.fontFamily}`;
+      return ctx.measureText(el.placeholder).width <= el.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+    });
+    expect(placeholderFits).toBe(true);
+    expect(await dialog.locator('#rotate-window-custom-help').evaluate((el) => el.getBoundingClientRect().height < parseFloat(getComputedStyle(el).lineHeight) * 1.5)).toBe(true);
     await page.setViewportSize({ width: 1280, height: 900 });
     await dialog.getByLabel(/Custom duration/).fill('40');
     expect(await dialog.getByLabel('Custom', { exact: true }).isChecked()).toBe(true);

@@ -84,7 +84,7 @@ export function DurationPicker({
             onInput={(e) => onChange({ choice: 'custom', custom: (e.currentTarget as HTMLInputElement).value })}
           />
           <p id={`${customId}-help`} class="muted small">
-            90 = seconds · 1:30 = hours:minutes · or units: 2h 30m, 1d
+            90 = seconds · 1:30 = h:min · 2h 30m
           </p>
         </>
       )}

@@ -14,6 +14,7 @@ import { createDocumentClient, DynamoKeyStore } from '../../shared/adapters/dyna
 import { reportLeaks } from '../../shared/leaks/service.js';
 import { allowLeakReport, LEAK_RATE_WINDOW_MS } from '../../shared/leaks/rateLimit.js';
 import type { Caller } from '../../shared/domain/types.js';
+import { createWebhook, listDeliveries } from '../../shared/webhooks/service.js';
 
 let dynamo: LocalDynamo;
 beforeAll(async () => {
@@ -80,6 +81,18 @@ describe('leaked secrets against dynalite', () => {
     expect((await w.store.getKey(key.id, { consistent: true }))!.version).toBe(version);
     expect(w.rec.published.filter((e) => e.type === 'api_key.exposed')).toHaveLength(1);
     expect(w.rec.mails).toHaveLength(1);
+  });
+
+  it('api_key.exposed reaches the account\'s webhook endpoints subscribed to it, like every api_key.* event', async () => {
+    const { w, p, key, secret } = await setup();
+    const principal = { ...p, accountId: p.accountId! };
+    const { record: webhook } = await createWebhook(principal, { url: 'http://127.0.0.1:9/hook', eventTypes: ['api_key.exposed'] }, w.rt.webhooks);
+    w.rec.attempts.length = 0;
+    await reportLeaks([{ token: secret, url: URL_FOUND }], 'github_secret_scanning', w.rt);
+    const deliveries = (await listDeliveries(principal, webhook.id, { limit: 10 }, w.rt.webhooks)).items;
+    expect(deliveries.map((d) => d.eventType)).toEqual(['api_key.exposed']);
+    expect(w.rec.attempts.map((a) => a.message.webhookId)).toEqual([webhook.id]);
+    expect((await w.store.getKey(key.id, { consistent: true }))!.revokedReason).toBe('exposed');
   });
 
   it('a leaked previous secret expires at once and cannot be restored; the current secret keeps working', async () => {

@@ -61,7 +61,20 @@ export function hasScope(caller: Caller, scope: RouteDef['scope']): boolean {
   return caller.scopes.includes(scope);
 }
 
-/** zod issues → `{field, message}` naming each offending field (unknown fields one by one). */
+/** What a value of the wrong type must be instead, in the words of a validation message. */
+const TYPE_WORDS: Partial<Record<string, string>> = {
+  int: 'must be an integer',
+  number: 'must be a number',
+  string: 'must be a string',
+  boolean: 'must be true or false',
+  array: 'must be an array',
+  object: 'must be an object',
+};
+
+/**
+ * zod issues → `{field, message}` naming each offending field (unknown fields one by one). The schemas are parsed with `reportInput`, so a missing
+ * value ("is required") is told apart from `null` and from a value of the wrong type.
+ */
 export function issuesOf(error: z.ZodError, root: string): ValidationIssue[] {
   const out: ValidationIssue[] = [];
   for (const issue of error.issues) {
@@ -72,6 +85,8 @@ export function issuesOf(error: z.ZodError, root: string): ValidationIssue[] {
       out.push({ field: base || root, message: 'is required' });
     } else if (issue.code === 'invalid_type' && issue.input === null) {
       out.push({ field: base || root, message: 'must not be null' });
+    } else if (issue.code === 'invalid_type') {
+      out.push({ field: base || root, message: TYPE_WORDS[issue.expected] ?? issue.message });
     } else {
       out.push({ field: base || root, message: issue.message });
     }
@@ -109,7 +124,7 @@ function parseJson(text: string): unknown {
 }
 
 function validateBody<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
-  const parsed = schema.safeParse(value);
+  const parsed = schema.safeParse(value, { reportInput: true });
   if (!parsed.success) throw new ValidationError(issuesOf(parsed.error, 'body'));
   return parsed.data;
 }
@@ -127,7 +142,7 @@ function parseQuery(route: RouteDef, event: APIGatewayProxyEvent): unknown {
   const multi = event.multiValueQueryStringParameters ?? {};
   const repeated = Object.entries(multi).filter(([, v]) => (v?.length ?? 0) > 1).map(([k]) => k);
   if (repeated.length) throw new ValidationError(repeated.map((k) => ({ field: k, message: 'must be given once' })));
-  const parsed = route.query.safeParse({ ...(event.queryStringParameters ?? {}) });
+  const parsed = route.query.safeParse({ ...(event.queryStringParameters ?? {}) }, { reportInput: true });
   if (!parsed.success) throw new ValidationError(issuesOf(parsed.error, 'query'));
   return parsed.data;
 }

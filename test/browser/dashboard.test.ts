@@ -355,7 +355,8 @@ describe('dashboard', () => {
     expect(await whoamiStatus(firstSecret)).toEqual({ status: 200, slot: 'current' });
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'detached' });
-    expect(await rotate.evaluate((el) => el === document.activeElement)).toBe(true);
+    // Focus returns in the frame after the dialog unmounts: poll rather than read it once.
+    await expect.poll(() => rotate.evaluate((el) => el === document.activeElement)).toBe(true);
   });
 
   it('rotates again and the old secret disappears from the card when its window ends', async () => {

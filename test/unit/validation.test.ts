@@ -4,7 +4,7 @@ import { CreateKeyBody, RotateBody } from '../../shared/http/schemas.js';
 import { ValidationError } from '../../shared/domain/errors.js';
 
 /** The `details` a body gets, or [] when it is valid. */
-function detailsOf(schema: Parameters<typeof parseJsonBody>[0], body: unknown): unknown[] {
+function detailsOf(schema: Parameters<typeof parseJsonBody>[0], body: unknown): unknown {
   try {
     parseJsonBody(schema, Buffer.from(JSON.stringify(body)));
     return [];

@@ -357,12 +357,14 @@ export class RekeyClient {
   }
 }
 
-function seg(id: string): string {
+/** @internal One path segment (shared with the admin client). */
+export function seg(id: string): string {
   // An id with `/`, `?` or `#` must stay one path segment and never address another route.
   return encodeURIComponent(id);
 }
 
-function parseJson(text: string): unknown {
+/** @internal */
+export function parseJson(text: string): unknown {
   if (text === '') return undefined;
   try {
     return JSON.parse(text) as unknown;
@@ -379,7 +381,8 @@ const CODE_BY_STATUS: Record<number, RekeyErrorCode> = {
   413: 'payload_too_large',
 };
 
-function toApiError(res: Response, payload: unknown): RekeyApiError {
+/** @internal Turns a non-2xx answer into a {@link RekeyApiError} (shared with the admin client). */
+export function toApiError(res: Response, payload: unknown): RekeyApiError {
   const err = (payload as { error?: { code?: unknown; message?: unknown; requestId?: unknown; details?: unknown } } | undefined)?.error;
   const raw = typeof err?.code === 'string' ? err.code : undefined;
   const code: RekeyErrorCode = raw !== undefined && KNOWN_CODES.has(raw) ? (raw as RekeyErrorCode) : (CODE_BY_STATUS[res.status] ?? 'internal_error');
@@ -393,7 +396,8 @@ function toApiError(res: Response, payload: unknown): RekeyApiError {
   return new RekeyApiError(res.status, code, message, requestId, details, raw !== undefined && raw !== code ? raw : undefined);
 }
 
-function describe(err: unknown): string {
+/** @internal */
+export function describe(err: unknown): string {
   if (err instanceof Error) {
     if (err.name === 'TimeoutError') return 'timed out';
     if (err.name === 'AbortError') return 'aborted';

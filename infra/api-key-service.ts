@@ -19,7 +19,7 @@ import { loadConfig } from '../shared/config.js';
 import { parseKeysDocument } from '../shared/leaks/githubKeys.js';
 import { DEFAULT_LEAK_REPORTS_PER_MINUTE } from '../shared/leaks/rateLimit.js';
 import { DEFAULT_POLICIES, formatOffset } from '../shared/domain/policies.js';
-import { FUNCTION_ENTRIES, ROUTES, type RouteDef } from '../shared/http/routes.js';
+import { ADMIN_FUNCTION_ENTRY, FUNCTION_ENTRIES, ROUTES, type RouteDef } from '../shared/http/routes.js';
 import { ServiceAlarms } from './alarms.js';
 import { ManagementApi, omitIdentitySource, type ApiThrottle } from './api.js';
 import { DashboardSite } from './dashboard.js';
@@ -27,7 +27,7 @@ import { RekeyFunction } from './function.js';
 import { uniquePhysicalName } from './names.js';
 import { acknowledgeServiceFindings } from './nag.js';
 import { DEFAULT_DASHBOARD_DIR } from './paths.js';
-import { authorizerStatements, FUNCTION_GRANTS, grantStatements, type PermissionTargets } from './permissions.js';
+import { authorizerStatements, FUNCTION_GRANTS, grantStatements, operatorStatements, type PermissionTargets } from './permissions.js';
 import { TimerScheduling } from './scheduling.js';
 import { KeyTable } from './table.js';
 
@@ -169,6 +169,11 @@ export class ApiKeyService extends Construct {
   public readonly functions: Readonly<Record<RouteName | TriggerName, lambda.Function>>;
   public readonly authorizerFunction: lambda.Function;
   public readonly api: ManagementApi;
+  /**
+   * What an operator (a provider's backend, the CLI) needs, and no more: `execute-api:Invoke` on
+   * the admin routes (SPEC §9) and `cloudformation:DescribeStacks` on this stack. Output `OperatorPolicyArn`.
+   */
+  public readonly operatorPolicy: iam.ManagedPolicy;
   public readonly dashboard: DashboardSite | undefined;
   public readonly alarms: ServiceAlarms;
   /** Management API base URL (no trailing slash). */
@@ -282,7 +287,18 @@ export class ApiKeyService extends Construct {
 
     const fns: Partial<Record<RouteName | TriggerName, lambda.Function>> = {};
     const routeFns: { route: RouteDef; handler: lambda.IFunction }[] = [];
-    for (const [name, route] of Object.entries(ROUTES) as [RouteName, RouteDef][]) {
+    const routeEntriesAll = Object.entries(ROUTES) as [RouteName, RouteDef][];
+    // The admin routes share one function (CloudFormation allows 500 resources per stack); its role
+    // holds the union of their grants.
+    const adminNames = routeEntriesAll.filter(([, r]) => r.scope === 'operator').map(([n]) => n);
+    const adminFn = make('admin', ADMIN_FUNCTION_ENTRY, 'rekey admin API (/admin/v1, SigV4)', SIZING.route);
+    for (const s of grantStatements([...new Set(adminNames.flatMap((n) => [...FUNCTION_GRANTS[n]]))], targets)) adminFn.role.addToPolicy(s);
+    for (const [name, route] of routeEntriesAll) {
+      if (route.scope === 'operator') {
+        fns[name] = adminFn.function;
+        routeFns.push({ route, handler: adminFn.function });
+        continue;
+      }
       const f = make(name, route.entry, `rekey ${route.method} ${route.path}`, SIZING.route, undefined, name === 'githubSecretScanning' ? keysFile : {});
       for (const s of grantStatements(FUNCTION_GRANTS[name], targets)) f.role.addToPolicy(s);
       fns[name] = f.function;
@@ -386,6 +402,15 @@ export class ApiKeyService extends Construct {
       cloudWatchRole: props.apiGatewayCloudWatchRole,
     });
     this.apiUrl = this.api.url;
+    this.operatorPolicy = new iam.ManagedPolicy(this, 'OperatorPolicy', {
+      description: 'rekey operators: call the admin API (/admin/v1) and read the stack outputs',
+      statements: operatorStatements(
+        this.api.api,
+        this.api.stageName,
+        routeFns.map((r) => r.route),
+        stack.formatArn({ service: 'cloudformation', resource: 'stack', resourceName: `${stack.stackName}/*` }),
+      ),
+    });
 
     if (dashboardOn) {
       this.dashboard = new DashboardSite(this, 'Dashboard', {
@@ -430,6 +455,7 @@ export class ApiKeyService extends Construct {
       SchedulerRoleArn: [this.scheduling.role.roleArn, 'Role the schedules run as'],
       SchedulerDlqArn: [this.scheduling.deadLetterQueue.queueArn, 'Dead-letter queue of failed timers'],
       SenderEmail: [props.senderEmail, 'From address of reminders and notices'],
+      OperatorPolicyArn: [this.operatorPolicy.managedPolicyArn, 'Managed policy for operators: the admin API (/admin/v1) and this stack\'s outputs'],
     };
     // In the construct, not the stack, so `npm run admin -- --stack NAME` also finds a rekey that
     // lives inside someone else's stack (it matches output keys by suffix).

@@ -3,7 +3,7 @@ import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { RouteDef } from '../shared/http/routes.js';
+import { ADMIN_PREFIX, type RouteDef } from '../shared/http/routes.js';
 import { uniquePhysicalName } from './names.js';
 
 /** Stage throttling of the management API. */
@@ -44,6 +44,11 @@ const CORS_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 const GATEWAY_RESPONSES: readonly { type: apigw.ResponseType; status: string; code: string; message: string }[] = [
   { type: apigw.ResponseType.UNAUTHORIZED, status: '401', code: 'unauthorized', message: 'Missing, malformed, unknown, expired or revoked API key.' },
   { type: apigw.ResponseType.ACCESS_DENIED, status: '403', code: 'forbidden', message: 'This key may not perform this request.' },
+  // The admin API's IAM (SigV4) answers in SPEC §9's terms: no signature is 401, a bad or stale one
+  // 403 (IAM's own defaults are 403 for all three).
+  { type: apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN, status: '401', code: 'unauthorized', message: 'Admin requests must be signed with AWS Signature Version 4 (service execute-api).' },
+  { type: apigw.ResponseType.INVALID_SIGNATURE, status: '403', code: 'forbidden', message: 'The request signature is not valid.' },
+  { type: apigw.ResponseType.EXPIRED_TOKEN, status: '403', code: 'forbidden', message: 'The request signature or credentials have expired.' },
   { type: apigw.ResponseType.REQUEST_TOO_LARGE, status: '413', code: 'payload_too_large', message: 'The request body is too large.' },
   { type: apigw.ResponseType.THROTTLED, status: '429', code: 'too_many_requests', message: 'Too many requests; retry later.' },
   { type: apigw.ResponseType.DEFAULT_4XX, status: '', code: 'bad_request', message: 'The request could not be processed.' },
@@ -142,20 +147,28 @@ export class ManagementApi extends Construct {
     omitIdentitySource(this.authorizer);
 
     const authorized: apigw.MethodOptions = { authorizer: this.authorizer, authorizationType: apigw.AuthorizationType.CUSTOM };
+    // The admin API (SPEC §9): IAM (SigV4) only; the rekey authorizer never runs there.
+    const iamAuthorized: apigw.MethodOptions = { authorizationType: apigw.AuthorizationType.IAM };
+    const methodOptions = (route: RouteDef): apigw.MethodOptions =>
+      route.scope === 'none' ? { authorizationType: apigw.AuthorizationType.NONE } : route.scope === 'operator' ? iamAuthorized : authorized;
+    const isAdmin = (r: apigw.IResource) => r.path === ADMIN_PREFIX.slice(0, -1) || r.path.startsWith(ADMIN_PREFIX);
     const integration = (fn: lambda.IFunction) => new apigw.LambdaIntegration(fn, { allowTestInvoke: false });
     const notFound = integration(props.notFound);
 
     const touched = new Set<apigw.IResource>();
     for (const { route, handler } of props.routes) {
       const resource = this.api.root.resourceForPath(route.path);
-      resource.addMethod(route.method, integration(handler), route.scope === 'none' ? { authorizationType: apigw.AuthorizationType.NONE } : authorized);
+      resource.addMethod(route.method, integration(handler), methodOptions(route));
       for (let r: apigw.IResource | undefined = resource; r && r !== this.api.root; r = r.parentResource) touched.add(r);
     }
     // Explicit methods win over ANY, so ANY on every route resource turns "wrong method on a known
     // path" into the not-found function (behind the authorizer) instead of API Gateway's 403.
-    for (const r of touched) r.addMethod('ANY', notFound, authorized);
+    for (const r of touched) r.addMethod('ANY', notFound, isAdmin(r) ? iamAuthorized : authorized);
     this.api.root.addMethod('ANY', notFound, authorized);
     this.api.root.addResource('{proxy+}').addMethod('ANY', notFound, authorized);
+    // Unknown admin paths: 401 unsigned, 404 signed (as locally), never the rekey authorizer.
+    const adminRoot = this.api.root.getResource(ADMIN_PREFIX.slice(1, -1));
+    adminRoot?.addResource('{proxy+}').addMethod('ANY', notFound, iamAuthorized);
 
     const corsHeaders: Record<string, string> | undefined = props.corsAllowedOrigin
       ? {

@@ -4,10 +4,11 @@
  * Anything else fails `cdk synth` and `test/infra/nag.test.ts`. Acknowledging needs only
  * aws-cdk-lib; running the checks (`nag-checks.ts`) needs cdk-nag, an optional peer dependency.
  */
-import { Stack, Validations } from 'aws-cdk-lib';
+import { Stack, Validations, type CfnElement } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
 import type { ApiKeyService } from './api-key-service.js';
+import { ROUTES } from '../shared/http/routes.js';
 import { FUNCTION_GRANTS } from './permissions.js';
 
 function ack(scope: IConstruct, id: string, reason: string): void {
@@ -45,6 +46,18 @@ export function acknowledgeServiceFindings(service: ApiKeyService): void {
       );
     }
   }
+
+  // The operator policy names each admin route; `*` stands only for a path parameter (account or key id).
+  const apiId = Stack.of(service).getLogicalId(service.api.api.node.defaultChild as CfnElement);
+  for (const r of Object.values(ROUTES).filter((x) => x.scope === 'operator' && x.path.includes('{'))) {
+    const arn = nagArn('execute-api', `<${apiId}>/${service.api.stageName}/${r.method}${r.path.replace(/\{[^}]+\}/g, '*')}`);
+    ack(service.operatorPolicy, `AwsSolutions-IAM5[Resource::${arn}]`, 'The wildcard stands for the account or key id path parameter of this one admin route.');
+  }
+  ack(
+    service.operatorPolicy,
+    `AwsSolutions-IAM5[Resource::${nagArn('cloudformation', `stack/${Stack.of(service).stackName}/*`)}]`,
+    "A stack's ARN ends in an id CloudFormation generates; the name part pins this stack.",
+  );
 
   ack(service.pepper, 'AwsSolutions-SMG4', 'The pepper keys every stored key digest: rotating it would invalidate every API key. It is generated at deploy time and retained.');
   ack(service.scheduling.deadLetterQueue, 'AwsSolutions-SQS3', "This queue is EventBridge Scheduler's dead-letter queue; it needs none of its own (cdk-nag only recognises SQS redrive).");

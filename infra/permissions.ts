@@ -7,7 +7,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { USAGE_ITEM_ATTRIBUTES, USAGE_PK_PREFIX } from '../shared/adapters/dynamoUsage.js';
 import { GSI } from '../shared/adapters/tableSchema.js';
 import type { AccountRecord, AuditEvent, KeyRecord } from '../shared/domain/types.js';
-import type { FUNCTION_ENTRIES, ROUTES } from '../shared/http/routes.js';
+import type { FUNCTION_ENTRIES, ROUTES, RouteDef } from '../shared/http/routes.js';
 import { TTL_ATTRIBUTE } from './table.js';
 
 /**
@@ -19,11 +19,14 @@ const KEY_FIELDS: Record<keyof KeyRecord, true> = {
   id: true, accountId: true, name: true, environment: true, scopes: true, status: true, createdAt: true, version: true,
   current: true, previous: true, rotation: true, revokedAt: true, reactivatableUntil: true, lastUsed: true, fired: true,
   revokedReason: true, exposures: true,
+  accountStatus: true, accountVersion: true,
 };
 const ACCOUNT_FIELDS: Record<keyof AccountRecord, true> = {
-  id: true, name: true, status: true, alertEmails: true, allowedScopes: true, leakResponse: true, pendingEmails: true, createdAt: true, version: true,
+  id: true, name: true, status: true, alertEmails: true, allowedScopes: true, leakResponse: true, pendingEmails: true, createdAt: true, version: true, deletedAt: true,
 };
-const EVENT_FIELDS: Record<keyof AuditEvent, true> = { id: true, type: true, at: true, actorKeyId: true, accountId: true, keyId: true, data: true };
+const EVENT_FIELDS: Record<keyof AuditEvent, true> = {
+  id: true, type: true, at: true, actorKeyId: true, actor: true, accountId: true, keyId: true, data: true,
+};
 type RouteName = keyof typeof ROUTES;
 type TriggerName = keyof typeof FUNCTION_ENTRIES;
 
@@ -37,6 +40,24 @@ const STORAGE_ATTRIBUTES = ['entity', ...Object.values(GSI).flatMap((g) => [g.pa
 export const RECORD_ATTRIBUTES: readonly string[] = [
   ...new Set([...Object.keys(KEY_FIELDS), ...Object.keys(ACCOUNT_FIELDS), ...Object.keys(EVENT_FIELDS), ...STORAGE_ATTRIBUTES]),
 ];
+
+/**
+ * The operator's managed policy (output `OperatorPolicyArn`, SPEC §5 and §9): `execute-api:Invoke`
+ * on exactly the admin routes of the route table (path parameters as `*`), and
+ * `cloudformation:DescribeStacks` on this stack for the CLI's `--stack` lookup. Nothing else: the
+ * admin API does the rest with the functions' own roles, so operators need no table access.
+ */
+export function operatorStatements(api: { arnForExecuteApi(method?: string, path?: string, stage?: string): string }, stageName: string, routes: readonly RouteDef[], stackArn: string): iam.PolicyStatement[] {
+  const admin = routes.filter((r) => r.scope === 'operator');
+  return [
+    new iam.PolicyStatement({
+      sid: 'InvokeAdminApi',
+      actions: ['execute-api:Invoke'],
+      resources: admin.map((r) => api.arnForExecuteApi(r.method, r.path.replace(/\{[^}]+\}/g, '*'), stageName)),
+    }),
+    new iam.PolicyStatement({ sid: 'ReadStackOutputs', actions: ['cloudformation:DescribeStacks'], resources: [stackArn] }),
+  ];
+}
 
 export interface PermissionTargets {
   readonly tableArn: string;
@@ -100,6 +121,8 @@ const KEY_EFFECTS: readonly Grant[] = ['getItem', 'writeItems', 'timers', 'publi
 const KEY_CHANGE: readonly Grant[] = [...KEY_EFFECTS, 'pepper'];
 /** A key change answered with the key's view, which shows its recorded usage. */
 const KEY_CHANGE_VIEW: readonly Grant[] = [...KEY_CHANGE, 'readUsage'];
+/** An account status change: commit the account, then copy the status onto each listed key. */
+const ACCOUNT_FAN_OUT: readonly Grant[] = ['getItem', 'writeItems', 'listKeys'];
 
 /**
  * The grants of every function, by route name (`ROUTES`) or trigger name (`FUNCTION_ENTRIES`):
@@ -131,10 +154,35 @@ export const FUNCTION_GRANTS = {
   // counter), and change the key like any transition.
   reportLeaks: KEY_CHANGE,
   githubSecretScanning: KEY_CHANGE,
+  // Admin API (SPEC §9). Key routes first read the account named in the path.
+  adminCreateAccount: KEY_CHANGE,
+  adminListAccounts: ['listAccounts'],
+  adminGetAccount: ['getItem'],
+  // Like putAlertEmails: the account's outbox may hold recipient notices (removal; a confirmation
+  // link left by a customer's change is derived from the pepper).
+  adminUpdateAccount: ['getItem', 'writeItems', 'pepper', 'email'],
+  // Suspend and resume copy the status onto every key of the account (the `account_keys` effect).
+  adminSuspendAccount: ACCOUNT_FAN_OUT,
+  adminResumeAccount: ACCOUNT_FAN_OUT,
+  // Delete also revokes each key (a key change per key; revoking reads no pepper).
+  adminDeleteAccount: [...KEY_EFFECTS, 'listKeys'],
+  adminCreateKey: KEY_CHANGE,
+  adminListKeys: ['getItem', 'listKeys', 'readUsage'],
+  adminGetKey: ['getItem', 'readUsage'],
+  adminUpdateKey: KEY_CHANGE_VIEW,
+  adminRotateKey: KEY_CHANGE_VIEW,
+  adminUpdateRotation: KEY_CHANGE_VIEW,
+  adminCancelRotation: KEY_CHANGE_VIEW,
+  adminRevokeKey: KEY_CHANGE_VIEW,
+  adminReactivateKey: KEY_CHANGE_VIEW,
+  adminListKeyEvents: ['getItem', 'readEvents'],
+  adminGetCustomerAccount: ['getItem'],
+  adminPutAlertEmails: ['getItem', 'writeItems', 'pepper', 'email'],
   timer: [...KEY_CHANGE, 'readUsage', 'reconcileTimers'],
   // The sweeper performs committed effects; it decides nothing, but a confirmation link it sends is
-  // derived from the pepper (the token is never stored).
-  outboxStream: [...KEY_EFFECTS, 'pepper', 'sweepOutbox'],
+  // derived from the pepper (the token is never stored). It may resume an account's fan-out
+  // (SPEC §9), which lists the account's keys.
+  outboxStream: [...KEY_EFFECTS, 'pepper', 'listKeys', 'sweepOutbox'],
   notFound: [],
   // Webhook endpoints (SPEC §10). Creating and rotating seal a signing secret with a key derived from the pepper.
   createWebhook: ['webhooks', 'writeItems', 'pepper'],

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { build, type BuildOptions } from 'esbuild';
 import { BUNDLE_FILE, FUNCTION_BUNDLING } from '../infra/function.js';
 import { PACKAGE_DIST_DIR, PREBUILT_FUNCTIONS_DIR, prebuiltBundleDir, REPO_ROOT } from '../infra/paths.js';
-import { FUNCTION_ENTRIES, ROUTES } from '../shared/http/routes.js';
+import { DEPLOYED_ENTRIES } from '../shared/http/routes.js';
 
 /** NodejsFunction's bundling settings as esbuild options (the flags it passes to the esbuild CLI). */
 export function esbuildOptions(b: typeof FUNCTION_BUNDLING): BuildOptions {
@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   rmSync(PACKAGE_DIST_DIR, { recursive: true, force: true });
 
-  const entries = [...new Set([...Object.values(ROUTES).map((r) => r.entry), ...Object.values(FUNCTION_ENTRIES)])];
+  const entries = DEPLOYED_ENTRIES;
   // One esbuild run with one entry point per function: without code splitting every output is a
   // self-contained bundle, the same as NodejsFunction's one-entry runs, but parsed once.
   const entryPoints = Object.fromEntries(

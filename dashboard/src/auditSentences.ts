@@ -49,7 +49,8 @@ export function keyLabel(id: string, ctx: SentenceContext): string {
 /** Who did it, as the subject of a sentence. */
 export function actorOf(e: AuditEventLike, ctx: SentenceContext): string {
   const a = e.actor;
-  if (a?.type === 'operator') return 'The operator';
+  // The operator's IAM principal (or `local-operator`) says which backend or person acted (SPEC §9).
+  if (a?.type === 'operator') return str(a.id) ? `The operator (${str(a.id)})` : 'The operator';
   if (a?.type === 'system') return 'rekey';
   const id = (a?.type === 'key' ? str(a.id) : null) ?? e.actorKeyId;
   if (id === null) return 'rekey';

@@ -127,3 +127,4 @@ export function defaultWindowSeconds(max: number): number {
 export function splitList(text: string): string[] {
   return [...new Set(text.split(/[\s,;]+/).map((t) => t.trim()).filter(Boolean))];
 }
+

@@ -11,7 +11,7 @@ import { decodeCursor, encodeCursor } from '../domain/cursor.js';
 import { commitOrderKey } from '../domain/ids.js';
 import { StoreUnavailableError, VersionConflictError } from '../domain/errors.js';
 import type { KeyStore, KeyWriteOptions, Page, PageRequest } from '../domain/ports.js';
-import type { AccountRecord, AuditEvent, Effect, Environment, KeyRecord, OutboxRef } from '../domain/types.js';
+import type { AccountRecord, Actor, AuditEvent, Effect, Environment, KeyAccountStatus, KeyRecord, OutboxRef } from '../domain/types.js';
 import { ACCOUNT_SHARDS, GSI, OUTBOX_SHARDS, shardOf, TIMER_SHARDS, TTL_ATTRIBUTE } from './tableSchema.js';
 
 /** An access key for a local store: local mode's store key, or dummy values for an unguarded test dynalite. */
@@ -95,6 +95,9 @@ function toKeyRecord(item: Record<string, unknown>): KeyRecord {
     fired: (item.fired as string[]) ?? [],
     revokedReason: (item.revokedReason as KeyRecord['revokedReason']) ?? null,
     exposures: (item.exposures as KeyRecord['exposures']) ?? [],
+    // Records written before accounts had a status belong to active accounts.
+    accountStatus: (item.accountStatus as KeyAccountStatus | undefined) ?? 'active',
+    accountVersion: (item.accountVersion as number | undefined) ?? 0,
   };
 }
 
@@ -102,7 +105,7 @@ function toAccountRecord(item: Record<string, unknown>): AccountRecord {
   return {
     id: item.id as string,
     name: item.name as string,
-    status: item.status === 'suspended' ? 'suspended' : 'active',
+    status: (item.status as AccountRecord['status'] | undefined) ?? 'active',
     alertEmails: (item.alertEmails as string[]) ?? [],
     allowedScopes: (item.allowedScopes as string[] | undefined) ?? [],
     // Accounts created before leakResponse existed get the default.
@@ -110,6 +113,7 @@ function toAccountRecord(item: Record<string, unknown>): AccountRecord {
     pendingEmails: (item.pendingEmails as AccountRecord['pendingEmails'] | undefined) ?? [],
     createdAt: item.createdAt as number,
     version: item.version as number,
+    deletedAt: (item.deletedAt as number | null | undefined) ?? null,
   };
 }
 
@@ -119,6 +123,8 @@ function toEvent(item: Record<string, unknown>): AuditEvent {
     type: item.type as AuditEvent['type'],
     at: item.at as number,
     actorKeyId: (item.actorKeyId as string | null) ?? null,
+    // Events recorded before `actor` existed: a key id means that key, none the system.
+    actor: (item.actor as Actor | undefined) ?? (item.actorKeyId ? { type: 'key', id: item.actorKeyId as string } : { type: 'system', id: null }),
     accountId: item.accountId as string,
     keyId: (item.keyId as string | null) ?? null,
     data: (item.data as Record<string, unknown>) ?? {},
@@ -339,6 +345,27 @@ export class DynamoKeyStore implements KeyStore {
     return { items: pageItems.map(map), nextCursor: more ? encodeCursor(positionOf(pageItems[pageItems.length - 1]!)) : null };
   }
 
+  async setKeyAccountStatus(keyId: string, status: KeyAccountStatus, accountVersion: number): Promise<boolean> {
+    try {
+      await this.send(() =>
+        this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { pk: keyPk(keyId), sk: 'KEY' },
+            UpdateExpression: 'SET accountStatus = :s, accountVersion = :v',
+            // An equal version rewrites the same value (idempotent); an older one never wins.
+            ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(accountVersion) OR accountVersion <= :v)',
+            ExpressionAttributeValues: { ':s': status, ':v': accountVersion },
+          }),
+        ),
+      );
+      return true;
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+      return false;
+    }
+  }
+
   async hitCounter(counter: string, windowStart: number, limit: number, expiresAt: number): Promise<boolean> {
     try {
       await this.send(() =>
@@ -388,9 +415,12 @@ export class DynamoKeyStore implements KeyStore {
       allowedScopes: account.allowedScopes,
       leakResponse: account.leakResponse,
       pendingEmails: account.pendingEmails,
+      deletedAt: account.deletedAt,
       version: account.version,
     };
-    await this.updateVersioned(account.id, { pk: accountPk(account.id), sk: 'ACCT' }, fields, [], {}, expectedVersion, effects);
+    // A deleted account leaves the listing index (its item stays, so the id is never reused).
+    const removes = account.deletedAt !== null ? ['gsi1pk', 'gsi1sk'] : [];
+    await this.updateVersioned(account.id, { pk: accountPk(account.id), sk: 'ACCT' }, fields, removes, {}, expectedVersion, effects);
   }
 
   /**

@@ -34,6 +34,7 @@ export type DenyReason =
   | 'unknown'
   | 'mismatch'
   | 'revoked'
+  | 'suspended'
   | 'expired'
   | 'store_error';
 
@@ -96,7 +97,7 @@ interface CacheEntry {
   readonly bucket: RecheckBucket;
 }
 
-type Decision = { ok: true; slot: Slot; secret: SecretRecord } | { ok: false; reason: 'mismatch' | 'revoked' | 'expired' };
+type Decision = { ok: true; slot: Slot; secret: SecretRecord } | { ok: false; reason: 'mismatch' | 'revoked' | 'suspended' | 'expired' };
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -114,6 +115,9 @@ export function evaluate(record: KeyRecord, digest: string, now: number): Decisi
     return { ok: false, reason: 'mismatch' };
   }
   if (record.status !== 'active') return { ok: false, reason: 'revoked' };
+  // The account's standing rides on the key record (SPEC §9), so suspension costs no extra read.
+  // A deny, so a resume is seen on the very next request through the deny re-read.
+  if (record.accountStatus !== 'active') return { ok: false, reason: 'suspended' };
   // A window ends at its instant: at `now === expiresAt` the secret no longer works.
   if (secret.expiresAt !== null && now >= secret.expiresAt) return { ok: false, reason: 'expired' };
   return { ok: true, slot, secret };

@@ -5,7 +5,7 @@
  * the rest, recording the skip in the audit trail and in the day's counter. A retried send takes
  * quota again: the cap errs on the side of sending less.
  */
-import type { AuditEvent } from './types.js';
+import { SYSTEM_ACTOR, type AuditEvent } from './types.js';
 import type { Clock, EmailMessage, Ids, KeyStore, Log, Mailer } from './ports.js';
 import { effectId } from './ids.js';
 
@@ -54,7 +54,7 @@ export async function sendWithinCap(message: EmailMessage, subject: CapSubject, 
     await deps.quota.recordSkipped(subject.accountId, day, skipped);
     const id = effectId(deps.ids.sortable(now), 0);
     const event: AuditEvent = {
-      id, type: 'email.skipped', at: now, actorKeyId: null, accountId: subject.accountId, keyId: subject.keyId,
+      id, type: 'email.skipped', at: now, actorKeyId: null, actor: SYSTEM_ACTOR, accountId: subject.accountId, keyId: subject.keyId,
       data: { email: subject.kind, skippedRecipients: skipped, reason: 'daily_cap', maxEmailsPerAccountPerDay: deps.maxPerDay, day },
     };
     await deps.store.putEvent(event);

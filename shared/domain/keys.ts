@@ -175,6 +175,9 @@ export function createKeyRecord(accountId: string, input: CreateKeyInput, caller
     fired: [],
     revokedReason: null,
     exposures: [],
+    // The service copies the account's standing in before the record is written.
+    accountStatus: 'active',
+    accountVersion: 0,
   };
   const events: EventDraft[] = [
     { type: 'api_key.created', data: { name: record.name, environment, scopes: record.scopes, hint: current.hint, expiresAt: isoOrNull(expiresAt) } },

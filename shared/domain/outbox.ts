@@ -5,19 +5,26 @@
  * crash at any point only means the next drain (the handler's own, the stream consumer in AWS, the
  * sweeper in local mode) performs it again. Nothing committed is lost.
  */
-import { PUBLISHED_EVENT_TYPES, type AuditEvent, type Effect, type OutboxRef } from './types.js';
-import type { Clock, EffectPerformers, EmailRejection, Ids, KeyStore, Log, Mailer, Metrics } from './ports.js';
-import { idTime, randomIds } from './ids.js';
+import { PUBLISHED_EVENT_TYPES, SYSTEM_ACTOR, type AuditEvent, type Effect, type OutboxRef } from './types.js';
+import type { Clock, EffectPerformers, EmailRejection, Ids, KeyStore, Log, Mailer, Metrics, PepperSource } from './ports.js';
+import type { Policies } from './policies.js';
+import { idTime } from './ids.js';
 import { sendWithinCap } from './emailCap.js';
 import { confirmationExpiry, confirmationToken, renderRecipientNotice, tokenDigest } from './recipients.js';
+import type { UsageStore } from '../usage/types.js';
 
+/** What performing effects needs: an account fan-out revokes keys, hence ids, policies and pepper. */
 export interface OutboxDeps {
   readonly store: KeyStore;
   readonly clock: Clock;
   readonly effects: EffectPerformers;
   readonly log: Log;
-  /** Ids of audit events the outbox adds itself (a skipped email). @default randomIds */
-  readonly ids?: Ids;
+  /** Ids of audit events the outbox adds itself (a skipped email) and of a fan-out's revocations. */
+  readonly ids: Ids;
+  readonly policies: Policies;
+  readonly pepper: PepperSource;
+  /** Usage minutes (SPEC §12): read by the views, the usage route and the idle cut-over check. */
+  readonly usage: UsageStore;
   /** Counts emails not sent (`EmailsNotSent`). @default - not counted */
   readonly metrics?: Metrics | undefined;
 }
@@ -43,6 +50,7 @@ async function recordNotSent(effect: EmailEffect, rejections: readonly { recipie
       type: 'email.not_sent',
       at: deps.clock.now(),
       actorKeyId: null,
+      actor: SYSTEM_ACTOR,
       accountId: effect.email.accountId,
       keyId: effect.email.keyId,
       data: { template: effect.email.template, recipient: r.recipient, reason: r.reason, hint: effect.email.hint },
@@ -90,7 +98,7 @@ export async function performEffect(effect: Effect, deps: OutboxDeps): Promise<v
       await sendWithinCap(
         { to: [n.address], ...rendered, idempotencyKey: effect.id },
         { accountId: account.id, keyId: n.keyId, kind: n.template },
-        { mailer: effects.mailer, quota: effects.emailQuota, maxPerDay: effects.maxEmailsPerAccountPerDay ?? 200, store, clock: deps.clock, ids: deps.ids ?? randomIds, log: deps.log },
+        { mailer: effects.mailer, quota: effects.emailQuota, maxPerDay: effects.maxEmailsPerAccountPerDay ?? 200, store, clock: deps.clock, ids: deps.ids, log: deps.log },
       );
       return;
     }
@@ -119,12 +127,17 @@ export async function performEffect(effect: Effect, deps: OutboxDeps): Promise<v
       const sent = await sendWithinCap(
         { to, ...rendered, idempotencyKey: effect.id },
         { accountId: account.id, keyId: effect.email.keyId, kind: effect.email.template },
-        { mailer: reporting, quota: effects.emailQuota, maxPerDay: effects.maxEmailsPerAccountPerDay ?? 200, store, clock: deps.clock, ids: deps.ids ?? randomIds, log: deps.log },
+        { mailer: reporting, quota: effects.emailQuota, maxPerDay: effects.maxEmailsPerAccountPerDay ?? 200, store, clock: deps.clock, ids: deps.ids, log: deps.log },
       );
       // Skipped by the daily cap: sendWithinCap audits them (email.skipped); count them too.
       if (sent < to.length) deps.metrics?.count(EMAILS_NOT_SENT_METRIC, { Reason: 'daily_cap' }, to.length - sent);
       if (rejected.length) await recordNotSent(effect, rejected, deps);
       return;
+    }
+    case 'account_keys': {
+      // Loaded on use: only account changes carry this effect, and the module depends on the services.
+      const { applyAccountFanOut } = await import('../admin/accounts.js');
+      return applyAccountFanOut(effect.fanOut, deps);
     }
   }
 }

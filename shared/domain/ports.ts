@@ -1,5 +1,5 @@
 /** Narrow interfaces the domain depends on. Adapters in `shared/adapters` and `shared/local` implement them. */
-import type { AccountRecord, AuditEvent, Effect, Environment, KeyRecord, OutboxRef, Timer } from './types.js';
+import type { AccountRecord, AuditEvent, Effect, Environment, KeyAccountStatus, KeyRecord, OutboxRef, Timer } from './types.js';
 
 export interface Clock {
   /** Epoch milliseconds. */
@@ -57,10 +57,17 @@ export interface KeyStore {
   updateKey(record: KeyRecord, expectedVersion: number, effects: readonly Effect[], options?: KeyWriteOptions): Promise<void>;
   /** Newest first. `environment` restricts to that environment (a test caller sees only test keys). */
   listKeys(accountId: string, page: PageRequest, environment?: Environment): Promise<Page<KeyRecord>>;
+  /**
+   * Copies the account's status onto a key (SPEC §9 suspension), unless the key already holds the
+   * status of a newer account version. No `version` bump: key transitions never write these fields,
+   * so neither can lose the other's change. Returns `false` when the key does not exist.
+   */
+  setKeyAccountStatus(keyId: string, status: KeyAccountStatus, accountVersion: number): Promise<boolean>;
 
   getAccount(id: string, options?: { consistent?: boolean }): Promise<AccountRecord | null>;
   createAccount(account: AccountRecord, effects: readonly Effect[]): Promise<void>;
   updateAccount(account: AccountRecord, expectedVersion: number, effects: readonly Effect[]): Promise<void>;
+  /** Newest first, deleted accounts left out. */
   listAccounts(page: PageRequest): Promise<Page<AccountRecord>>;
 
   /** Newest first. */

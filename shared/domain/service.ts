@@ -26,15 +26,15 @@ import { CONFIRMATION_TOKEN_PATTERN, openPending, planListChange, tokenDigest, t
 import { idleFacts, type KeyUsage, keyUsage } from '../usage/facts.js';
 import type { IdleFacts } from '../usage/idle.js';
 import { usageRange, usageReport, type UsageReport } from '../usage/report.js';
-import type { UsageStore } from '../usage/types.js';
 import { effectId } from './ids.js';
 import type { Policies } from './policies.js';
-import type { Ids, Page, PageRequest, PepperSource } from './ports.js';
+import type { Page, PageRequest } from './ports.js';
 import { diffTimers, fireTimer, nextTimerDue, overdueTimers, planTimers } from './timers.js';
 import {
-  SCOPE_READ,
-  SCOPE_WRITE,
+  SYSTEM_ACTOR,
   type AccountRecord,
+  type AccountFanOut,
+  type Actor,
   type AuditEvent,
   type Caller,
   type Effect,
@@ -47,22 +47,19 @@ import {
   type Timer,
 } from './types.js';
 
-export interface Deps extends OutboxDeps {
-  /** Usage minutes (SPEC §12): read by the views, the usage route and the idle cut-over check. */
-  readonly usage: UsageStore;
-  readonly ids: Ids;
-  readonly policies: Policies;
-  readonly pepper: PepperSource;
-}
+/** Everything a service needs (the outbox's dependencies are the services' own: an account fan-out acts through them). */
+export type Deps = OutboxDeps;
 
 /**
  * On whose behalf a service acts. A customer's key is confined to its account (and a test key to
- * test keys); the operator (CLI) reaches any account and acts as the system (`actorKeyId: null`).
+ * test keys); the operator (admin API, SPEC §9) acts for the one account named in the path, in
+ * both environments, and is audited by its IAM principal. `accountId: null` reaches any account
+ * (the system's timers).
  */
 export interface Principal {
   readonly accountId: string | null;
   readonly environment: Environment;
-  readonly actorKeyId: string | null;
+  readonly actor: Actor;
   /**
    * The scopes of the acting key, which bound what it may give (SPEC §1 Delegation); `null` for the
    * operator, who is not bound by that rule.
@@ -73,16 +70,36 @@ export interface Principal {
 export const principalOf = (caller: Caller): Principal => ({
   accountId: caller.accountId,
   environment: caller.environment,
-  actorKeyId: caller.keyId,
+  actor: { type: 'key', id: caller.keyId },
   scopes: caller.scopes,
 });
-export const OPERATOR: Principal = Object.freeze({ accountId: null, environment: 'live', actorKeyId: null, scopes: null });
+
+/** The operator acting for one account; `operatorId` is the signing IAM principal's ARN (or `local-operator`). */
+export const operatorPrincipal = (accountId: string, operatorId: string): Principal & { accountId: string } => ({
+  accountId,
+  environment: 'live',
+  actor: { type: 'operator', id: operatorId },
+  scopes: null,
+});
+
+/** An audit event; `actorKeyId` is derived from the actor, as it always was (the key's id, else `null`). */
+export function auditEvent(
+  id: string,
+  type: EventType,
+  at: number,
+  actor: Actor,
+  accountId: string,
+  keyId: string | null,
+  data: Readonly<Record<string, unknown>>,
+): AuditEvent {
+  return { id, type, at, actorKeyId: actor.type === 'key' ? actor.id : null, actor, accountId, keyId, data };
+}
 
 /**
  * Attempts of the read–decide–write loop. Every lost race means another writer committed, so the
  * loop always makes progress; the cap only guards against a bug, not against honest contention.
  */
-const MAX_ATTEMPTS = 200;
+export const MAX_ATTEMPTS = 200;
 
 const notFound = () => new ApiError('not_found', 'No such key.');
 
@@ -100,8 +117,8 @@ async function allowedScopesFor(principal: Principal, accountId: string, request
  * any state check): `403 forbidden` naming each refused scope or field; the operator is not bound.
  */
 function checkDelegation(principal: Principal, allowed: readonly string[], target: DelegationTarget | null, request: DelegationRequest, rotate = false): void {
-  if (principal.scopes === null || principal.actorKeyId === null) return;
-  const refusals = delegationRefusals({ keyId: principal.actorKeyId, scopes: principal.scopes }, allowed, target, request, rotate);
+  if (principal.scopes === null || principal.actor.type !== 'key') return;
+  const refusals = delegationRefusals({ keyId: principal.actor.id, scopes: principal.scopes }, allowed, target, request, rotate);
   if (refusals.length > 0) {
     throw new ApiError('forbidden', `This key may not give what it asks for: ${refusals.map((r) => r.field).join(', ')}.`, refusals);
   }
@@ -109,8 +126,22 @@ function checkDelegation(principal: Principal, allowed: readonly string[], targe
 
 const targetOf = (record: KeyRecord): DelegationTarget => ({ id: record.id, scopes: record.scopes, expiresAt: record.current.expiresAt });
 
-async function transitionContext(deps: Deps, now: number): Promise<TransitionContext> {
-  return { now, policies: deps.policies, ids: deps.ids, pepper: await deps.pepper.get() };
+/**
+ * The context a transition decides in. `withPepper: false` is for transitions that issue no secret
+ * (revoke): the pepper is not fetched, and reading it anyway fails loudly instead of hashing with
+ * nothing. It keeps the outbox sweeper, which may resume an account deletion's revocations, off
+ * the pepper.
+ */
+async function transitionContext(deps: Deps, now: number, withPepper = true): Promise<TransitionContext> {
+  if (withPepper) return { now, policies: deps.policies, ids: deps.ids, pepper: await deps.pepper.get() };
+  return {
+    now,
+    policies: deps.policies,
+    ids: deps.ids,
+    get pepper(): Buffer {
+      throw new Error('this transition was started without the pepper');
+    },
+  };
 }
 
 /** Loads a key the principal may act on: another account's key is 404 (no enumeration); a live key seen by a test key is 403. */
@@ -129,7 +160,7 @@ export function effectsFor(
   after: KeyRecord,
   events: readonly EventDraft[],
   emails: readonly Omit<EmailRequest, 'accountId' | 'keyId' | 'keyName'>[],
-  actorKeyId: string | null,
+  actor: Actor,
   now: number,
   deps: Pick<Deps, 'ids' | 'policies'>,
 ): Effect[] {
@@ -139,7 +170,7 @@ export function effectsFor(
   const out: Effect[] = [];
   for (const e of events) {
     const id = nextId();
-    out.push({ id, kind: 'event', event: { id, type: e.type, at: now, actorKeyId, accountId: after.accountId, keyId: after.id, data: e.data } });
+    out.push({ id, kind: 'event', event: auditEvent(id, e.type, now, actor, after.accountId, after.id, e.data) });
   }
   const { schedule, unschedule } = diffTimers(before ? planTimers(before, deps.policies) : [], planTimers(after, deps.policies), now, after.fired);
   for (const timer of unschedule) out.push({ id: nextId(), kind: 'unschedule', timer });
@@ -165,7 +196,7 @@ const DRAIN_WAIT_MS = 2_000;
  * outbox (a concurrent change of the same key), waits for it briefly so this change's effects are
  * done too; anything left is the stream consumer's / sweeper's.
  */
-async function drainQuietly(ref: { kind: 'key' | 'account'; id: string }, deps: Deps): Promise<void> {
+export async function drainQuietly(ref: { kind: 'key' | 'account'; id: string }, deps: Deps): Promise<void> {
   const deadline = Date.now() + DRAIN_WAIT_MS;
   try {
     for (let wait = 5; ; wait = Math.min(wait * 2, 100)) {
@@ -187,17 +218,18 @@ async function drainQuietly(ref: { kind: 'key' | 'account'; id: string }, deps: 
 export async function commitKeyChange(
   load: () => Promise<KeyRecord | null>,
   decide: (record: KeyRecord, ctx: TransitionContext) => Decision,
-  actorKeyId: string | null,
+  actor: Actor,
   deps: Deps,
+  withPepper = true,
 ): Promise<{ decision: Decision; record: KeyRecord } | null> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const record = await load();
     if (!record) return null;
-    const ctx = await transitionContext(deps, deps.clock.now());
+    const ctx = await transitionContext(deps, deps.clock.now(), withPepper);
     const decision = decide(record, ctx);
     if (decision.kind !== 'change') return { decision, record };
     const next = pruneFired(decision.next, deps.policies);
-    const effects = effectsFor(record, next, decision.events, decision.emails ?? [], actorKeyId, ctx.now, deps);
+    const effects = effectsFor(record, next, decision.events, decision.emails ?? [], actor, ctx.now, deps);
     try {
       await deps.store.updateKey(next, record.version, effects, { nextTimerAt: nextTimerDue(next, deps.policies) });
     } catch (err) {
@@ -219,14 +251,16 @@ async function mutateKey(
   keyId: string,
   deps: Deps,
   decide: (record: KeyRecord, ctx: TransitionContext) => Decision,
+  withPepper = true,
 ): Promise<{ record: KeyRecord; secret?: string }> {
-  const result = (await commitKeyChange(() => loadOwned(principal, keyId, deps), decide, principal.actorKeyId, deps))!;
+  const result = (await commitKeyChange(() => loadOwned(principal, keyId, deps), decide, principal.actor, deps, withPepper))!;
   const d = result.decision;
   if (d.kind === 'conflict') throw conflictError(d.code, d.message);
   return d.kind === 'change' && d.secret !== undefined ? { record: result.record, secret: d.secret } : { record: result.record };
 }
 
-const backoff = (attempt: number) => new Promise((r) => setTimeout(r, Math.random() * Math.min(40, 2 ** attempt)));
+/** Randomised wait before retrying a lost conditional write. */
+export const backoff = (attempt: number) => new Promise((r) => setTimeout(r, Math.random() * Math.min(40, 2 ** attempt)));
 
 // ---- key services ---------------------------------------------------------------------------------
 
@@ -244,12 +278,21 @@ export async function createKey(principal: Principal, accountId: string, body: C
   if (principal.environment === 'test' && environment !== 'test') throw new ApiError('forbidden', 'A test key can only create test keys.');
   const request = { scopes: body.scopes, expiresAt };
   checkDelegation(principal, await allowedScopesFor(principal, accountId, request, deps), null, request);
+  // The new key starts with its account's standing (a key made in a suspended account is refused too).
+  const account = await getAccount(accountId, deps, true);
   const ctx = await transitionContext(deps, now);
-  const { record, secret, events } = createKeyRecord(accountId, { ...body, environment, expiresAt }, { environment }, ctx);
-  const effects = effectsFor(null, record, events, [], principal.actorKeyId, now, deps);
+  const made = createKeyRecord(accountId, { ...body, environment, expiresAt }, { environment }, ctx);
+  const record: KeyRecord = { ...made.record, accountStatus: account.status, accountVersion: account.version };
+  const effects = effectsFor(null, record, made.events, [], principal.actor, now, deps);
   await deps.store.createKey(record, effects, { nextTimerAt: nextTimerDue(record, deps.policies) });
+  // A suspend, resume or delete committed meanwhile may have fanned out before this key was listed:
+  // copy the account's standing again (a newer version wins; an equal one changes nothing).
+  const after = await deps.store.getAccount(accountId, { consistent: true });
+  if (after && after.version !== account.version) {
+    await deps.store.setKeyAccountStatus(record.id, after.deletedAt !== null ? 'deleted' : after.status, after.version);
+  }
   await drainQuietly({ kind: 'key', id: record.id }, deps);
-  return { record, secret };
+  return { record, secret: made.secret };
 }
 
 export async function getKey(principal: Principal, keyId: string, deps: Deps): Promise<KeyRecord> {
@@ -313,7 +356,8 @@ export async function cancelRotation(principal: Principal, keyId: string, body: 
 }
 
 export async function revokeKey(principal: Principal, keyId: string, deps: Deps) {
-  return mutateKey(principal, keyId, deps, (record, ctx) => revokeT(record, ctx));
+  // Revoking issues no secret: no pepper read (see transitionContext).
+  return mutateKey(principal, keyId, deps, (record, ctx) => revokeT(record, ctx), false);
 }
 
 export async function reactivateKey(principal: Principal, keyId: string, deps: Deps) {
@@ -339,9 +383,10 @@ export async function listKeyEvents(principal: Principal, keyId: string, page: P
 
 // ---- accounts -------------------------------------------------------------------------------------
 
-export async function getAccount(accountId: string, deps: Deps): Promise<AccountRecord> {
-  const account = await deps.store.getAccount(accountId);
-  if (!account) throw new ApiError('not_found', 'No such account.');
+/** The account, or `404 not_found` (also once deleted). */
+export async function getAccount(accountId: string, deps: Pick<Deps, 'store'>, consistent = false): Promise<AccountRecord> {
+  const account = await deps.store.getAccount(accountId, { consistent });
+  if (!account || account.deletedAt !== null) throw new ApiError('not_found', 'No such account.');
   return account;
 }
 
@@ -364,8 +409,8 @@ export async function setAlertEmails(principal: Principal, accountId: string, al
   if (principal.environment === 'test') throw new ApiError('forbidden', 'A test key cannot change the account.');
   const emails = normalizeEmails(alertEmails);
   // Operator-set addresses are trusted as given (SPEC §10); see updateAccount.
-  if (principal.accountId === null) return updateAccount(accountId, { alertEmails: emails }, deps);
-  return commitAccountChange(accountId, principal.actorKeyId, deps, (account) => {
+  if (principal.actor.type === 'operator') return updateAccount(principal.actor, accountId, { alertEmails: emails }, deps);
+  return commitAccountChange(accountId, principal.actor, deps, (account) => {
     const now = deps.clock.now();
     const plan = planListChange(account.alertEmails, openPending(account.pendingEmails, now), emails, now);
     const unchanged =
@@ -399,7 +444,7 @@ export async function confirmEmail(token: string, deps: Deps & { confirmations: 
   const now = deps.clock.now();
   if (now >= c.expiresAt) throw notFound();
   const same = (a: string) => a.trim().toLowerCase() === c.address.trim().toLowerCase();
-  await commitAccountChange(c.accountId, null, deps, (account) => {
+  await commitAccountChange(c.accountId, SYSTEM_ACTOR, deps, (account) => {
     // Still asked for (not removed or replaced since): it joins the list, at most 20 addresses.
     if (!account.pendingEmails.some((p) => same(p.address)) || account.alertEmails.length >= 20) return null;
     return {
@@ -422,15 +467,16 @@ export interface AccountChanges {
 }
 
 /**
- * Operator entry point: rename an account, replace its alert list or its allowed scopes (the
- * customer's entitlement, SPEC §1). One conditional write with its audit event; nothing to do is
- * no write. Removing an allowed scope takes nothing from existing keys: it only bounds what keys
- * may be given from now on.
+ * Operator entry point (admin API `PATCH /admin/v1/accounts/{accountId}`): rename an account,
+ * replace its alert list (trusted as given) or its allowed scopes (the customer's entitlement,
+ * SPEC §1), or set its leak response. One conditional write with its audit event; nothing to do
+ * is no write. Removing an allowed scope takes nothing from existing keys: it only bounds what
+ * keys may be given from now on.
  */
-export async function updateAccount(accountId: string, input: AccountChanges, deps: Deps): Promise<AccountRecord> {
+export async function updateAccount(actor: Actor, accountId: string, input: AccountChanges, deps: Deps): Promise<AccountRecord> {
   const emails = input.alertEmails === undefined ? undefined : normalizeEmails(input.alertEmails);
   const allowed = input.allowedScopes === undefined ? undefined : [...new Set(input.allowedScopes)];
-  return commitAccountChange(accountId, null, deps, (account) => {
+  return commitAccountChange(accountId, actor, deps, (account) => {
     const changes: { -readonly [K in keyof AccountChanges]: AccountChanges[K] } = {};
     if (input.name !== undefined && input.name !== account.name) changes.name = input.name;
     const removed = emails === undefined ? [] : account.alertEmails.filter((a) => !emails.some((e) => e.toLowerCase() === a.toLowerCase()));
@@ -455,31 +501,42 @@ export async function updateAccount(accountId: string, input: AccountChanges, de
   });
 }
 
+/** What an account change decides: the fields it sets, its audit event and, for a status change, the fan-out to the keys. */
+export interface AccountDecision {
+  readonly changes: Partial<AccountRecord>;
+  readonly type: EventType;
+  readonly data: Record<string, unknown>;
+  readonly fanOut?: Pick<AccountFanOut, 'status' | 'revoke'>;
+  /** Emails to single addresses about themselves (confirmation links, removal notices, SPEC §10). */
+  readonly notices?: readonly Omit<NoticeRequest, 'accountId'>[];
+}
+
 /**
  * The account's commit loop: read (consistent), decide, one conditional write with the audit
- * event, retry on a lost race, drain. `decide` returns `null` for nothing to change.
+ * event (and the `account_keys` fan-out effect, SPEC §9), retry on a lost race, drain. `decide`
+ * returns `null` for nothing to change (idempotent calls answer the account as it is).
  */
-async function commitAccountChange(
+export async function commitAccountChange(
   accountId: string,
-  actorKeyId: string | null,
+  actor: Actor,
   deps: Deps,
-  decide: (
-    account: AccountRecord,
-  ) => { changes: Partial<AccountRecord>; type: EventType; data: Record<string, unknown>; notices?: readonly Omit<NoticeRequest, 'accountId'>[] } | null,
+  decide: (account: AccountRecord) => AccountDecision | null,
 ): Promise<AccountRecord> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const account = await deps.store.getAccount(accountId, { consistent: true });
-    if (!account) throw new ApiError('not_found', 'No such account.');
+    const account = await getAccount(accountId, deps, true);
     const decision = decide(account);
     if (decision === null) return account;
     const now = deps.clock.now();
     const next: AccountRecord = { ...account, ...decision.changes, version: account.version + 1 };
-    const id = effectId(deps.ids.sortable(now, next.version), 0);
-    const event: AuditEvent = { id, type: decision.type, at: now, actorKeyId, accountId, keyId: null, data: decision.data };
     const base = deps.ids.sortable(now, next.version);
-    const notices: Effect[] = (decision.notices ?? []).map((n, i) => ({ id: effectId(base, i + 1), kind: 'notice', notice: { ...n, accountId } }));
+    const id = effectId(base, 0);
+    const effects: Effect[] = [{ id, kind: 'event', event: auditEvent(id, decision.type, now, actor, accountId, null, decision.data) }];
+    if (decision.fanOut) {
+      effects.push({ id: effectId(base, effects.length), kind: 'account_keys', fanOut: { ...decision.fanOut, accountId, accountVersion: next.version, actor } });
+    }
+    for (const n of decision.notices ?? []) effects.push({ id: effectId(base, effects.length), kind: 'notice', notice: { ...n, accountId } });
     try {
-      await deps.store.updateAccount(next, account.version, [{ id, kind: 'event', event }, ...notices]);
+      await deps.store.updateAccount(next, account.version, effects);
     } catch (err) {
       if (err instanceof VersionConflictError) {
         await backoff(attempt);
@@ -491,36 +548,6 @@ async function commitAccountChange(
     return next;
   }
   throw new Error(`too much contention on account ${accountId}`);
-}
-
-/**
- * Operator entry point: a new account and its first key (`keys:read keys:write`, `live`).
- * The secret is returned once, for the operator to hand over.
- */
-export async function createAccountWithKey(
-  input: { name: string; alertEmails: readonly string[]; allowedScopes?: readonly string[] | undefined; leakResponse?: LeakResponse | undefined },
-  deps: Deps,
-) {
-  const now = deps.clock.now();
-  const account: AccountRecord = {
-    id: deps.ids.accountId(),
-    name: input.name,
-    status: 'active',
-    alertEmails: normalizeEmails(input.alertEmails),
-    allowedScopes: [...new Set(input.allowedScopes ?? [])],
-    leakResponse: input.leakResponse ?? 'revoke',
-    // Set by the operator: trusted as given, nothing pending.
-    pendingEmails: [],
-    createdAt: now,
-    version: 1,
-  };
-  const id = effectId(deps.ids.sortable(now), 0);
-  await deps.store.createAccount(account, [
-    { id, kind: 'event', event: { id, type: 'account.created', at: now, actorKeyId: null, accountId: account.id, keyId: null, data: { name: account.name, leakResponse: account.leakResponse } } },
-  ]);
-  await drainQuietly({ kind: 'account', id: account.id }, deps);
-  const { record, secret } = await createKey(OPERATOR, account.id, { name: 'Initial key', environment: 'live', scopes: [SCOPE_READ, SCOPE_WRITE] }, deps);
-  return { account, key: record, secret };
 }
 
 // ---- timers ---------------------------------------------------------------------------------------
@@ -536,7 +563,7 @@ export async function handleTimer(timer: Timer, deps: Deps): Promise<'acted' | '
       return record;
     },
     (record, ctx) => fireTimer(record, timer, ctx.now, deps.policies, facts),
-    null,
+    SYSTEM_ACTOR,
     deps,
   );
   if (!result) return 'missing';

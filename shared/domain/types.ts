@@ -73,6 +73,16 @@ export interface ExposureRecord {
   readonly action: ExposureAction;
 }
 
+/** An account's status (SPEC §1): a suspended account's keys are refused by the authorizer. */
+export const ACCOUNT_STATUSES = ['active', 'suspended'] as const;
+export type AccountStatus = (typeof ACCOUNT_STATUSES)[number];
+/**
+ * The account's standing as copied onto each of its keys (SPEC §9), so the authorizer's single read
+ * of the key decides: `deleted` also refuses the key for good.
+ */
+export type KeyAccountStatus = AccountStatus | 'deleted';
+
+
 /** The single small DynamoDB record per key. Every change is one conditional write on `version`. */
 export interface KeyRecord {
   readonly id: string;
@@ -96,10 +106,16 @@ export interface KeyRecord {
   readonly revokedReason: RevokedReason | null;
   /** Secrets of this key reported leaked, newest last (at most `MAX_EXPOSURES`). */
   readonly exposures: readonly ExposureRecord[];
+  /**
+   * The account's status, copied here by the account's fan-out (see `shared/admin/accounts.ts`) so
+   * the authorizer's one `GetItem` also decides suspension. Written apart from `version`: a key
+   * transition never overwrites it and a status copy never loses a transition.
+   */
+  readonly accountStatus: KeyAccountStatus;
+  /** The account `version` whose status `accountStatus` holds; an older copy never replaces a newer one. */
+  readonly accountVersion: number;
 }
 
-/** `suspended`: every key of the account is denied (set by the operator, SPEC §9). */
-export type AccountStatus = 'active' | 'suspended';
 /** How rekey answers a valid leaked secret of an account (SPEC §11). */
 export const LEAK_RESPONSES = ['revoke', 'notify'] as const;
 export type LeakResponse = (typeof LEAK_RESPONSES)[number];
@@ -124,6 +140,8 @@ export interface AccountRecord {
   readonly pendingEmails: readonly PendingEmail[];
   readonly createdAt: number;
   readonly version: number;
+  /** Set once by the operator's delete: the account answers 404 from then on; its id is never reused. */
+  readonly deletedAt: number | null;
 }
 
 /** Who is calling, as the authorizer established it. */
@@ -150,16 +168,41 @@ export const PUBLISHED_EVENT_TYPES = [
   'api_key.updated',
   'api_key.exposed',
 ] as const;
-export const AUDIT_ONLY_EVENT_TYPES = ['api_key.secrets_purged', 'account.created', 'account.alert_emails_updated', 'account.updated', 'webhook.disabled', 'email.skipped', 'email.not_sent', 'account.email_confirmed'] as const;
+export const AUDIT_ONLY_EVENT_TYPES = [
+  'api_key.secrets_purged',
+  'account.created',
+  'account.alert_emails_updated',
+  'account.updated',
+  'account.suspended',
+  'account.resumed',
+  'account.deleted',
+  'webhook.disabled',
+  'email.skipped',
+  'email.not_sent',
+  'account.email_confirmed',
+] as const;
 export type PublishedEventType = (typeof PUBLISHED_EVENT_TYPES)[number];
 export type EventType = PublishedEventType | (typeof AUDIT_ONLY_EVENT_TYPES)[number];
+
+/**
+ * Who made a change (SPEC §9): a key (its id), the operator (the IAM principal ARN that signed the
+ * admin request, or `local-operator`), or rekey itself (timers; `id` null).
+ */
+export type Actor =
+  | { readonly type: 'key'; readonly id: string }
+  | { readonly type: 'operator'; readonly id: string }
+  | { readonly type: 'system'; readonly id: null };
+
+export const SYSTEM_ACTOR: Actor = Object.freeze({ type: 'system', id: null });
 
 /** One entry of the audit trail, and the body of the matching domain event. Never holds a secret or digest. */
 export interface AuditEvent {
   readonly id: string;
   readonly type: EventType;
   readonly at: number;
+  /** The acting key's id; `null` for the operator and the system (kept as it was before `actor`). */
   readonly actorKeyId: string | null;
+  readonly actor: Actor;
   readonly accountId: string;
   /** Key id, or `null` for account events. */
   readonly keyId: string | null;
@@ -215,7 +258,8 @@ export type Effect =
   | { readonly id: string; readonly kind: 'schedule'; readonly timer: Timer }
   | { readonly id: string; readonly kind: 'unschedule'; readonly timer: Timer }
   | { readonly id: string; readonly kind: 'email'; readonly email: EmailRequest }
-  | { readonly id: string; readonly kind: 'notice'; readonly notice: NoticeRequest };
+  | { readonly id: string; readonly kind: 'notice'; readonly notice: NoticeRequest }
+  | { readonly id: string; readonly kind: 'account_keys'; readonly fanOut: AccountFanOut };
 
 /** An address waiting for its confirmation (SPEC §10). */
 export interface PendingEmail {
@@ -230,6 +274,19 @@ export interface NoticeRequest {
   readonly accountId: string;
   readonly keyId: string | null;
   readonly address: string;
+}
+
+/**
+ * Copies an account's status onto every key of it (and, for a delete, revokes each key). Carried by
+ * the account's outbox, so a crash mid-way resumes; each step is idempotent.
+ */
+export interface AccountFanOut {
+  readonly accountId: string;
+  readonly status: KeyAccountStatus;
+  /** The account version that set `status`. */
+  readonly accountVersion: number;
+  readonly revoke: boolean;
+  readonly actor: Actor;
 }
 
 /** Addresses an item that carries an outbox. */

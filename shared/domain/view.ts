@@ -122,5 +122,5 @@ export function accountView(a: AccountRecord, now: number = Date.now()): Account
 }
 
 export function eventView(e: AuditEvent): EventViewT {
-  return { id: e.id, type: e.type, at: iso(e.at), actorKeyId: e.actorKeyId, data: { ...e.data } };
+  return { id: e.id, type: e.type, at: iso(e.at), actorKeyId: e.actorKeyId, actor: { ...e.actor }, data: { ...e.data } };
 }

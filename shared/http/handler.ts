@@ -25,8 +25,13 @@ type Output<S> = S extends z.ZodType ? z.output<S> : undefined;
 /** The authenticated caller plus the expiry of the secret it used (for whoami). */
 export type AuthCaller = Caller & { readonly secretExpiresAt: number | null };
 
+/** The admin API's caller: the IAM principal that signed the request (`local-operator` locally). */
+export interface OperatorCaller {
+  readonly operatorId: string;
+}
+
 export interface HttpRequest<R extends RouteDef> {
-  readonly caller: R['scope'] extends 'none' ? AuthCaller | null : AuthCaller;
+  readonly caller: R['scope'] extends 'none' ? AuthCaller | null : R['scope'] extends 'operator' ? OperatorCaller : AuthCaller;
   readonly body: Output<R['body']>;
   readonly query: Output<R['query']>;
   /** Path parameters; `id` is checked to be a well-formed key id (else 404). */
@@ -54,9 +59,22 @@ export function callerFrom(event: APIGatewayProxyEvent): AuthCaller | null {
   return { keyId: a.keyId, accountId: a.accountId, environment, scopes, slot, secretExpiresAt: exp };
 }
 
+/**
+ * The admin caller, from what API Gateway's `AWS_IAM` authorization puts in the request context
+ * (the local gateway sets the same field after verifying the signature). Never from a header.
+ */
+export function operatorFrom(event: APIGatewayProxyEvent): OperatorCaller | null {
+  const arn = event.requestContext?.identity?.userArn;
+  return typeof arn === 'string' && arn.length > 0 ? { operatorId: arn } : null;
+}
+
+/** Admin path parameter `accountId`: the shape `ids.accountId()` makes. */
+const ACCOUNT_ID_PATTERN = /^[0-9A-Za-z]{16}$/;
+
 /** `keys:write` implies `keys:read`. */
 export function hasScope(caller: Caller, scope: RouteDef['scope']): boolean {
   if (scope === 'any' || scope === 'none') return true;
+  if (scope === 'operator') return false;
   if (scope === SCOPE_READ) return caller.scopes.includes(SCOPE_READ) || caller.scopes.includes(SCOPE_WRITE);
   return caller.scopes.includes(scope);
 }
@@ -162,17 +180,26 @@ export function httpHandler<R extends RouteDef>(
     const requestId = event.requestContext?.requestId ?? context?.awsRequestId ?? 'unknown';
     const headers: Record<string, string> = { 'x-request-id': requestId, ...corsHeaders(rt.config.corsAllowedOrigin) };
     try {
-      const caller = callerFrom(event);
-      if (route.scope !== 'none' && !caller) throw new ApiError('unauthorized', 'A valid API key is required.');
-      if (caller && !hasScope(caller, route.scope)) throw new ApiError('forbidden', `This key lacks the scope ${route.scope}.`);
-      // The scope step also holds SPEC §2's rotated-out rule: a previous secret reads, never writes.
-      if (caller && rotatedOutRefuses(caller.slot, route.scope)) throw new ApiError('forbidden', ROTATED_OUT_MESSAGE);
+      let caller: AuthCaller | OperatorCaller | null;
+      if (route.scope === 'operator') {
+        // Admin routes: only the SigV4-authenticated principal; an API key's context never counts.
+        caller = operatorFrom(event);
+        if (!caller) throw new ApiError('unauthorized', 'An AWS Signature Version 4 signed request is required.');
+      } else {
+        const key = callerFrom(event);
+        if (route.scope !== 'none' && !key) throw new ApiError('unauthorized', 'A valid API key is required.');
+        if (key && !hasScope(key, route.scope)) throw new ApiError('forbidden', `This key lacks the scope ${route.scope}.`);
+        // The scope step also holds SPEC §2's rotated-out rule: a previous secret reads, never writes.
+        if (key && rotatedOutRefuses(key.slot, route.scope)) throw new ApiError('forbidden', ROTATED_OUT_MESSAGE);
+        caller = key;
+      }
       const rawBody = rawBodyOf(event);
       const maxBody = route.maxBodyBytes ?? MAX_BODY_BYTES;
       if (rawBody.length > maxBody) throw new ApiError('payload_too_large', `Request bodies are limited to ${maxBody} bytes.`);
       const body = parseBody(route, rawBody);
       const query = parseQuery(route, event);
       const params = { ...(event.pathParameters ?? {}) } as Record<string, string>;
+      if (params.accountId !== undefined && !ACCOUNT_ID_PATTERN.test(params.accountId)) throw new ApiError('not_found', 'No such account.');
       if (params.id !== undefined && !(route.idPattern ?? KEY_ID_PATTERN).test(params.id)) {
         throw new ApiError('not_found', route.idPattern ? 'Not found.' : 'No such key.');
       }

@@ -72,7 +72,7 @@ export function buildOpenApi(opts: OpenApiOptions = {}): Json {
         name,
         in: 'path',
         required: true,
-        description: 'The key id (the 16 characters after the environment in the secret).',
+        description: name === 'accountId' ? 'The account id.' : 'The key id (the 16 characters after the environment in the secret).',
         schema: { type: 'string', minLength: 1 },
       }));
     }
@@ -94,6 +94,12 @@ export function buildOpenApi(opts: OpenApiOptions = {}): Json {
       { name: 'account', description: "The caller's account and its alert addresses." },
       { name: 'meta', description: 'Who am I, and this document.' },
       { name: 'leaks', description: 'Report leaked secrets: GitHub secret scanning and anyone who finds one. No API key.' },
+      {
+        name: 'admin',
+        description:
+          "The provider's admin API (`/admin/v1`): accounts, and every key route acting for a given account. " +
+          'Authenticated by AWS Signature Version 4 only (an API key never works here).',
+      },
     ],
     paths,
     components: {
@@ -110,6 +116,17 @@ export function buildOpenApi(opts: OpenApiOptions = {}): Json {
           in: 'header',
           name: 'x-api-key',
           description: 'The key secret as `x-api-key: <secret>` (alternative to the bearer header).',
+        },
+        // API Gateway's own notation for IAM authorization in OpenAPI exports.
+        sigv4: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'Authorization',
+          'x-amazon-apigateway-authtype': 'awsSigv4',
+          description:
+            'AWS Signature Version 4 for service `execute-api` (admin API only). In AWS: IAM credentials allowed `execute-api:Invoke` ' +
+            'on the admin routes (stack output `OperatorPolicyArn`). Locally: the operator key in `<data dir>/operator.json`. ' +
+            'No signature answers 401; a bad, stale (beyond ±5 min) or tampered one 403.',
         },
       },
     },
@@ -227,7 +244,10 @@ function operation(r: RouteDef, inputRefs: Map<z.ZodType, Json>, outputRefs: Map
     tags: [tagOf(r.path)],
     'x-required-scope': r.scope,
   };
-  if (authenticated) {
+  if (r.scope === 'operator') {
+    op.description = scopeDescription(r.scope);
+    op.security = [{ sigv4: [] }];
+  } else if (authenticated) {
     op.description = scopeDescription(r.scope);
     // OpenAPI 3.1 lets non-OAuth requirements list the roles they need: the scope here.
     const roles = r.scope === 'any' ? [] : [r.scope];
@@ -269,6 +289,12 @@ function operation(r: RouteDef, inputRefs: Map<z.ZodType, Json>, outputRefs: Map
   if (authenticated) responses['401'] = { $ref: '#/components/responses/Unauthorized' };
   else if (r.otherErrors?.[401]) responses['401'] = errorResponse(401, r.otherErrors[401]);
   if (r.scope === 'keys:read' || r.scope === 'keys:write') responses['403'] = { $ref: '#/components/responses/Forbidden' };
+  if (r.scope === 'operator') {
+    responses['403'] = {
+      ...errorResponse(403, ['forbidden']),
+      description: 'The signature is not valid: wrong key or secret, region, a clock beyond ±5 minutes, or a body that does not match (`forbidden`).',
+    };
+  }
   if (pathParams(r.path).length > 0) responses['404'] = { $ref: '#/components/responses/NotFound' };
   if (r.conflicts?.length) responses['409'] = errorResponse(409, r.conflicts);
   if (r.body) responses['413'] = { $ref: '#/components/responses/PayloadTooLarge' };
@@ -327,6 +353,7 @@ function pathParams(path: string): string[] {
 }
 
 function tagOf(path: string): string {
+  if (path.startsWith('/admin/')) return 'admin';
   if (path === '/v1/leaks' || path.startsWith('/v1/secret-scanning/')) return 'leaks';
   if (path.includes('/rotat')) return 'rotation';
   if (path.startsWith('/v1/keys')) return 'keys';
@@ -336,6 +363,7 @@ function tagOf(path: string): string {
 
 function scopeDescription(scope: RouteDef['scope']): string {
   if (scope === 'any') return 'Any valid secret, whatever its scopes.';
+  if (scope === 'operator') return 'Admin API: AWS Signature Version 4 (`sigv4`); the operator is not bound by delegation.';
   if (scope === 'keys:read') return 'Requires scope `keys:read` (or `keys:write`, which implies it).';
   return 'Requires scope `keys:write`.';
 }

@@ -6,8 +6,12 @@ import type { z } from 'zod';
 import * as s from './schemas.js';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-/** `any`: any valid secret; `none`: no authentication at all. */
-export type RouteScope = 'keys:read' | 'keys:write' | 'any' | 'none';
+/**
+ * `any`: any valid secret; `none`: no authentication at all; `operator`: the admin API (SPEC §9),
+ * authenticated by an AWS SigV4 signature (API Gateway `AWS_IAM`; the local gateway verifies it),
+ * never by an API key.
+ */
+export type RouteScope = 'keys:read' | 'keys:write' | 'any' | 'none' | 'operator';
 
 export interface RouteDef {
   readonly operationId: string;
@@ -175,10 +179,107 @@ export const ROUTES = {
     body: s.GithubSecretScanningBody, response: s.GithubSecretScanningResponse, successStatus: 200,
     otherErrors: { 401: ['unauthorized'] }, rawBody: true, maxBodyBytes: 1024 * 1024, throttle: { rateLimit: 20, burstLimit: 40 }
   }),
+  // ---- admin API (SPEC §9): AWS SigV4 (API Gateway AWS_IAM; the local gateway verifies it) ----
+  adminCreateAccount: route({
+    operationId: 'adminCreateAccount', method: 'POST', path: '/admin/v1/accounts', scope: 'operator', entry: 'functions/admin/accounts-create.ts',
+    summary: 'Create an account, optionally with its first key (the secret is returned once).', body: s.CreateAccountBody,
+    response: s.CreatedAccountResponse, successStatus: 201,
+  }),
+  adminListAccounts: route({
+    operationId: 'adminListAccounts', method: 'GET', path: '/admin/v1/accounts', scope: 'operator', entry: 'functions/admin/accounts-list.ts',
+    summary: 'List accounts, newest first.', query: s.PageQuery, response: s.AccountListResponse, successStatus: 200,
+  }),
+  adminGetAccount: route({
+    operationId: 'adminGetAccount', method: 'GET', path: '/admin/v1/accounts/{accountId}', scope: 'operator', entry: 'functions/admin/accounts-get.ts',
+    summary: 'Get one account.', response: s.AccountResponse, successStatus: 200,
+  }),
+  adminUpdateAccount: route({
+    operationId: 'adminUpdateAccount', method: 'PATCH', path: '/admin/v1/accounts/{accountId}', scope: 'operator', entry: 'functions/admin/accounts-update.ts',
+    summary: "Change an account's name, alert emails, allowed scopes or leak response.", body: s.UpdateAccountBody,
+    response: s.AccountResponse, successStatus: 200,
+  }),
+  adminSuspendAccount: route({
+    operationId: 'adminSuspendAccount', method: 'POST', path: '/admin/v1/accounts/{accountId}/suspend', scope: 'operator', entry: 'functions/admin/accounts-suspend.ts',
+    summary: "Suspend an account: its keys are refused within authCacheTtlSeconds. Idempotent.", body: s.EmptyBody,
+    response: s.AccountResponse, successStatus: 200,
+  }),
+  adminResumeAccount: route({
+    operationId: 'adminResumeAccount', method: 'POST', path: '/admin/v1/accounts/{accountId}/resume', scope: 'operator', entry: 'functions/admin/accounts-resume.ts',
+    summary: 'Resume a suspended account: its keys work again, unchanged, on the next request. Idempotent.', body: s.EmptyBody,
+    response: s.AccountResponse, successStatus: 200,
+  }),
+  adminDeleteAccount: route({
+    operationId: 'adminDeleteAccount', method: 'DELETE', path: '/admin/v1/accounts/{accountId}', scope: 'operator', entry: 'functions/admin/accounts-delete.ts',
+    summary: 'Delete an account: every key revoked, digests purged after the reactivation window; the id is never reused.', body: s.EmptyBody,
+    response: s.AccountResponse, successStatus: 200,
+  }),
+  adminCreateKey: route({
+    operationId: 'adminCreateKey', method: 'POST', path: '/admin/v1/accounts/{accountId}/keys', scope: 'operator', entry: 'functions/admin/keys-create.ts',
+    summary: 'Create a key for the account; its secret is returned once.', body: s.CreateKeyBody, response: s.KeyWithSecretResponse, successStatus: 201,
+  }),
+  adminListKeys: route({
+    operationId: 'adminListKeys', method: 'GET', path: '/admin/v1/accounts/{accountId}/keys', scope: 'operator', entry: 'functions/admin/keys-list.ts',
+    summary: "List the account's keys, newest first, revoked included.", query: s.PageQuery, response: s.KeyListResponse, successStatus: 200,
+  }),
+  adminGetKey: route({
+    operationId: 'adminGetKey', method: 'GET', path: '/admin/v1/accounts/{accountId}/keys/{id}', scope: 'operator', entry: 'functions/admin/keys-get.ts',
+    summary: 'Get one key of the account.', response: s.KeyResponse, successStatus: 200,
+  }),
+  adminUpdateKey: route({
+    operationId: 'adminUpdateKey', method: 'PATCH', path: '/admin/v1/accounts/{accountId}/keys/{id}', scope: 'operator', entry: 'functions/admin/keys-update.ts',
+    summary: "Change a key's name, scopes or expiry.", body: s.UpdateKeyBody, response: s.KeyResponse, successStatus: 200,
+    conflicts: ['key_revoked', 'key_expired'],
+  }),
+  adminRotateKey: route({
+    operationId: 'adminRotateKey', method: 'POST', path: '/admin/v1/accounts/{accountId}/keys/{id}/rotate', scope: 'operator', entry: 'functions/admin/keys-rotate.ts',
+    summary: 'Issue a new secret; the old one keeps working for the transition window.', body: s.RotateBody,
+    response: s.KeyWithSecretResponse, successStatus: 200, conflicts: ['rotation_in_progress', 'key_revoked', 'key_expired'],
+  }),
+  adminUpdateRotation: route({
+    operationId: 'adminUpdateRotation', method: 'PATCH', path: '/admin/v1/accounts/{accountId}/keys/{id}/rotation', scope: 'operator', entry: 'functions/admin/rotation-update.ts',
+    summary: 'Extend or shorten the life of the previous secret, counted from now.', body: s.UpdateRotationBody,
+    response: s.KeyResponse, successStatus: 200, conflicts: ['no_rotation_in_progress', 'key_revoked', 'key_expired'],
+  }),
+  adminCancelRotation: route({
+    operationId: 'adminCancelRotation', method: 'DELETE', path: '/admin/v1/accounts/{accountId}/keys/{id}/rotation', scope: 'operator', entry: 'functions/admin/rotation-cancel.ts',
+    summary: 'Cancel a rotation (or restore the old secret within the restore window).', body: s.CancelRotationBody,
+    response: s.KeyResponse, successStatus: 200, conflicts: ['nothing_to_cancel', 'key_revoked', 'key_expired'],
+  }),
+  adminRevokeKey: route({
+    operationId: 'adminRevokeKey', method: 'POST', path: '/admin/v1/accounts/{accountId}/keys/{id}/revoke', scope: 'operator', entry: 'functions/admin/keys-revoke.ts',
+    summary: 'Stop every secret of the key. Idempotent.', body: s.EmptyBody, response: s.KeyResponse, successStatus: 200,
+  }),
+  adminReactivateKey: route({
+    operationId: 'adminReactivateKey', method: 'POST', path: '/admin/v1/accounts/{accountId}/keys/{id}/reactivate', scope: 'operator', entry: 'functions/admin/keys-reactivate.ts',
+    summary: 'Restore a revoked key with the same secrets, within the reactivation window.', body: s.EmptyBody,
+    response: s.KeyResponse, successStatus: 200, conflicts: ['key_not_revoked', 'reactivation_window_passed'],
+  }),
+  adminListKeyEvents: route({
+    operationId: 'adminListKeyEvents', method: 'GET', path: '/admin/v1/accounts/{accountId}/keys/{id}/events', scope: 'operator', entry: 'functions/admin/keys-events.ts',
+    summary: "The key's audit trail, newest first.", query: s.PageQuery, response: s.EventListResponse, successStatus: 200,
+  }),
+  adminGetCustomerAccount: route({
+    operationId: 'adminGetCustomerAccount', method: 'GET', path: '/admin/v1/accounts/{accountId}/account', scope: 'operator', entry: 'functions/admin/account-get.ts',
+    summary: 'The account, as its own keys see it at GET /v1/account.', response: s.AccountResponse, successStatus: 200,
+  }),
+  adminPutAlertEmails: route({
+    operationId: 'adminPutAlertEmails', method: 'PUT', path: '/admin/v1/accounts/{accountId}/account/alert-emails', scope: 'operator', entry: 'functions/admin/account-alert-emails.ts',
+    summary: "Replace the account's alert emails (trusted as given).", body: s.AlertEmailsBody, response: s.AccountResponse, successStatus: 200,
+  }),
 } as const satisfies Record<string, RouteDef>;
 
 export type RouteName = keyof typeof ROUTES;
 export const ROUTE_LIST: readonly RouteDef[] = Object.values(ROUTES);
+
+/** Paths under this prefix are the admin API: SigV4 only (an API key never authenticates there). */
+export const ADMIN_PREFIX = '/admin/';
+export const isAdminPath = (path: string): boolean => path.startsWith(ADMIN_PREFIX) || path === '/admin';
+
+/**
+ * The one function every admin route shares in AWS (`functions/admin/index.ts` dispatches on the
+ * route table); each route still has its own handler file, which local mode calls directly.
+ */
+export const ADMIN_FUNCTION_ENTRY = 'functions/admin/index.ts';
 
 /** Entries that are not HTTP routes. */
 export const FUNCTION_ENTRIES = {
@@ -188,6 +289,14 @@ export const FUNCTION_ENTRIES = {
   webhookDelivery: 'functions/webhooks/delivery.ts',
   notFound: 'functions/not-found.ts',
 } as const;
+
+/**
+ * The entry of every function deployed in AWS: one per route outside the admin API, the one admin
+ * function, and the triggers. What the npm package prebuilds (`scripts/build-package.ts`).
+ */
+export const DEPLOYED_ENTRIES: readonly string[] = [
+  ...new Set([...ROUTE_LIST.filter((r) => r.scope !== 'operator').map((r) => r.entry), ADMIN_FUNCTION_ENTRY, ...Object.values(FUNCTION_ENTRIES)]),
+];
 
 /** Matches a concrete path against the table; `null` when no route has that path (404). */
 export function matchRoute(method: string, path: string): { route: RouteDef; params: Record<string, string> } | { route: null; pathKnown: boolean } {

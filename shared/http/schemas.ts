@@ -96,11 +96,52 @@ export const CancelRotationBody = z
 
 export const EmptyBody = z.strictObject({}).meta({ id: 'EmptyRequest' });
 
+const AlertEmails = z.array(z.email('must be an email address').max(254)).max(20, 'at most 20 addresses');
+
 export const AlertEmailsBody = z
   .strictObject({
-    alertEmails: z.array(z.email('must be an email address').max(254)).max(20, 'at most 20 addresses'),
+    alertEmails: AlertEmails,
   })
   .meta({ id: 'AlertEmailsRequest' });
+
+// ---- admin API (SPEC §9) ----------------------------------------------------------------------
+
+export const AccountStatusSchema = z.enum(['active', 'suspended']).meta({ description: '`suspended`: every key of the account is refused.' });
+/** What rekey does with a valid leaked secret of the account (SPEC §11); set by the operator. */
+export const LeakResponseSchema = z.enum(['revoke', 'notify']).meta({
+  description: '`revoke` (default): a leaked current secret revokes its key and a leaked previous secret expires at once; `notify`: the account is only told.',
+});
+const AllowedScopes = Scopes.meta({
+  description: "Consumer scopes the account's keys may be given beyond what their creator holds (the customer's entitlement).",
+  example: ['invoices:read', 'reports:export'],
+});
+
+export const CreateAccountBody = z
+  .strictObject({
+    name: Name.meta({ description: 'Account name, 1–128 characters, no control characters.', example: 'Acme Corp' }),
+    alertEmails: AlertEmails.optional().meta({ description: 'Who receives reminders and notices (at most 20). Trusted as given: no confirmation email.' }),
+    allowedScopes: AllowedScopes.optional(),
+    leakResponse: LeakResponseSchema.optional(),
+    firstKey: z
+      .strictObject({
+        name: Name.optional().meta({ description: 'Default "Initial key".' }),
+        scopes: Scopes.optional().meta({ description: 'Default `keys:read keys:write`. The operator is not bound by delegation.' }),
+        environment: EnvironmentSchema.optional().meta({ description: 'Default `live`.' }),
+        expiresAt: NullableTimestamp.optional(),
+      })
+      .optional()
+      .meta({ description: "Create the account's first key too; its secret is in the response, once." }),
+  })
+  .meta({ id: 'CreateAccountRequest' });
+
+export const UpdateAccountBody = z
+  .strictObject({
+    name: Name.optional(),
+    alertEmails: AlertEmails.optional().meta({ description: 'Replaces the list; trusted as given.' }),
+    allowedScopes: AllowedScopes.optional(),
+    leakResponse: LeakResponseSchema.optional(),
+  })
+  .meta({ id: 'UpdateAccountRequest' });
 
 export const PageQuery = z.strictObject({
   limit: z
@@ -189,26 +230,29 @@ export const KeyView = z
   })
   .meta({ id: 'Key' });
 
+export const ActorView = z
+  .object({
+    type: z.enum(['key', 'operator', 'system']),
+    id: z.string().nullable().meta({ description: 'The key id, the IAM principal ARN (or `local-operator`), or `null` for the system.' }),
+  })
+  .meta({ id: 'Actor' });
+
 export const EventView = z
   .object({
     id: z.string(),
     type: z.string(),
     at: Timestamp,
-    actorKeyId: z.string().nullable(),
+    actorKeyId: z.string().nullable().meta({ description: 'The acting key, `null` for the operator and the system.' }),
+    actor: ActorView,
     data: z.record(z.string(), z.unknown()),
   })
   .meta({ id: 'Event' });
-
-/** What rekey does with a valid leaked secret of the account (SPEC §11); set by the operator. */
-export const LeakResponseSchema = z.enum(['revoke', 'notify']).meta({
-  description: '`revoke` (default): a leaked current secret revokes its key and a leaked previous secret expires at once; `notify`: the account is only told.',
-});
 
 export const AccountView = z
   .object({
     id: z.string(),
     name: z.string(),
-    status: z.enum(['active', 'suspended']).meta({ description: '`suspended`: every key of the account is refused (set by the operator).' }),
+    status: AccountStatusSchema,
     alertEmails: z.array(z.string()),
     allowedScopes: z.array(z.string()).meta({
       description:
@@ -241,6 +285,14 @@ export const KeyWithSecretResponse = z
 export const KeyListResponse = z.object({ keys: z.array(KeyView), nextCursor: z.string().nullable() }).meta({ id: 'KeyList' });
 export const EventListResponse = z.object({ events: z.array(EventView), nextCursor: z.string().nullable() }).meta({ id: 'EventList' });
 export const AccountResponse = z.object({ account: AccountView }).meta({ id: 'AccountResponse' });
+export const CreatedAccountResponse = z
+  .object({
+    account: AccountView,
+    key: KeyView.optional().meta({ description: 'The first key, when `firstKey` was given.' }),
+    secret: z.string().optional().meta({ description: "The first key's secret. Shown once; store it now." }),
+  })
+  .meta({ id: 'CreatedAccountResponse' });
+export const AccountListResponse = z.object({ accounts: z.array(AccountView), nextCursor: z.string().nullable() }).meta({ id: 'AccountList' });
 export const WhoamiResponse = z
   .object({
     keyId: z.string(),

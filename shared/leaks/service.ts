@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { digestSecret } from '../domain/digest.js';
 import { deriveIdKey, hintOf, keyIdAuthentic, parseSecret } from '../domain/keyFormat.js';
 import { commitKeyChange, type Deps } from '../domain/service.js';
-import type { LeakResponse } from '../domain/types.js';
+import { SYSTEM_ACTOR, type LeakResponse } from '../domain/types.js';
 import { exposeSecret, matchSecret, reportedHint, sourceUrl, type LeakOutcome, type LeakSource } from './exposure.js';
 
 export interface LeakReport {
@@ -82,7 +82,7 @@ async function reportOne(
       outcome = r.outcome;
       return r.decision;
     },
-    null,
+    SYSTEM_ACTOR,
     deps,
   );
   if (result?.decision.kind === 'change') {

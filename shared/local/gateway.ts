@@ -5,6 +5,11 @@
  *
  * Order of checks, as in AWS: the authorizer (401) → the route table (404, through the same
  * `functions/not-found.ts` the catch-all route uses in AWS) → the handler (scope, body size, input…).
+ *
+ * The admin API (`/admin/…`, SPEC §9) stands in for API Gateway's `AWS_IAM` authorization: the
+ * request's SigV4 signature is verified against the operator key (`shared/adapters/sigv4.ts`;
+ * none → 401, bad → 403), the rekey authorizer is never asked, and the handler sees the principal
+ * in `requestContext.identity.userArn` (`local-operator`) as it would the IAM principal in AWS.
  */
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -13,7 +18,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { extname, join, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
-import { FUNCTION_ENTRIES, matchRoute } from '../http/routes.js';
+import { FUNCTION_ENTRIES, isAdminPath, matchRoute } from '../http/routes.js';
+import { verifySigV4, type OperatorKey } from '../adapters/sigv4.js';
 import { errorBody } from '../http/errors.js';
 import type { ErrorCode } from '../domain/errors.js';
 
@@ -69,7 +75,14 @@ export interface GatewayOptions {
    * @default none (same-origin only)
    */
   readonly corsAllowedOrigin?: string;
+  /** The operator key admin requests must be signed with; without one every admin request is refused (401). */
+  readonly operatorKey?: () => OperatorKey | null;
+  /** Server clock for the signature's ±5 minute window (tests). @default Date.now */
+  readonly now?: () => number;
 }
+
+/** The principal admin requests act as in local mode (in AWS: the caller's IAM principal ARN). */
+export const LOCAL_OPERATOR_ID = 'local-operator';
 
 /** The same lists as the CDK API's preflight configuration. */
 export const CORS_ALLOW_HEADERS = ['Authorization', 'Content-Type', 'x-api-key'];
@@ -136,9 +149,11 @@ export function createGateway(opts: GatewayOptions): Server {
       if (path === '/config.json' && opts.dashboardConfig && opts.dashboard?.().kind === 'dir') return serveJson(req, res, opts.dashboardConfig, requestId);
       return serveDashboard(req, res, path, opts.dashboard?.(), requestId);
     }
+    const admin = isAdminPath(path);
 
     const cors = opts.corsAllowedOrigin;
-    if (cors) {
+    // The admin API is for the provider's servers, never a browser page: no CORS there.
+    if (cors && !admin) {
       // Like API Gateway's gateway responses: the allowed origin on every answer of the API.
       res.setHeader('access-control-allow-origin', cors);
       res.setHeader('access-control-allow-headers', CORS_ALLOW_HEADERS.join(','));
@@ -173,8 +188,31 @@ export function createGateway(opts: GatewayOptions): Server {
       identity: identity(sourceIp, headers['User-Agent'] ?? headers['user-agent'] ?? null),
     };
 
+    // Admin requests: the signature covers the body, so it is read (bounded) before authentication.
+    let body: Buffer | 'too_large' | 'too_large_unread' | undefined;
+    let operatorArn: string | null = null;
+    let operatorAccessKey: string | null = null;
+    if (admin) {
+      body = await readBody(req, res, GATEWAY_MAX_BODY_BYTES, GATEWAY_DRAIN_MAX_BYTES);
+      if (body === 'too_large' || body === 'too_large_unread') {
+        if (body === 'too_large_unread') res.setHeader('connection', 'close');
+        return sendError(res, 413, 'payload_too_large', `Request body is larger than ${GATEWAY_MAX_BODY_BYTES} bytes.`, requestId);
+      }
+      const key = opts.operatorKey?.() ?? null;
+      const verdict = key
+        ? await verifySigV4({ method, path, query: url.searchParams, headers: multiValueHeaders, body }, key, (opts.now ?? Date.now)())
+        : ({ ok: false, status: 401, reason: 'no operator key' } as const);
+      if (!verdict.ok) {
+        return verdict.status === 401
+          ? sendError(res, 401, 'unauthorized', 'Admin requests must be signed with AWS Signature Version 4 (service execute-api).', requestId)
+          : sendError(res, 403, 'forbidden', 'The request signature is not valid: check the access key, secret, region, clock and body.', requestId);
+      }
+      operatorArn = LOCAL_OPERATOR_ID;
+      operatorAccessKey = verdict.accessKeyId;
+    }
+
     let authorizerContext: Record<string, string> | null = null;
-    if (route?.scope !== 'none') {
+    if (!admin && route?.scope !== 'none') {
       const authEvent: APIGatewayRequestAuthorizerEvent = {
         type: 'REQUEST',
         methodArn: `arn:aws:execute-api:${REGION}:${ACCOUNT_ID}:${API_ID}/${stage}/${method}${path}`,
@@ -200,7 +238,7 @@ export function createGateway(opts: GatewayOptions): Server {
       ? { entry: route.entry, resource: route.path, params: nullIfEmpty((match as { params: Record<string, string> }).params) }
       : { entry: FUNCTION_ENTRIES.notFound, resource: '/{proxy+}', params: { proxy: path.slice(1) } };
 
-    const body = await readBody(req, res, GATEWAY_MAX_BODY_BYTES, GATEWAY_DRAIN_MAX_BYTES);
+    body ??= await readBody(req, res, GATEWAY_MAX_BODY_BYTES, GATEWAY_DRAIN_MAX_BYTES);
     if (body === 'too_large' || body === 'too_large_unread') {
       // Only when the rest of the upload was not read (never sent, or past the drain bound) is the
       // connection unusable; after a drained upload it stays open like any other.
@@ -222,6 +260,8 @@ export function createGateway(opts: GatewayOptions): Server {
       isBase64Encoded: false,
       requestContext: {
         ...baseContext,
+        // What API Gateway's AWS_IAM authorization puts here for a signed request.
+        ...(operatorArn ? { identity: { ...baseContext.identity, userArn: operatorArn, accessKey: operatorAccessKey } } : {}),
         resourcePath: target.resource,
         authorizer: authorizerContext,
       } as APIGatewayProxyEvent['requestContext'],

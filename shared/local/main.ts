@@ -76,12 +76,22 @@ async function main(): Promise<void> {
   process.env.TABLE_NAME = config.tableName;
   process.env.REKEY_DATA_DIR = dataDir;
 
+  // The admin API's credential (SPEC §9), generated on first start, 0600 like every data file.
+  const { ensureOperatorKey } = await import('./operatorKey.js');
+  let operatorKey: ReturnType<typeof ensureOperatorKey>;
+  try {
+    operatorKey = ensureOperatorKey(dataDir);
+  } catch (e) {
+    fail(`rekey: ${(e as Error).message}`);
+  }
+
   let dashboard: DashboardSource = { kind: 'note', html: dashboardNote('The dashboard is being built; this page reloads in a few seconds.', 3) };
   const server = createGateway({
     rootDir: ROOT_DIR,
     dashboard: () => dashboard,
     // What the CDK deployment writes next to the dashboard; the API is on this same origin.
     dashboardConfig: { maxTransitionSeconds: config.policies.maxTransitionSeconds },
+    operatorKey: () => operatorKey,
     ...(config.corsAllowedOrigin ? { corsAllowedOrigin: config.corsAllowedOrigin } : {}),
     log: !accessLog ? undefined : (line) => console.log(`[gateway] ${line}`),
   });

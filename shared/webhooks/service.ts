@@ -9,7 +9,7 @@ import { sendWithinCap, type EmailQuota } from '../domain/emailCap.js';
 import { randomBase62 } from '../domain/keyFormat.js';
 import type { Clock, Ids, KeyStore, Log, Mailer, Page, PageRequest, PepperSource } from '../domain/ports.js';
 import type { Principal } from '../domain/service.js';
-import type { AuditEvent, Environment, PublishedEventType } from '../domain/types.js';
+import { SYSTEM_ACTOR, type AuditEvent, type Environment, type PublishedEventType } from '../domain/types.js';
 import { renderWebhookDisabledEmail } from './emails.js';
 import type { AttemptQueue, WebhookStore } from './ports.js';
 import { decryptSecret, encryptSecret, webhookDataKey } from './secretBox.js';
@@ -272,7 +272,7 @@ export async function sendTestEvent(principal: Principal & { accountId: string }
   const hook = await loadOwned(principal, id, deps);
   const now = deps.clock.now();
   const eventId = effectId(deps.ids.sortable(now), 0);
-  const data = { id: eventId, type: TEST_EVENT_TYPE, at: new Date(now).toISOString(), accountId: hook.accountId, keyId: null, actorKeyId: principal.actorKeyId, data: { webhookId: hook.id } };
+  const data = { id: eventId, type: TEST_EVENT_TYPE, at: new Date(now).toISOString(), accountId: hook.accountId, keyId: null, actorKeyId: principal.actor.type === 'key' ? principal.actor.id : null, data: { webhookId: hook.id } };
   const delivery = newDelivery(hook, eventId, TEST_EVENT_TYPE, payloadOf(TEST_EVENT_TYPE, now, data), now);
   await deps.webhookStore.putDelivery(delivery);
   await deps.attempts.enqueue({ webhookId: hook.id, deliveryId: delivery.id, accountId: hook.accountId, attempt: 0 }, now);
@@ -372,7 +372,7 @@ async function disable(hook: WebhookRecord, reason: DisabledReason, deps: Webhoo
   if (!changed) return;
   const now = deps.clock.now();
   const id = effectId(deps.ids.sortable(now), 0);
-  await deps.store.putEvent({ id, type: 'webhook.disabled', at: now, actorKeyId: null, accountId: hook.accountId, keyId: null, data: { webhookId: hook.id, reason } });
+  await deps.store.putEvent({ id, type: 'webhook.disabled', at: now, actorKeyId: null, actor: SYSTEM_ACTOR, accountId: hook.accountId, keyId: null, data: { webhookId: hook.id, reason } });
   deps.log.warn('webhook endpoint disabled', { webhookId: hook.id, accountId: hook.accountId, reason });
   const account = await deps.store.getAccount(hook.accountId);
   if (!account || account.alertEmails.length === 0) return;

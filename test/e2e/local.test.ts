@@ -363,7 +363,7 @@ describe('local mode over HTTP', () => {
     expect(await snapshot()).toEqual(before);
   });
 
-  it('the operator CLI lists accounts, creates a key for an account and revokes it', async () => {
+  it('the operator CLI (a signed admin API client) lists accounts, creates a key for an account and revokes it', async () => {
     const list = await inst.admin(['list-accounts', '--json']);
     expect(list.code).toBe(0);
     const accounts = (JSON.parse(list.stdout) as { accounts: { id: string }[] }).accounts;
@@ -379,22 +379,29 @@ describe('local mode over HTTP', () => {
     expect(human.code).toBe(0);
     expect(human.stdout).toContain(key.id);
 
-    const revoked = await inst.admin(['revoke-key', '--key', key.id, '--json']);
+    const revoked = await inst.admin(['revoke-key', '--account', admin.account.id, '--key', key.id, '--json']);
     expect(revoked.code, revoked.stderr).toBe(0);
     expect((JSON.parse(revoked.stdout) as { key: KeyViewT }).key.status).toBe('revoked');
     expect((await eventually(() => whoami(inst, secret), (r) => r.status === 401)).status).toBe(401);
     const events = await call<{ events: { type: string; actorKeyId: string | null }[] }>(inst, root, 'GET', `/v1/keys/${key.id}/events`);
-    expect(events.body.events[0]).toMatchObject({ type: 'api_key.revoked', actorKeyId: null });
+    expect(events.body.events[0]).toMatchObject({ type: 'api_key.revoked', actorKeyId: null, actor: { type: 'operator', id: 'local-operator' } });
 
-    const missing = await inst.admin(['revoke-key', '--key', 'nope']);
+    const missing = await inst.admin(['revoke-key', '--account', admin.account.id, '--key', 'nope']);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('not_found');
+    // Suspend and resume through the CLI: the key is refused within the TTL, then works at once.
+    expect((await inst.admin(['suspend-account', '--account', admin.account.id])).code).toBe(0);
+    expect((await eventually(() => whoami(inst, root), (r) => r.status === 401)).status).toBe(401);
+    const resumed = await inst.admin(['resume-account', '--account', admin.account.id, '--json']);
+    expect(JSON.parse(resumed.stdout)).toMatchObject({ account: { id: admin.account.id, status: 'active' } });
+    expect((await whoami(inst, root)).status).toBe(200);
     const badAccount = await inst.admin(['create-key', '--account', 'nope', '--name', 'x', '--json']);
     expect(badAccount.code).toBe(1);
     expect(badAccount.stdout).toBe('');
     const badEmail = await inst.admin(['create-account', '--name', 'x', '--alert-email', 'nope']);
     expect(badEmail.code).toBe(1);
-    expect(badEmail.stderr).toContain('--alert-email');
+    // The API validates (the CLI has no rules of its own) and names the field.
+    expect(badEmail.stderr).toContain('alertEmails.0');
   });
 
   it('create-account --json prints exactly one JSON object on stdout', async () => {
@@ -488,33 +495,40 @@ describe('local mode start-up and CLI usage', () => {
 });
 
 describe('operator CLI parsing', () => {
-  it('targets the local instance by default, a stack or a table when asked', () => {
+  it('targets the local instance by default, a stack or an API URL when asked (never a table)', () => {
     const local = parseCli(['list-accounts'], { REKEY_DATA_DIR: '/tmp/x' });
     expect(local).toMatchObject({ kind: 'run', target: { kind: 'local', dataDir: '/tmp/x' } });
     const stack = parseCli(['list-accounts', '--stack', 'RekeyStack', '--region', 'eu-west-1'], {});
     expect(stack).toMatchObject({ target: { kind: 'stack', stack: 'RekeyStack', region: 'eu-west-1' } });
-    const table = parseCli(['revoke-key', '--key', 'k', '--table', 't-1', '--pepper-secret', 'arn:p', '--json'], {});
-    expect(table).toMatchObject({ json: true, target: { kind: 'table', table: 't-1', pepperSecretArn: 'arn:p' } });
+    const url = parseCli(['revoke-key', '--account', 'a', '--key', 'k', '--api-url', 'https://x.example/prod', '--json'], {});
+    expect(url).toMatchObject({ json: true, target: { kind: 'url', url: 'https://x.example/prod' } });
+    expect(() => parseCli(['list-accounts', '--table', 't'], {})).toThrow(UsageError);
+  });
+
+  it('has a command for every admin route, each with --help', () => {
+    for (const c of ['create-account', 'list-accounts', 'get-account', 'get-customer-account', 'update-account', 'set-alert-emails', 'suspend-account', 'resume-account',
+      'delete-account', 'create-key', 'list-keys', 'get-key', 'update-key', 'rotate-key', 'update-rotation', 'cancel-rotation', 'revoke-key', 'reactivate-key', 'key-events']) {
+      expect(parseCli([c, '--help'], {})).toMatchObject({ kind: 'help', text: expect.stringContaining('Usage: npm run admin -- ' + c) });
+    }
   });
 
   it('rejects contradictory or incomplete targets', () => {
-    expect(() => parseCli(['list-accounts', '--table', 't'], {})).toThrow(/--pepper-secret/);
-    expect(() => parseCli(['list-accounts', '--table', 't', '--stack', 's', '--pepper-secret', 'p'], {})).toThrow(UsageError);
-    expect(() => parseCli(['list-accounts', '--region', 'eu-west-1'], {})).toThrow(/--table or --stack/);
+    expect(() => parseCli(['list-accounts', '--api-url', 'u', '--stack', 's'], {})).toThrow(UsageError);
+    expect(() => parseCli(['list-accounts', '--region', 'eu-west-1'], {})).toThrow(/--stack or --api-url/);
+    expect(() => parseCli(['revoke-key', '--key', 'k'], {})).toThrow(/--account/);
     expect(() => parseCli(['create-key', '--name', 'x'], {})).toThrow(/--account/);
     expect(() => parseCli(['create-account', '--name', 'x', 'extra'], {})).toThrow(UsageError);
   });
 
-  it('maps stack outputs to the functions\' variables, plain or prefixed by a construct id', () => {
+  it('finds the API URL in stack outputs, plain or prefixed by a construct id', () => {
     expect(
       envFromStackOutputs({
         TableName: 't',
-        PepperSecretArn: 'arn:pepper',
         ApiUrl: 'https://x.execute-api.eu-west-1.amazonaws.com/prod/',
         KeyPrefix: 'acme',
         AdminCommand: 'npm run admin -- …',
       }),
-    ).toEqual({ TABLE_NAME: 't', PEPPER_SECRET_ARN: 'arn:pepper', API_URL: 'https://x.execute-api.eu-west-1.amazonaws.com/prod', KEY_PREFIX: 'acme' });
-    expect(envFromStackOutputs({ RekeyTableName0A1B2C3D: 't2', RekeySchedulerDlqArnFFEE0011: 'arn:q' })).toEqual({ TABLE_NAME: 't2', SCHEDULER_DLQ_ARN: 'arn:q' });
+    ).toEqual({ API_URL: 'https://x.execute-api.eu-west-1.amazonaws.com/prod', KEY_PREFIX: 'acme' });
+    expect(envFromStackOutputs({ RekeyApiUrl0A1B2C3D: 'https://y/prod', RekeyOperatorPolicyArnFFEE0011: 'arn:p' })).toEqual({ API_URL: 'https://y/prod', OPERATOR_POLICY_ARN: 'arn:p' });
   });
 });

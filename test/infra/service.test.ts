@@ -90,11 +90,17 @@ describe('key table', () => {
 describe('functions', () => {
   const all = Object.keys(svc.functions) as (keyof typeof svc.functions)[];
 
-  it('exist once per route of ROUTES and per FUNCTION_ENTRIES trigger', () => {
+  it('exist once per route of ROUTES and per FUNCTION_ENTRIES trigger; the admin routes share one function', () => {
     expect(sorted(all)).toEqual(sorted([...Object.keys(ROUTES), ...Object.keys(FUNCTION_ENTRIES)]));
     for (const [name, route] of routeEntries) {
-      expect(resource(fnId(name)).Properties.Description).toBe(`rekey ${route.method} ${route.path}`);
+      const expected = route.scope === 'operator' ? 'rekey admin API (/admin/v1, SigV4)' : `rekey ${route.method} ${route.path}`;
+      expect(resource(fnId(name)).Properties.Description, name).toBe(expected);
     }
+    const admin = new Set(routeEntries.filter(([, r]) => r.scope === 'operator').map(([n]) => fnId(n)));
+    expect(admin.size).toBe(1);
+    const others = routeEntries.filter(([, r]) => r.scope !== 'operator').map(([n]) => fnId(n));
+    expect(new Set(others).size).toBe(others.length);
+    expect(others).not.toContain([...admin][0]);
   });
 
   it('run on ARM64 with Node.js 24, active tracing and their own log group with retention', () => {
@@ -184,12 +190,15 @@ describe('least privilege', () => {
     const changers = (Object.keys(FUNCTION_GRANTS) as (keyof typeof FUNCTION_GRANTS)[]).filter(
       (n) => n !== 'outboxStream' && (FUNCTION_GRANTS[n] as readonly string[]).includes('pepper') && (FUNCTION_GRANTS[n] as readonly string[]).includes('publish'),
     );
-    expect(sorted(changers)).toEqual(sorted(['createKey', 'updateKey', 'rotateKey', 'updateRotation', 'cancelRotation', 'revokeKey', 'reactivateKey', 'reportLeaks', 'githubSecretScanning', 'timer']));
+    expect(sorted(changers)).toEqual(sorted(['createKey', 'updateKey', 'rotateKey', 'updateRotation', 'cancelRotation', 'revokeKey', 'reactivateKey', 'reportLeaks', 'githubSecretScanning', 'timer',
+      'adminCreateAccount', 'adminCreateKey', 'adminUpdateKey', 'adminRotateKey', 'adminUpdateRotation', 'adminCancelRotation', 'adminRevokeKey', 'adminReactivateKey']));
     // Those that answer with a key view also read its usage minutes (Query of the table); create has
     // none yet, but its drain finds the account's webhook endpoints (fan-out), a Query of the table too.
-    for (const name of changers.filter((n) => n !== 'timer')) {
+    for (const name of changers.filter((n) => n !== 'timer' && !n.startsWith('admin'))) {
       expect(roleActions(json, roleId(name)), name).toEqual(sorted([...EFFECTS, 'dynamodb:Query', ...LOGS, ...XRAY]));
     }
+    // The one admin function: the union of its routes' grants (key changes, listings, usage, events).
+    expect(roleActions(json, roleId('adminCreateAccount'))).toEqual(sorted([...EFFECTS, 'dynamodb:Query', 'dynamodb:BatchGetItem', ...LOGS, ...XRAY]));
     // The timer also queries the timer index and (Lambda, for its failed invocations) writes its failure queue.
     expect(roleActions(json, roleId('timer'))).toEqual(
       sorted([...new Set([...EFFECTS, 'dynamodb:Query', ...LOGS, ...XRAY, 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'])]),
@@ -202,16 +211,16 @@ describe('least privilege', () => {
     // table Query is the usage read (idle cut-over, key views) and the webhook fan-out.
     expect(pairs('timer').filter((p) => p.startsWith('dynamodb:Query'))).toEqual(sorted([...on(['dynamodb:Query'], index('gsi4')), ...on(['dynamodb:Query'], table)]));
     expect(pairs('rotateKey').filter((p) => p.startsWith('dynamodb:Query'))).toEqual(on(['dynamodb:Query'], table));
-    // The sweeper performs effects (the pepper only derives confirmation links), reads the stream and writes failed batches to its dead-letter queue.
+    // The sweeper performs effects (the pepper only derives confirmation links; an account fan-out lists keys), reads the stream and writes failed batches to its dead-letter queue.
     expect(roleActions(json, roleId('outboxStream'))).toEqual(
-      sorted([...new Set([...EFFECTS, 'dynamodb:Query', ...LOGS, ...XRAY, 'dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams',
+      sorted([...new Set([...EFFECTS, 'dynamodb:Query', 'dynamodb:BatchGetItem', ...LOGS, ...XRAY, 'dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams',
         'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'])]),
     );
   });
 
-  it('the outbox function may Query only the sparse outbox index gsi3 (and the table: webhook endpoints) and read and write the table', () => {
+  it('the outbox function may Query only the sparse outbox index gsi3, the key listings (an account fan-out) and the table (webhook endpoints), and read and write the table', () => {
     const p = pairs('outboxStream');
-    expect(p.filter((x) => x.startsWith('dynamodb:Query'))).toEqual(sorted([...on(['dynamodb:Query'], index('gsi3')), ...on(['dynamodb:Query'], table)]));
+    expect(sorted(p.filter((x) => x.startsWith('dynamodb:Query')))).toEqual(sorted([...['gsi1', 'gsi2', 'gsi3'].flatMap((g) => on(['dynamodb:Query'], index(g))), ...on(['dynamodb:Query'], table)]));
     for (const action of ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem']) expect(p, action).toContain(on([action], table)[0]);
   });
 
@@ -441,27 +450,62 @@ describe('management API', () => {
   };
   const integrationTarget = (p: Record<string, unknown>) => JSON.stringify((p.Integration as { Uri: unknown }).Uri);
 
-  it('serves every route of ROUTES with its own function, behind the authorizer unless its scope is none', () => {
+  it('serves every route of ROUTES with its own function: admin routes with AWS_IAM, every other method behind the rekey authorizer unless its scope is none', () => {
     for (const [name, route] of routeEntries) {
       const m = methodAt(route.path, route.method);
       expect(integrationTarget(m), name).toContain(`"${fnId(name)}"`);
       if (route.scope === 'none') {
         expect(m.AuthorizationType, name).toBe('NONE');
+      } else if (route.path.startsWith('/admin/')) {
+        expect(route.scope, name).toBe('operator');
+        expect(m.AuthorizationType, name).toBe('AWS_IAM');
+        expect(m.AuthorizerId, name).toBeUndefined();
       } else {
         expect(m, name).toMatchObject({ AuthorizationType: 'CUSTOM', AuthorizerId: { Ref: authorizerId } });
       }
     }
     expect(routeEntries.filter(([, r]) => r.scope === 'none').map(([, r]) => r.path)).toEqual(['/v1/email-confirmations/{id}', '/v1/openapi.json', '/v1/leaks', '/v1/secret-scanning/github']);
+    expect(routeEntries.filter(([, r]) => r.scope === 'operator').every(([, r]) => r.path.startsWith('/admin/v1/'))).toBe(true);
+    // Every method of the API: AWS_IAM exactly under /admin, CUSTOM (the rekey authorizer) elsewhere.
+    for (const m of api.methods) {
+      const p = resource(id(m)).Properties;
+      if (m.httpMethod === 'OPTIONS' || routeEntries.some(([, r]) => r.scope === 'none' && r.path === m.resource.path && r.method === m.httpMethod)) continue;
+      if (m.resource.path === '/admin' || m.resource.path.startsWith('/admin/')) expect(p.AuthorizationType, `${m.httpMethod} ${m.resource.path}`).toBe('AWS_IAM');
+      else expect(p, `${m.httpMethod} ${m.resource.path}`).toMatchObject({ AuthorizationType: 'CUSTOM', AuthorizerId: { Ref: authorizerId } });
+    }
+  });
+
+  it('grants operators exactly the admin routes (and DescribeStacks on this stack) in the OperatorPolicyArn policy', () => {
+    const policy = resource(id(svc.operatorPolicy)).Properties as { PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] } };
+    const statements = policy.PolicyDocument.Statement;
+    expect(statements.map((s) => s.Action)).toEqual(['execute-api:Invoke', 'cloudformation:DescribeStacks']);
+    const arns = (statements[0]!.Resource as unknown[]).map((r) => JSON.stringify(r));
+    const expected = routeEntries
+      .filter(([, r]) => r.scope === 'operator')
+      .map(([, r]) => `/prod/${r.method}${r.path.replace(/\{[^}]+\}/g, '*')}`);
+    expect(arns).toHaveLength(expected.length);
+    // Each resource is `arn:…:execute-api:<region>:<account>:<this API>/prod/<METHOD>/admin/v1/…`, nothing else.
+    expected.forEach((suffix, i) => {
+      expect(arns[i]).toContain(`"Ref":"${id(api)}"`);
+      expect(arns[i]).toContain(`${suffix}"`);
+      // One method on one admin path, ending exactly with the route's path (no method or path wildcard beyond its parameters).
+      expect(arns[i]).toMatch(/"\/prod\/(GET|POST|PATCH|PUT|DELETE)\/admin\/v1\/accounts[^"]*"\]\]\}$/);
+    });
+    expect(arns.every((a) => a.includes(':execute-api:'))).toBe(true);
+    expect(JSON.stringify(statements[1]!.Resource)).toContain(':cloudformation:');
+    expect(JSON.stringify(statements[1]!.Resource)).toContain('stack/Svc/*');
+    expect(json.Outputs.OperatorPolicyArn).toMatchObject({ Value: ref(svc.operatorPolicy) });
   });
 
   it('sends unknown paths and wrong methods to the not-found function behind the authorizer', () => {
     const anys = api.methods.filter((m) => m.httpMethod === 'ANY');
     const paths = anys.map((m) => m.resource.path);
-    expect(paths).toEqual(expect.arrayContaining(['/', '/{proxy+}', '/v1', '/v1/keys', '/v1/keys/{id}', '/v1/keys/{id}/rotation', '/v1/openapi.json']));
+    expect(paths).toEqual(expect.arrayContaining(['/', '/{proxy+}', '/v1', '/v1/keys', '/v1/keys/{id}', '/v1/keys/{id}/rotation', '/v1/openapi.json', '/admin/{proxy+}', '/admin/v1/accounts']));
     for (const m of anys) {
       const p = resource(id(m)).Properties;
       expect(integrationTarget(p), m.resource.path).toContain(`"${fnId('notFound')}"`);
-      expect(p, m.resource.path).toMatchObject({ AuthorizationType: 'CUSTOM', AuthorizerId: { Ref: authorizerId } });
+      if (m.resource.path.startsWith('/admin')) expect(p.AuthorizationType, m.resource.path).toBe('AWS_IAM');
+      else expect(p, m.resource.path).toMatchObject({ AuthorizationType: 'CUSTOM', AuthorizerId: { Ref: authorizerId } });
     }
     // Every method but the public route and CORS preflights is authorized.
     const open = methods.filter((m) => m.Properties.AuthorizationType === 'NONE').map((m) => m.Properties.HttpMethod);
@@ -495,7 +539,16 @@ describe('management API', () => {
     const responses = Object.values(json.Resources).filter((r) => r.Type === 'AWS::ApiGateway::GatewayResponse').map((r) => r.Properties as Record<string, unknown>);
     const byType = (t: string) => responses.find((r) => r.ResponseType === t)!;
     const origin = resolve(`'${svc.dashboard!.origin}'`);
-    for (const [type, status, code] of [['UNAUTHORIZED', '401', 'unauthorized'], ['ACCESS_DENIED', '403', 'forbidden'], ['DEFAULT_5XX', undefined, 'internal_error'], ['DEFAULT_4XX', undefined, 'bad_request']] as const) {
+    for (const [type, status, code] of [
+      ['UNAUTHORIZED', '401', 'unauthorized'],
+      ['ACCESS_DENIED', '403', 'forbidden'],
+      // IAM's answers on the admin API: no signature 401, a bad or expired one 403 (SPEC §9).
+      ['MISSING_AUTHENTICATION_TOKEN', '401', 'unauthorized'],
+      ['INVALID_SIGNATURE', '403', 'forbidden'],
+      ['EXPIRED_TOKEN', '403', 'forbidden'],
+      ['DEFAULT_5XX', undefined, 'internal_error'],
+      ['DEFAULT_4XX', undefined, 'bad_request'],
+    ] as const) {
       const r = byType(type);
       expect(r.StatusCode, type).toBe(status);
       const body = JSON.parse((r.ResponseTemplates as Record<string, string>)['application/json']!) as { error: Record<string, string> };
@@ -632,7 +685,7 @@ describe('secrets, events, email, dashboard and outputs', () => {
   });
 
   it('outputs what the operator CLI and the docs name', () => {
-    for (const key of ['ApiUrl', 'DashboardUrl', 'TableName', 'PepperSecretArn', 'EventBusName', 'AuthorizerFunctionArn', 'ScheduleGroupName', 'TimerFunctionArn', 'SchedulerRoleArn', 'SchedulerDlqArn', 'SenderEmail', 'KeyPrefix', 'AdminCommand']) {
+    for (const key of ['ApiUrl', 'DashboardUrl', 'TableName', 'PepperSecretArn', 'EventBusName', 'AuthorizerFunctionArn', 'ScheduleGroupName', 'TimerFunctionArn', 'SchedulerRoleArn', 'SchedulerDlqArn', 'SenderEmail', 'KeyPrefix', 'AdminCommand', 'OperatorPolicyArn']) {
       expect(json.Outputs[key], key).toBeDefined();
     }
     expect(json.Outputs.TableName).toMatchObject({ Value: ref(svc.table.table) });

@@ -6,10 +6,10 @@
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { createWorld, type World } from '../support/world.js';
 import { lambdaContext, restEvent, type EventInit } from '../support/apigw.js';
 import { setRuntime } from '../../shared/runtime.js';
-import { createAccountWithKey, createKey, OPERATOR, rotateKey, updateAccount } from '../../shared/domain/service.js';
+import { createKey, rotateKey, updateAccount } from '../../shared/domain/service.js';
+import { ANY_ACCOUNT as OPERATOR, createAccountWithKey, createWorld, TEST_OPERATOR, type World } from '../support/world.js';
 import { ROUTES, matchRoute } from '../../shared/http/routes.js';
 import type { Caller } from '../../shared/domain/types.js';
 
@@ -164,11 +164,11 @@ describe('finding 2: no escalation through key creation or editing', () => {
     const l = await keyWith(['keys:write']);
     const body = { name: 'n', scopes: ['exports:run'] };
     expect((await call({ method: 'POST', path: '/v1/keys', caller: l.caller, body })).status).toBe(403);
-    await updateAccount(admin.accountId, { allowedScopes: ['invoices:read', 'exports:run'] }, w.rt);
+    await updateAccount({ type: 'operator', id: TEST_OPERATOR }, admin.accountId, { allowedScopes: ['invoices:read', 'exports:run'] }, w.rt);
     expect((await call({ method: 'POST', path: '/v1/keys', caller: l.caller, body })).status).toBe(201);
     const acct = await call({ method: 'GET', path: '/v1/account', caller: l.caller });
     expect(acct.body.account).toMatchObject({ status: 'active', allowedScopes: ['invoices:read', 'exports:run'] });
-    await updateAccount(admin.accountId, { allowedScopes: ['invoices:read'] }, w.rt);
+    await updateAccount({ type: 'operator', id: TEST_OPERATOR }, admin.accountId, { allowedScopes: ['invoices:read'] }, w.rt);
   });
 });
 

@@ -5,11 +5,11 @@
  */
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWorld, type World } from '../support/world.js';
+import { ANY_ACCOUNT as OPERATOR, createAccountWithKey, createWorld, type World } from '../support/world.js';
 import { createDocumentClient } from '../../shared/adapters/dynamoStore.js';
 import { DynamoEmailQuota } from '../../shared/adapters/emailQuota.js';
 import { sendWithinCap, utcDay } from '../../shared/domain/emailCap.js';
-import { createAccountWithKey, createKey, handleTimer, OPERATOR, rotateKey } from '../../shared/domain/service.js';
+import { createKey, handleTimer, rotateKey } from '../../shared/domain/service.js';
 import { planTimers } from '../../shared/domain/timers.js';
 
 let w: World;

@@ -1,10 +1,9 @@
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { createWorld, type World } from '../support/world.js';
+import { createAccountWithKey, createWorld, type World } from '../support/world.js';
 import { lambdaContext, restEvent, type EventInit } from '../support/apigw.js';
 import { setRuntime } from '../../shared/runtime.js';
-import { createAccountWithKey } from '../../shared/domain/service.js';
 import { ROUTES, matchRoute } from '../../shared/http/routes.js';
 import type { Caller } from '../../shared/domain/types.js';
 

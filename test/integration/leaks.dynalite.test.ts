@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWorld, TEST_PEPPER } from '../support/world.js';
+import { ANY_ACCOUNT as OPERATOR, createAccountWithKey, createWorld, TEST_OPERATOR, TEST_PEPPER } from '../support/world.js';
 import { startDynalite, type LocalDynamo } from '../../shared/local/dynalite.js';
 import {
-  cancelRotation, createAccountWithKey, createKey, handleTimer, listKeyEvents, OPERATOR, principalOf, reactivateKey,
+  cancelRotation, createKey, handleTimer, listKeyEvents, principalOf, reactivateKey,
   revokeKey, rotateKey, updateAccount,
 } from '../../shared/domain/service.js';
 import { ApiError } from '../../shared/domain/errors.js';
@@ -141,7 +141,7 @@ describe('leaked secrets against dynalite', () => {
     expect(w.rec.mails).toHaveLength(1);
     expect(w.rec.mails[0]!.text).toContain('changed nothing');
     // Switching the account back to revoke does not re-open a secret already handled.
-    await updateAccount(account.id, { leakResponse: 'revoke' }, w.rt);
+    await updateAccount({ type: 'operator', id: TEST_OPERATOR }, account.id, { leakResponse: 'revoke' }, w.rt);
     expect((await reportLeaks([{ token: secret, url: null }], 'leak_report', w.rt))[0]!.outcome).toBe('notified');
     expect((await w.store.getAccount(account.id))!.leakResponse).toBe('revoke');
   });
@@ -149,13 +149,13 @@ describe('leaked secrets against dynalite', () => {
   it('the operator sets leakResponse (default revoke), audited as account.updated; the same value again writes nothing', async () => {
     const { w, account } = await setup();
     expect(account.leakResponse).toBe('revoke');
-    const updated = await updateAccount(account.id, { leakResponse: 'notify' }, w.rt);
+    const updated = await updateAccount({ type: 'operator', id: TEST_OPERATOR }, account.id, { leakResponse: 'notify' }, w.rt);
     expect(updated.leakResponse).toBe('notify');
     expect((await w.store.getAccount(account.id, { consistent: true }))!.leakResponse).toBe('notify');
     const events = await w.store.listEvents({ kind: 'account', id: account.id }, { limit: 10 });
     expect(events.items[0]!.type).toBe('account.updated');
     expect(events.items[0]!.data).toEqual({ fields: ['leakResponse'], leakResponse: 'notify' });
-    const again = await updateAccount(account.id, { leakResponse: 'notify' }, w.rt);
+    const again = await updateAccount({ type: 'operator', id: TEST_OPERATOR }, account.id, { leakResponse: 'notify' }, w.rt);
     expect(again.version).toBe(updated.version);
   });
 

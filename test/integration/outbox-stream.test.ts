@@ -7,10 +7,10 @@ import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/outbox-stream.js';
 import { OUTBOX_LEASE_MS } from '../../shared/domain/outbox.js';
-import { createAccountWithKey, createKey, OPERATOR, rotateKey } from '../../shared/domain/service.js';
+import { createKey, rotateKey } from '../../shared/domain/service.js';
 import { startDynalite, type LocalDynamo } from '../../shared/local/dynalite.js';
 import { setRuntime } from '../../shared/runtime.js';
-import { createWorld } from '../support/world.js';
+import { ANY_ACCOUNT as OPERATOR, createAccountWithKey, createWorld } from '../support/world.js';
 
 let dynamo: LocalDynamo;
 beforeAll(async () => {

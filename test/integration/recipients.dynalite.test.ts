@@ -7,10 +7,10 @@
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { createWorld, type World } from '../support/world.js';
+import { ANY_ACCOUNT as OPERATOR, createAccountWithKey, createWorld, TEST_OPERATOR, type World } from '../support/world.js';
 import { lambdaContext, restEvent, type EventInit } from '../support/apigw.js';
 import { setRuntime } from '../../shared/runtime.js';
-import { createAccountWithKey, createKey, handleTimer, OPERATOR, rotateKey, updateAccount } from '../../shared/domain/service.js';
+import { createKey, handleTimer, rotateKey, updateAccount } from '../../shared/domain/service.js';
 import { planTimers } from '../../shared/domain/timers.js';
 import { ROUTES, matchRoute } from '../../shared/http/routes.js';
 import type { Caller } from '../../shared/domain/types.js';
@@ -120,7 +120,7 @@ describe('verified recipients', () => {
     expect(notices[0]!.subject).toContain('Removed');
     expect(mailsTo('one@trusted.test')).toHaveLength(0);
     w.rec.mails.length = 0;
-    const updated = await updateAccount(a.id, { alertEmails: ['one@trusted.test', 'ops@operator.test'] }, w.rt);
+    const updated = await updateAccount({ type: 'operator', id: TEST_OPERATOR }, a.id, { alertEmails: ['one@trusted.test', 'ops@operator.test'] }, w.rt);
     expect(updated.alertEmails).toEqual(['one@trusted.test', 'ops@operator.test']);
     expect(updated.pendingEmails).toEqual([]);
     expect(w.rec.mails).toHaveLength(0);

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWorld, TEST_PEPPER } from '../support/world.js';
+import { createAccountWithKey, createWorld, TEST_OPERATOR, TEST_PEPPER } from '../support/world.js';
 import { startDynalite, type LocalDynamo } from '../../shared/local/dynalite.js';
 import {
-  cancelRotation, changeRotationWindow, createAccountWithKey, createKey, handleTimer, listKeyEvents, listKeys,
+  cancelRotation, changeRotationWindow, createKey, handleTimer, listKeyEvents, listKeys,
   principalOf, reactivateKey, revokeKey, rotateKey, setAlertEmails, type Principal,
 } from '../../shared/domain/service.js';
 import { sweepOutbox } from '../../shared/domain/outbox.js';
@@ -19,6 +19,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await dynamo.close();
 });
+
+const OPERATOR_ARN = TEST_OPERATOR;
 
 async function setup(policies = {}) {
   const w = await createWorld({ dynamo, policies });
@@ -209,9 +211,9 @@ describe('rotations against dynalite', () => {
     const a = await setup();
     const b = await createAccountWithKey({ name: 'Other', alertEmails: [] }, a.w.rt);
     const { record } = await createKey(a.p, a.p.accountId!, { name: 'private' }, a.w.rt);
-    const outsider: Principal = { accountId: b.account.id, environment: 'live', actorKeyId: b.key.id, scopes: ['keys:write'] };
+    const outsider: Principal = { accountId: b.account.id, environment: 'live', actor: { type: 'key', id: b.key.id }, scopes: ['keys:write'] };
     expect(await codeOf(rotateKey(outsider, record.id, {}, a.w.rt))).toBe('not_found');
-    const testKey: Principal = { accountId: a.p.accountId, environment: 'test', actorKeyId: 'x', scopes: ['keys:write'] };
+    const testKey: Principal = { accountId: a.p.accountId, environment: 'test', actor: { type: 'key', id: 'x' }, scopes: ['keys:write'] };
     expect(await codeOf(rotateKey(testKey, record.id, {}, a.w.rt))).toBe('forbidden');
     expect(await codeOf(createKey(testKey, a.p.accountId!, { name: 'live one', environment: 'live' }, a.w.rt))).toBe('forbidden');
     await createKey(testKey, a.p.accountId!, { name: 'sandbox' }, a.w.rt);
@@ -282,10 +284,10 @@ describe('the outbox', () => {
     expect(account.pendingEmails.map((e) => e.address)).toEqual(['A@x.test', 'b@x.test']);
     const events = await w.store.listEvents({ kind: 'account', id: p.accountId! }, { limit: 10 });
     expect(events.items.map((e) => e.type)).toContain('account.alert_emails_updated');
-    // The operator (CLI) acts as the system; a customer's change names the key that made it.
-    const actor = (type: string) => events.items.find((e) => e.type === type)?.actorKeyId;
-    expect(actor('account.created')).toBeNull();
-    expect(actor('account.alert_emails_updated')).toBe(p.actorKeyId);
+    // The operator is named by its IAM principal (actorKeyId stays null); a customer's change names the key.
+    const event = (type: string) => events.items.find((e) => e.type === type);
+    expect(event('account.created')).toMatchObject({ actorKeyId: null, actor: { type: 'operator', id: OPERATOR_ARN } });
+    expect(event('account.alert_emails_updated')).toMatchObject({ actorKeyId: p.actor.id, actor: { type: 'key', id: p.actor.id } });
   });
 });
 

@@ -9,13 +9,13 @@ import type { ScheduledEvent } from 'aws-lambda';
 import { createDocumentClient, DynamoKeyStore } from '../../shared/adapters/dynamoStore.js';
 import { OUTBOX_SHARDS, shardOf } from '../../shared/adapters/tableSchema.js';
 import { StoreUnavailableError } from '../../shared/domain/errors.js';
-import { createAccountWithKey, createKey, OPERATOR, RECONCILE_GRACE_MS, reconcileTimers, rotateKey } from '../../shared/domain/service.js';
+import { createKey, RECONCILE_GRACE_MS, reconcileTimers, rotateKey } from '../../shared/domain/service.js';
 import { planTimers } from '../../shared/domain/timers.js';
 import type { KeyStore } from '../../shared/domain/ports.js';
 import { startDynalite, type LocalDynamo } from '../../shared/local/dynalite.js';
 import { setRuntime } from '../../shared/runtime.js';
 import { handler as timerHandler } from '../../functions/timer.js';
-import { createWorld } from '../support/world.js';
+import { ANY_ACCOUNT, createAccountWithKey, createWorld } from '../support/world.js';
 import { listKeyEvents, changeRotationWindow } from '../../shared/domain/service.js';
 import { drainOutbox, EMAILS_NOT_SENT_METRIC } from '../../shared/domain/outbox.js';
 
@@ -44,9 +44,9 @@ describe('sharded work indexes', () => {
   it('an item with pending effects carries its own shard in obp and the sweep finds it in that shard', async () => {
     const w = await createWorld({ dynamo });
     const { account } = await createAccountWithKey({ name: 'A', alertEmails: [] }, w.rt);
-    const { record } = await createKey(OPERATOR, account.id, { name: 'k' }, w.rt);
+    const { record } = await createKey(ANY_ACCOUNT, account.id, { name: 'k' }, w.rt);
     w.rec.failNext.publish = 1; // the rotation's event stays pending
-    await rotateKey(OPERATOR, record.id, { oldKeyExpiresInSeconds: 3600 }, w.rt);
+    await rotateKey(ANY_ACCOUNT, record.id, { oldKeyExpiresInSeconds: 3600 }, w.rt);
     const item = (await raw(w, `KEY#${record.id}`, 'KEY')).Item!;
     expect(item.obp).toBe(shardOf(`KEY#${record.id}`, OUTBOX_SHARDS));
     expect(await w.store.itemsWithPendingEffects()).toContainEqual({ kind: 'key', id: record.id });
@@ -106,7 +106,7 @@ describe('audit retention', () => {
     const w = await createWorld({ dynamo });
     const client = createDocumentClient({ endpoint: dynamo.endpoint });
     const keeping = new DynamoKeyStore({ client, tableName: w.rt.config.tableName, auditRetentionDays: 30 });
-    const event = { id: '0000000000000000000a', type: 'account.created' as const, at: Date.UTC(2026, 0, 1), actorKeyId: null, accountId: 'acct1', keyId: null, data: {} };
+    const event = { id: '0000000000000000000a', type: 'account.created' as const, at: Date.UTC(2026, 0, 1), actorKeyId: null, actor: { type: 'system' as const, id: null }, accountId: 'acct1', keyId: null, data: {} };
     await keeping.putEvent(event);
     expect((await raw(w, 'ACCT#acct1', `EVT#${event.id}`)).Item!.ttl).toBe(Date.UTC(2026, 0, 31) / 1000);
     await w.store.putEvent({ ...event, id: '0000000000000000000b' });
@@ -122,9 +122,9 @@ describe('timer reconciliation', () => {
   it('indexes each key by its earliest unfired timer, and moves the entry as timers fire', async () => {
     const w = await createWorld({ dynamo });
     const { account } = await createAccountWithKey({ name: 'A', alertEmails: ['ops@a.test'] }, w.rt);
-    const { record } = await createKey(OPERATOR, account.id, { name: 'k' }, w.rt);
+    const { record } = await createKey(ANY_ACCOUNT, account.id, { name: 'k' }, w.rt);
     expect((await raw(w, `KEY#${record.id}`, 'KEY')).Item!.tdue).toBeUndefined(); // no expiry: nothing planned
-    await rotateKey(OPERATOR, record.id, { oldKeyExpiresInSeconds: 3 * 3600 }, w.rt);
+    await rotateKey(ANY_ACCOUNT, record.id, { oldKeyExpiresInSeconds: 3 * 3600 }, w.rt);
     const rotated = (await w.store.getKey(record.id, { consistent: true }))!;
     const reminder = planTimers(rotated, w.policies).find((t) => t.kind === 'rotation_reminder')!;
     expect((await raw(w, `KEY#${record.id}`, 'KEY')).Item!.tdue).toBe(reminder.at);
@@ -135,8 +135,8 @@ describe('timer reconciliation', () => {
   it('a timer whose handler fails three times still yields exactly one notice: the reconciliation performs it once', async () => {
     const w = await createWorld({ dynamo });
     const { account } = await createAccountWithKey({ name: 'A', alertEmails: ['ops@a.test'] }, w.rt);
-    const { record } = await createKey(OPERATOR, account.id, { name: 'k' }, w.rt);
-    await rotateKey(OPERATOR, record.id, { oldKeyExpiresInSeconds: 3 * 3600 }, w.rt);
+    const { record } = await createKey(ANY_ACCOUNT, account.id, { name: 'k' }, w.rt);
+    await rotateKey(ANY_ACCOUNT, record.id, { oldKeyExpiresInSeconds: 3 * 3600 }, w.rt);
     const reminder = planTimers((await w.store.getKey(record.id, { consistent: true }))!, w.policies).find((t) => t.kind === 'rotation_reminder')!;
 
     // DynamoDB throttles every write of the timer function: the first attempt and Lambda's two retries fail.
@@ -171,8 +171,8 @@ describe('timer reconciliation', () => {
   it('a reminder whose old secret has already expired is marked fired without a word; the expiry is announced', async () => {
     const w = await createWorld({ dynamo });
     const { account } = await createAccountWithKey({ name: 'A', alertEmails: ['ops@a.test'] }, w.rt);
-    const { record } = await createKey(OPERATOR, account.id, { name: 'k' }, w.rt);
-    await rotateKey(OPERATOR, record.id, { oldKeyExpiresInSeconds: 3 * 3600 }, w.rt);
+    const { record } = await createKey(ANY_ACCOUNT, account.id, { name: 'k' }, w.rt);
+    await rotateKey(ANY_ACCOUNT, record.id, { oldKeyExpiresInSeconds: 3 * 3600 }, w.rt);
     // Every timer invocation was dropped; the reconciliation runs long after.
     w.clock.advance(4 * 3600);
     expect(await reconcileTimers(w.rt)).toMatchObject({ keys: 1, failed: 0 });
@@ -203,17 +203,17 @@ describe('no email silently lost', () => {
       },
     };
     const { account } = await createAccountWithKey({ name: 'A', alertEmails: ['ops@a.test', 'unverified@a.test'] }, rt);
-    const { record } = await createKey(OPERATOR, account.id, { name: 'k' }, rt);
-    await rotateKey(OPERATOR, record.id, { oldKeyExpiresInSeconds: 3600 }, rt);
-    await changeRotationWindow(OPERATOR, record.id, { oldKeyExpiresInSeconds: 0 }, rt); // announces old_secret_expired by email
+    const { record } = await createKey(ANY_ACCOUNT, account.id, { name: 'k' }, rt);
+    await rotateKey(ANY_ACCOUNT, record.id, { oldKeyExpiresInSeconds: 3600 }, rt);
+    await changeRotationWindow(ANY_ACCOUNT, record.id, { oldKeyExpiresInSeconds: 0 }, rt); // announces old_secret_expired by email
     expect(sent).toEqual(['ops@a.test']);
-    const events = (await listKeyEvents(OPERATOR, record.id, { limit: 50 }, rt)).items.filter((e) => e.type === 'email.not_sent');
+    const events = (await listKeyEvents(ANY_ACCOUNT, record.id, { limit: 50 }, rt)).items.filter((e) => e.type === 'email.not_sent');
     expect(events).toHaveLength(1);
     expect(events[0]!.data).toMatchObject({ recipient: 'unverified@a.test', reason: 'MessageRejected: Email address is not verified.', template: 'old_secret_expired' });
     expect(counted).toEqual([{ metric: EMAILS_NOT_SENT_METRIC, dimensions: { Reason: 'MessageRejected' } }]);
     // Draining again (a repeated delivery) records nothing twice.
     await drainOutbox({ kind: 'key', id: record.id }, rt);
-    expect((await listKeyEvents(OPERATOR, record.id, { limit: 50 }, rt)).items.filter((e) => e.type === 'email.not_sent')).toHaveLength(1);
+    expect((await listKeyEvents(ANY_ACCOUNT, record.id, { limit: 50 }, rt)).items.filter((e) => e.type === 'email.not_sent')).toHaveLength(1);
   });
 
   it('a notice for an account with no alert emails is audited and counted as skipped', async () => {
@@ -221,10 +221,10 @@ describe('no email silently lost', () => {
     const counted: string[] = [];
     const rt = { ...w.rt, metrics: { count: (_m: string, d?: Readonly<Record<string, string>>) => void counted.push(d?.Reason ?? '') } };
     const { account } = await createAccountWithKey({ name: 'A', alertEmails: [] }, rt);
-    const { record } = await createKey(OPERATOR, account.id, { name: 'k' }, rt);
-    await rotateKey(OPERATOR, record.id, { oldKeyExpiresInSeconds: 0 }, rt);
+    const { record } = await createKey(ANY_ACCOUNT, account.id, { name: 'k' }, rt);
+    await rotateKey(ANY_ACCOUNT, record.id, { oldKeyExpiresInSeconds: 0 }, rt);
     expect(w.rec.mails).toHaveLength(0);
-    const events = (await listKeyEvents(OPERATOR, record.id, { limit: 50 }, rt)).items.filter((e) => e.type === 'email.not_sent');
+    const events = (await listKeyEvents(ANY_ACCOUNT, record.id, { limit: 50 }, rt)).items.filter((e) => e.type === 'email.not_sent');
     expect(events.map((e) => e.data)).toEqual([expect.objectContaining({ recipient: null, reason: 'no_recipients: the account has no alert emails' })]);
     expect(counted).toEqual(['no_recipients']);
   });

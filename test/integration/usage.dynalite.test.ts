@@ -4,12 +4,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
-import { createWorld, TEST_PEPPER, type World } from '../support/world.js';
+import { createAccountWithKey, createWorld, TEST_PEPPER, type World } from '../support/world.js';
 import { startDynalite, type LocalDynamo } from '../../shared/local/dynalite.js';
 import { createAuthorizerHandler, type AuthorizerHandler } from '../../shared/auth/handler.js';
 import { CountingMetrics } from '../../shared/auth/metrics.js';
 import {
-  cancelRotation, createAccountWithKey, createKey, handleTimer, keyUsageReport, principalOf, rotateKey, usageOf, type Principal,
+  cancelRotation, createKey, handleTimer, keyUsageReport, principalOf, rotateKey, usageOf, type Principal,
 } from '../../shared/domain/service.js';
 import { ApiError } from '../../shared/domain/errors.js';
 import { keyView } from '../../shared/domain/view.js';
@@ -221,7 +221,7 @@ describe('GET /v1/keys/{id}/usage logic', () => {
     expect(await code(keyUsageReport(p, keyId, { from: iso(t0 - 7 * 86_400 * S - S), to: iso(t0) }, w.rt))).toMatch(/^validation_error:.*"from"/);
     expect(await code(keyUsageReport(p, keyId, { from: iso(t0), to: iso(t0) }, w.rt))).toMatch(/^validation_error:.*"from"/);
     // Another account's key: 404, not an empty answer.
-    const stranger: Principal = { accountId: 'acct0000000000000', environment: 'live', actorKeyId: 'k', scopes: ['keys:read'] };
+    const stranger: Principal = { accountId: 'acct0000000000000', environment: 'live', actor: { type: 'key', id: 'k' }, scopes: ['keys:read'] };
     expect(await code(keyUsageReport(stranger, keyId, {}, w.rt))).toMatch(/^not_found/);
   });
 });

@@ -13,6 +13,8 @@ import { renderEmail } from '../../shared/domain/emails.js';
 import type { EmailMessage, Log } from '../../shared/domain/ports.js';
 import type { AuditEvent, Timer } from '../../shared/domain/types.js';
 import type { Runtime } from '../../shared/runtime.js';
+import type { Principal } from '../../shared/domain/service.js';
+import { createAccount } from '../../shared/admin/accounts.js';
 import type { Config } from '../../shared/config.js';
 import { DynamoWebhookStore } from '../../shared/adapters/webhookStore.js';
 import { DynamoEmailQuota } from '../../shared/adapters/emailQuota.js';
@@ -143,4 +145,15 @@ export async function createWorld(opts: { policies?: Partial<Policies>; dynamo?:
       if (!opts.dynamo) await dynamo.close();
     },
   };
+}
+
+/** The IAM principal tests' operator acts as. */
+export const TEST_OPERATOR = 'arn:aws:sts::123456789012:assumed-role/ops/test';
+/** The operator acting across accounts (as the system's timers do): for store-level tests. */
+export const ANY_ACCOUNT: Principal = { accountId: null, environment: 'live', actor: { type: 'operator', id: TEST_OPERATOR }, scopes: null };
+
+/** An account and its first key (`keys:read keys:write`, live), made as the admin API does. */
+export async function createAccountWithKey(input: { name: string; alertEmails: string[]; allowedScopes?: string[]; leakResponse?: 'revoke' | 'notify' }, rt: Runtime) {
+  const r = await createAccount({ id: TEST_OPERATOR }, { ...input, firstKey: {} }, rt);
+  return { account: r.account, key: r.key!, secret: r.secret! };
 }

@@ -15,6 +15,7 @@ const event: AuditEvent = {
   type: 'api_key.rotated',
   at: AT,
   actorKeyId: 'Actor00000000000',
+  actor: { type: 'key', id: 'Actor00000000000' },
   accountId: 'Acct000000000000',
   keyId: 'K3yId0123456789a',
   data: { rotationId: 'rot1abcdEFGH', oldKeyExpiresAt: '2026-03-02T10:00:00.000Z', oldKeyHint: 'rekey_live_…9fQa' },

@@ -2,6 +2,8 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RekeyApiError, RekeyClient, RekeyNetworkError } from '../../client/index.js';
+import { RekeyAdminClient, regionOfApiUrl } from '../../client/admin.js';
+import { verifySigV4, type SigV4Result } from '../../shared/adapters/sigv4.js';
 import { ROUTES } from '../../shared/http/routes.js';
 
 const SECRET = 'rekey_live_AAAAAAAAAAAAAAAA_clientTestSecret0000000000000000000000000000000';
@@ -12,7 +14,11 @@ interface Seen {
   authorization: string | undefined;
   contentType: string | undefined;
   body: string;
+  /** The SigV4 verdict on the request as received, against {@link OPERATOR}. */
+  sigv4: SigV4Result;
 }
+
+const OPERATOR = { accessKeyId: 'RKLOTESTTESTTESTTEST', secretAccessKey: 'operator-secret-operator-secret-0123456789', region: 'eu-west-1' };
 
 /** Records each request; answers with whatever `reply` says (default: 200 echo). */
 let server: Server;
@@ -28,8 +34,12 @@ async function readAll(req: IncomingMessage): Promise<string> {
 
 beforeAll(async () => {
   server = createServer((req, res) => {
-    void readAll(req).then((body) => {
-      const s: Seen = { method: req.method!, url: req.url!, authorization: req.headers.authorization, contentType: req.headers['content-type'], body };
+    void readAll(req).then(async (body) => {
+      const url = new URL(req.url!, 'http://x');
+      const headers: Record<string, string[]> = {};
+      for (let i = 0; i < req.rawHeaders.length; i += 2) (headers[req.rawHeaders[i]!] ??= []).push(req.rawHeaders[i + 1]!);
+      const sigv4 = await verifySigV4({ method: req.method!, path: url.pathname, query: url.searchParams, headers, body: Buffer.from(body) }, OPERATOR, Date.now());
+      const s: Seen = { method: req.method!, url: req.url!, authorization: req.headers.authorization, contentType: req.headers['content-type'], body, sigv4 };
       seen.push(s);
       const r = reply(s);
       res.writeHead(r.status, { 'content-type': 'application/json', ...r.headers });
@@ -79,7 +89,7 @@ describe('RekeyClient requests', () => {
       ['reportLeaks', () => c.reportLeaks({ secrets: ['x'] })],
     ];
     // GitHub's partner endpoint is called by GitHub with its own signature, never by this client.
-    expect(calls.map(([n]) => n).sort()).toEqual(Object.keys(ROUTES).filter((n) => n !== 'githubSecretScanning').sort());
+    expect(calls.map(([n]) => n).sort()).toEqual(Object.keys(ROUTES).filter((n) => n !== 'githubSecretScanning' && ROUTES[n as keyof typeof ROUTES].scope !== 'operator').sort());
     for (const [name, fn] of calls) {
       seen = [];
       await fn();
@@ -184,5 +194,56 @@ describe('RekeyClient errors', () => {
     const err = (await c.whoami().catch((e: unknown) => e)) as Error;
     expect(err).toBeInstanceOf(RekeyNetworkError);
     expect(err.message).toContain('timed out');
+  });
+});
+
+describe('RekeyAdminClient', () => {
+  const admin = () => new RekeyAdminClient({ baseUrl, region: OPERATOR.region, credentials: OPERATOR });
+  const acc = 'BBBBBBBBBBBBBBBB';
+  const id = 'AAAAAAAAAAAAAAAA';
+
+  it('sends every admin operation to the route table, signed so that the local verifier accepts it', async () => {
+    const c = admin();
+    const calls: [keyof typeof ROUTES, () => Promise<unknown>][] = [
+      ['adminCreateAccount', () => c.createAccount({ name: 'n', firstKey: {} })],
+      ['adminListAccounts', () => c.listAccounts({ limit: 5, cursor: 'c/+ =' })],
+      ['adminGetAccount', () => c.getAccount(acc)],
+      ['adminUpdateAccount', () => c.updateAccount(acc, { name: 'm' })],
+      ['adminSuspendAccount', () => c.suspendAccount(acc)],
+      ['adminResumeAccount', () => c.resumeAccount(acc)],
+      ['adminDeleteAccount', () => c.deleteAccount(acc)],
+      ['adminCreateKey', () => c.createKey(acc, { name: 'k' })],
+      ['adminListKeys', () => c.listKeys(acc)],
+      ['adminGetKey', () => c.getKey(acc, id)],
+      ['adminUpdateKey', () => c.updateKey(acc, id, { name: 'm' })],
+      ['adminRotateKey', () => c.rotateKey(acc, id)],
+      ['adminUpdateRotation', () => c.updateRotation(acc, id, { oldKeyExpiresInSeconds: 0 })],
+      ['adminCancelRotation', () => c.cancelRotation(acc, id)],
+      ['adminRevokeKey', () => c.revokeKey(acc, id)],
+      ['adminReactivateKey', () => c.reactivateKey(acc, id)],
+      ['adminListKeyEvents', () => c.listKeyEvents(acc, id)],
+      ['adminGetCustomerAccount', () => c.getCustomerAccount(acc)],
+      ['adminPutAlertEmails', () => c.putAlertEmails(acc, { alertEmails: ['a@example.com'] })],
+    ];
+    expect(calls.map(([n]) => n).sort()).toEqual(Object.values(ROUTES).filter((r) => r.scope === 'operator').map((r) => r.operationId).sort());
+    for (const [name, fn] of calls) {
+      seen = [];
+      await fn();
+      const r = ROUTES[name];
+      expect(seen[0]!.method, name).toBe(r.method);
+      expect(seen[0]!.url.split('?')[0], name).toBe(r.path.replace('{accountId}', acc).replace('{id}', id));
+      expect(seen[0]!.authorization, name).toMatch(/^AWS4-HMAC-SHA256 Credential=RKLOTESTTESTTESTTEST\/\d{8}\/eu-west-1\/execute-api\/aws4_request, SignedHeaders=[a-z0-9;-]*host[a-z0-9;-]*x-amz-date/);
+      expect(seen[0]!.sigv4, name).toEqual({ ok: true, accessKeyId: OPERATOR.accessKeyId });
+    }
+  });
+
+  it('a signature with another secret is refused by the verifier', async () => {
+    await new RekeyAdminClient({ baseUrl, region: OPERATOR.region, credentials: { ...OPERATOR, secretAccessKey: 'wrong-wrong-wrong-wrong-wrong-wrong-wrong' } }).getAccount(acc);
+    expect(seen[0]!.sigv4).toMatchObject({ ok: false, status: 403 });
+  });
+
+  it('finds the region in an execute-api URL', () => {
+    expect(regionOfApiUrl('https://abc123.execute-api.eu-central-1.amazonaws.com/prod')).toBe('eu-central-1');
+    expect(regionOfApiUrl('http://127.0.0.1:3000')).toBeUndefined();
   });
 });

@@ -95,7 +95,7 @@ describe('dashboard audit trail in sentences', () => {
   });
 
   it('reads the richer actor field when events carry it, and new types without a sentence still read as words', () => {
-    expect(describeEvent(ev('api_key.revoked', {}, null, { type: 'operator', id: 'arn:aws:iam::1:user/x' }), ctx)).toMatch(/^The operator revoked the key/);
+    expect(describeEvent(ev('api_key.revoked', {}, null, { type: 'operator', id: 'arn:aws:iam::1:user/x' }), ctx)).toMatch(/^The operator \(arn:aws:iam::1:user\/x\) revoked the key/);
     expect(describeEvent(ev('api_key.reactivated', {}, null, { type: 'key', id: 'A1' }), ctx)).toBe('The key “ops admin” reactivated the key: its secrets work again.');
     expect(describeEvent(ev('api_key.exposed', { hint: 'h1', url: 'https://github.com/x/y' }, null), ctx)).toBe('The secret h1 was reported as exposed at https://github.com/x/y.');
     expect(describeEvent(ev('api_key.exposed', { hint: 'h1', url: null, action: 'revoked' }, null), ctx)).toBe('The secret h1 was reported as exposed; rekey revoked the key for good.');

@@ -7,6 +7,10 @@ import type { APIGatewayProxyEvent, APIGatewayRequestAuthorizerEvent } from 'aws
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createGateway, isAllowed, type AuthorizerPolicyResult, type DashboardSource, type ProxyHandlerFn } from '../../shared/local/gateway.js';
 import { FUNCTION_ENTRIES, ROUTES } from '../../shared/http/routes.js';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { NodeSha256 } from '../../shared/adapters/sigv4.js';
+
+const OPERATOR_KEY = { accessKeyId: 'RKLOUNITUNITUNITUNIT', secretAccessKey: 'unit-test-operator-secret-0123456789abcdef', region: 'us-east-1' };
 
 const SECRET = 'rekey_live_k1_goodsecret';
 
@@ -50,6 +54,7 @@ describe('local gateway', () => {
       },
       dashboard: () => dashboard ?? { kind: 'note', html: '<p>building</p>' },
       dashboardConfig: { maxTransitionSeconds: 3600 },
+      operatorKey: () => OPERATOR_KEY,
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -366,7 +371,32 @@ describe('local gateway', () => {
     expect(authEvents).toHaveLength(0);
   });
 
-  it.each(['/v2/keys', '/v0', '/v1beta/keys', '/v9/x/y', '/admin/v1/accounts', '/admin/'])(
+  it.each(['/admin/v1/nothing', '/admin/', '/admin'])(
+    'treats %s as an admin API path: 401 without a signature or with an API key, the JSON 404 when signed, never the dashboard, never the authorizer',
+    async (path) => {
+      dashboard = { kind: 'dir', dir: distDir };
+      for (const headers of [{}, authed]) {
+        const res = await fetch(`${base}${path}`, { headers });
+        expect(res.status).toBe(401);
+        expect(((await res.json()) as { error: { code: string } }).error.code).toBe('unauthorized');
+      }
+      handlerImpl = async () => ({ statusCode: 404, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: { code: 'not_found' } }) });
+      const url = new URL(base + path);
+      const signer = new SignatureV4({ service: 'execute-api', region: OPERATOR_KEY.region, sha256: NodeSha256, credentials: OPERATOR_KEY });
+      const signed = await signer.sign({ method: 'GET', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: url.pathname, query: {}, headers: { host: url.host } });
+      const { host: _host, ...headers } = signed.headers;
+      const res = await fetch(url, { headers });
+      expect(res.status).toBe(404);
+      expect(await res.text()).not.toContain('<title>rekey</title>');
+      expect(handlerCalls.map((c) => c.entry)).toEqual([FUNCTION_ENTRIES.notFound]);
+      // The handler sees the operator as API Gateway's AWS_IAM would put it, and no authorizer context.
+      expect(handlerCalls[0]!.event.requestContext.identity.userArn).toBe('local-operator');
+      expect(handlerCalls[0]!.event.requestContext.authorizer).toBeNull();
+      expect(authEvents).toHaveLength(0);
+    },
+  );
+
+  it.each(['/v2/keys', '/v0', '/v1beta/keys', '/v9/x/y'])(
     'treats %s as an API path: 401 without credentials, the JSON 404 with them, never the dashboard HTML',
     async (path) => {
       dashboard = { kind: 'dir', dir: distDir };

@@ -220,6 +220,7 @@ const event: AuditEvent = {
   type: 'api_key.rotation_reminder',
   at: Date.parse('2026-03-02T06:00:00Z'),
   actorKeyId: null,
+  actor: { type: 'system', id: null },
   accountId: 'Acct000000000000',
   keyId: 'K3yId0123456789a',
   data: { rotationId: 'rot1abcdEFGH' },

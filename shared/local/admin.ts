@@ -398,6 +398,27 @@ function seconds(v: unknown, flag: string): number | undefined {
   return Number(v);
 }
 
+/**
+ * The option that set each request body field: the API names the field it refused
+ * (`allowedScopes.0`), the user typed an option, so the error names both.
+ */
+const OPTION_OF_FIELD: Readonly<Record<string, string>> = {
+  name: '--name',
+  alertEmails: '--alert-email',
+  allowedScopes: '--allow-scope',
+  leakResponse: '--leak-response',
+  scopes: '--scope',
+  environment: '--environment',
+  expiresAt: '--expires-at',
+  oldKeyExpiresInSeconds: '--old-expires-in',
+  newKeyExpiresInSeconds: '--new-expires-in',
+};
+
+/** `allowedScopes.0` → `--allow-scope`; `firstKey` fields of create-account are its defaults, no option. */
+export function optionOfField(field: string): string | undefined {
+  return Object.hasOwn(OPTION_OF_FIELD, field.split('.')[0]!) ? OPTION_OF_FIELD[field.split('.')[0]!] : undefined;
+}
+
 const expiresAt = (v: unknown): string | null | undefined => (v === undefined ? undefined : v === 'never' ? null : (v as string));
 
 type Key = import('../../client/index.js').Key;
@@ -571,7 +592,10 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     if (e instanceof TargetError || e instanceof InputError || e instanceof ConfigError || (e as Error)?.name === 'ReportLeakError') io.err(`error: ${(e as Error).message}`);
     else if (e instanceof RekeyApiError) {
       io.err(`error: ${e.code}: ${e.message}`);
-      for (const d of e.details ?? []) io.err(`  ${d.field}: ${d.message}`);
+      for (const d of e.details ?? []) {
+        const option = optionOfField(d.field);
+        io.err(`  ${d.field}${option ? ` (${option})` : ''}: ${d.message}`);
+      }
     } else if (e instanceof Error) {
       // Network and credential failures wrap the useful part (DNS, expired token) in `cause`.
       const cause = e.cause instanceof Error ? ` (${e.cause.name}: ${e.cause.message})` : '';

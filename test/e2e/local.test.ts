@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KeyViewT } from '../../shared/http/schemas.js';
-import { envFromStackOutputs, parseCli, UsageError } from '../../shared/local/admin.js';
+import { envFromStackOutputs, optionOfField, parseCli, UsageError } from '../../shared/local/admin.js';
 import { runAdmin, runMainToExit, startLocal, type CreatedAccount, type LocalInstance } from './harness.js';
 
 const AUTH_TTL_S = 1;
@@ -518,6 +518,14 @@ describe('operator CLI parsing', () => {
     expect(() => parseCli(['revoke-key', '--key', 'k'], {})).toThrow(/--account/);
     expect(() => parseCli(['create-key', '--name', 'x'], {})).toThrow(/--account/);
     expect(() => parseCli(['create-account', '--name', 'x', 'extra'], {})).toThrow(UsageError);
+  });
+
+  it("names the option behind a field the API refused (the API names the body's field)", () => {
+    expect(optionOfField('allowedScopes.0')).toBe('--allow-scope');
+    expect(optionOfField('alertEmails.1')).toBe('--alert-email');
+    expect(optionOfField('oldKeyExpiresInSeconds')).toBe('--old-expires-in');
+    expect(optionOfField('firstKey.scopes.0')).toBeUndefined();
+    expect(optionOfField('constructor')).toBeUndefined();
   });
 
   it('finds the API URL in stack outputs, plain or prefixed by a construct id', () => {

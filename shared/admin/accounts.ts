@@ -13,6 +13,7 @@
  * very next request (a deny from a cached record re-reads it).
  */
 import { effectId } from '../domain/ids.js';
+import { resolveExpiresAt } from '../domain/keys.js';
 import type { Page, PageRequest } from '../domain/ports.js';
 import {
   auditEvent,
@@ -56,6 +57,10 @@ export const FIRST_KEY_NAME = 'Initial key';
  */
 export async function createAccount(op: Operator, input: CreateAccountInput, deps: Deps): Promise<{ account: AccountRecord; key?: KeyRecord; secret?: string }> {
   const now = deps.clock.now();
+  // Bad input changes nothing (SPEC §3): the first key's expiry is checked before the account is
+  // written, since the key is created after it (the operator is bound by no other rule that could
+  // refuse it).
+  if (input.firstKey) resolveExpiresAt(input.firstKey.expiresAt, now, deps.policies, 'firstKey.expiresAt');
   const account: AccountRecord = {
     id: deps.ids.accountId(),
     name: input.name,

@@ -5,6 +5,6 @@ import { keyView } from '../shared/domain/view.js';
 
 /** POST /v1/keys — the secret is in this response and nowhere else. */
 export const handler = httpHandler(ROUTES.createKey, async ({ caller, body }, rt) => {
-  const { record, secret } = await createKey(principalOf(caller), caller.accountId, body, rt);
-  return { key: keyView(record, rt.clock.now()), secret };
+  const { record, secret, contacts } = await createKey(principalOf(caller), caller.accountId, body, rt);
+  return { key: keyView(record, rt.clock.now(), undefined, contacts), secret };
 });

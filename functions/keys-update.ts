@@ -3,8 +3,8 @@ import { ROUTES } from '../shared/http/routes.js';
 import { principalOf, updateKey, usageOf } from '../shared/domain/service.js';
 import { keyView } from '../shared/domain/view.js';
 
-/** PATCH /v1/keys/{id} — name, scopes, expiry. */
+/** PATCH /v1/keys/{id} — name, scopes, expiry, contacts. */
 export const handler = httpHandler(ROUTES.updateKey, async ({ caller, params, body }, rt) => {
-  const { record } = await updateKey(principalOf(caller), params.id!, body, rt);
-  return { key: keyView(record, rt.clock.now(), await usageOf(record, rt)) };
+  const { record, contacts } = await updateKey(principalOf(caller), params.id!, body, rt);
+  return { key: keyView(record, rt.clock.now(), await usageOf(record, rt), contacts) };
 });

@@ -1,6 +1,6 @@
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent, ScheduledEvent } from 'aws-lambda';
 import { drainOutbox, sweepOutbox } from '../shared/domain/outbox.js';
-import type { OutboxRef } from '../shared/domain/types.js';
+import { outboxRefOf } from '../shared/adapters/dynamoStore.js';
 import { runtime } from '../shared/runtime.js';
 
 /**
@@ -27,7 +27,7 @@ export const handler = async (event: DynamoDBStreamEvent | ScheduledEvent): Prom
   const seen = new Set<string>();
   for (const record of event.Records) {
     const pk = record.dynamodb?.Keys?.pk?.S;
-    const ref = refOf(pk);
+    const ref = outboxRefOf(pk);
     if (!ref || seen.has(pk!)) continue;
     seen.add(pk!);
     try {
@@ -41,9 +41,3 @@ export const handler = async (event: DynamoDBStreamEvent | ScheduledEvent): Prom
   return { batchItemFailures: failures };
 };
 
-function refOf(pk: string | undefined): OutboxRef | null {
-  if (!pk) return null;
-  if (pk.startsWith('KEY#')) return { kind: 'key', id: pk.slice(4) };
-  if (pk.startsWith('ACCT#')) return { kind: 'account', id: pk.slice(5) };
-  return null;
-}

@@ -11,7 +11,7 @@ import { decodeCursor, encodeCursor } from '../domain/cursor.js';
 import { commitOrderKey } from '../domain/ids.js';
 import { StoreUnavailableError, VersionConflictError } from '../domain/errors.js';
 import type { KeyStore, KeyWriteOptions, Page, PageRequest } from '../domain/ports.js';
-import type { AccountRecord, Actor, AuditEvent, Effect, Environment, KeyAccountStatus, KeyRecord, OutboxRef } from '../domain/types.js';
+import type { AccountRecord, Actor, AuditEvent, Effect, Environment, KeyAccountStatus, KeyContactsRecord, KeyRecord, OutboxRef } from '../domain/types.js';
 import { ACCOUNT_SHARDS, GSI, OUTBOX_SHARDS, shardOf, TIMER_SHARDS, TTL_ATTRIBUTE } from './tableSchema.js';
 
 /** An access key for a local store: local mode's store key, or dummy values for an unguarded test dynalite. */
@@ -44,8 +44,18 @@ export function createDocumentClient(
 
 const keyPk = (id: string) => `KEY#${id}`;
 const accountPk = (id: string) => `ACCT#${id}`;
+/** A key's contacts item: its own partition, so the key record the authorizer reads stays small. */
+const contactsPk = (keyId: string) => `KCON#${keyId}`;
 const refKey = (ref: OutboxRef) =>
-  ref.kind === 'key' ? { pk: keyPk(ref.id), sk: 'KEY' } : { pk: accountPk(ref.id), sk: 'ACCT' };
+  ref.kind === 'key' ? { pk: keyPk(ref.id), sk: 'KEY' } : ref.kind === 'contacts' ? { pk: contactsPk(ref.id), sk: 'KCON' } : { pk: accountPk(ref.id), sk: 'ACCT' };
+/** The outbox item a partition key names (the sweeper's index and the stream give partition keys). */
+export function outboxRefOf(pk: string | undefined): OutboxRef | null {
+  if (!pk) return null;
+  if (pk.startsWith('KEY#')) return { kind: 'key', id: pk.slice(4) };
+  if (pk.startsWith('ACCT#')) return { kind: 'account', id: pk.slice(5) };
+  if (pk.startsWith('KCON#')) return { kind: 'contacts', id: pk.slice(5) };
+  return null;
+}
 const outboxShard = (pk: string) => shardOf(pk, OUTBOX_SHARDS);
 const timerShard = (keyId: string) => shardOf(keyId, TIMER_SHARDS);
 const accountsPartition = (accountId: string) => `ACCOUNTS#${shardOf(accountId, ACCOUNT_SHARDS)}`;
@@ -457,6 +467,32 @@ export class DynamoKeyStore implements KeyStore {
     };
   }
 
+  async getKeyContacts(keyId: string, options: { consistent?: boolean } = {}): Promise<KeyContactsRecord | null> {
+    const out = await this.send(() =>
+      this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk: contactsPk(keyId), sk: 'KCON' }, ConsistentRead: options.consistent ?? false })),
+    );
+    const i = out.Item;
+    if (!i) return null;
+    return {
+      keyId,
+      accountId: i.accountId as string,
+      contacts: (i.contacts as string[] | undefined) ?? [],
+      pendingEmails: (i.pendingEmails as KeyContactsRecord['pendingEmails'] | undefined) ?? [],
+      version: i.version as number,
+    };
+  }
+
+  async putKeyContacts(record: KeyContactsRecord, expectedVersion: number, effects: readonly Effect[]): Promise<void> {
+    if (record.version !== expectedVersion + 1) throw new Error('putKeyContacts: version must grow by exactly one');
+    const key = { pk: contactsPk(record.keyId), sk: 'KCON' };
+    if (expectedVersion === 0) {
+      await this.putNew(record.keyId, { ...key, entity: 'contacts', ...record }, effects);
+      return;
+    }
+    const fields = { contacts: record.contacts, pendingEmails: record.pendingEmails, version: record.version };
+    await this.updateVersioned(record.keyId, key, fields, [], {}, expectedVersion, effects);
+  }
+
   async listEvents(ref: OutboxRef, page: PageRequest): Promise<Page<AuditEvent>> {
     const { pk } = refKey(ref);
     return this.queryPage(
@@ -576,7 +612,7 @@ export class DynamoKeyStore implements KeyStore {
 
   async itemsWithPendingEffects(): Promise<OutboxRef[]> {
     const pks = await this.queryShards(GSI.pendingOutbox, OUTBOX_SHARDS, undefined);
-    return pks.map((pk) => (pk.startsWith('KEY#') ? { kind: 'key', id: pk.slice(4) } : { kind: 'account', id: pk.slice(5) }));
+    return pks.map(outboxRefOf).filter((r): r is OutboxRef => r !== null);
   }
 
   async keysWithTimersDue(before: number): Promise<string[]> {

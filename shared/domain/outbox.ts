@@ -61,6 +61,17 @@ async function recordNotSent(effect: EmailEffect, rejections: readonly { recipie
   }
 }
 
+/** Addresses once each, case-insensitively, in order. */
+function dedupeAddresses(addresses: readonly string[]): string[] {
+  const seen = new Set<string>();
+  return addresses.filter((a) => {
+    const k = a.trim().toLowerCase();
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
 /** How long a dispatcher may hold an item's outbox before another may take over. */
 export const OUTBOX_LEASE_MS = 30_000;
 const PUBLISHED = new Set<string>(PUBLISHED_EVENT_TYPES);
@@ -104,8 +115,11 @@ export async function performEffect(effect: Effect, deps: OutboxDeps): Promise<v
     }
     case 'email': {
       const account = await store.getAccount(effect.email.accountId);
-      if (!account || account.alertEmails.length === 0) {
-        await recordNotSent(effect, [{ recipient: null, reason: account ? 'no_recipients: the account has no alert emails' : 'account_missing' }], deps);
+      // The account's alert list and the key's confirmed contacts (SPEC §10), each address once.
+      const contacts = account ? ((await store.getKeyContacts(effect.email.keyId))?.contacts ?? []) : [];
+      const to = account ? dedupeAddresses([...account.alertEmails, ...contacts]) : [];
+      if (!account || to.length === 0) {
+        await recordNotSent(effect, [{ recipient: null, reason: account ? 'no_recipients: neither alert emails nor key contacts' : 'account_missing' }], deps);
         return;
       }
       const rendered = effects.renderEmail(effect.email, {
@@ -123,7 +137,6 @@ export async function performEffect(effect: Effect, deps: OutboxDeps): Promise<v
           return result;
         },
       };
-      const to = account.alertEmails;
       const sent = await sendWithinCap(
         { to, ...rendered, idempotencyKey: effect.id },
         { accountId: account.id, keyId: effect.email.keyId, kind: effect.email.template },

@@ -1,5 +1,5 @@
 /** Narrow interfaces the domain depends on. Adapters in `shared/adapters` and `shared/local` implement them. */
-import type { AccountRecord, AuditEvent, Effect, Environment, KeyAccountStatus, KeyRecord, OutboxRef, Timer } from './types.js';
+import type { AccountRecord, AuditEvent, Effect, Environment, KeyAccountStatus, KeyContactsRecord, KeyRecord, OutboxRef, Timer } from './types.js';
 
 export interface Clock {
   /** Epoch milliseconds. */
@@ -69,6 +69,14 @@ export interface KeyStore {
   updateAccount(account: AccountRecord, expectedVersion: number, effects: readonly Effect[]): Promise<void>;
   /** Newest first, deleted accounts left out. */
   listAccounts(page: PageRequest): Promise<Page<AccountRecord>>;
+
+  /** A key's contacts item (SPEC §10), or `null` when the key never had contacts. */
+  getKeyContacts(keyId: string, options?: { consistent?: boolean }): Promise<KeyContactsRecord | null>;
+  /**
+   * Writes a key's contacts item with its outbox if its stored version is `expectedVersion` (0: the
+   * item must not exist); `record.version` is `expectedVersion + 1`. Throws `VersionConflictError` otherwise.
+   */
+  putKeyContacts(record: KeyContactsRecord, expectedVersion: number, effects: readonly Effect[]): Promise<void>;
 
   /** Newest first. */
   listEvents(ref: OutboxRef, page: PageRequest): Promise<Page<AuditEvent>>;

@@ -39,12 +39,15 @@ import {
   type Caller,
   type Effect,
   type NoticeRequest,
+  type OutboxRef,
   type EmailRequest,
   type Environment,
   type EventType,
+  type KeyContactsRecord,
   type KeyRecord,
   type LeakResponse,
   type Timer,
+  MAX_KEY_CONTACTS,
 } from './types.js';
 
 /** Everything a service needs (the outbox's dependencies are the services' own: an account fan-out acts through them). */
@@ -163,6 +166,7 @@ export function effectsFor(
   actor: Actor,
   now: number,
   deps: Pick<Deps, 'ids' | 'policies'>,
+  notices: readonly Omit<NoticeRequest, 'accountId' | 'keyId'>[] = [],
 ): Effect[] {
   const base = deps.ids.sortable(now, after.version);
   let seq = 0;
@@ -176,6 +180,7 @@ export function effectsFor(
   for (const timer of unschedule) out.push({ id: nextId(), kind: 'unschedule', timer });
   for (const timer of schedule) out.push({ id: nextId(), kind: 'schedule', timer });
   for (const m of emails) out.push({ id: nextId(), kind: 'email', email: { ...m, accountId: after.accountId, keyId: after.id, keyName: after.name } });
+  for (const n of notices) out.push({ id: nextId(), kind: 'notice', notice: { ...n, accountId: after.accountId, keyId: after.id } });
   return out;
 }
 
@@ -196,7 +201,7 @@ const DRAIN_WAIT_MS = 2_000;
  * outbox (a concurrent change of the same key), waits for it briefly so this change's effects are
  * done too; anything left is the stream consumer's / sweeper's.
  */
-export async function drainQuietly(ref: { kind: 'key' | 'account'; id: string }, deps: Deps): Promise<void> {
+export async function drainQuietly(ref: OutboxRef, deps: Deps): Promise<void> {
   const deadline = Date.now() + DRAIN_WAIT_MS;
   try {
     for (let wait = 5; ; wait = Math.min(wait * 2, 100)) {
@@ -269,6 +274,8 @@ export interface CreateKeyBody {
   readonly environment?: Environment | undefined;
   readonly scopes?: readonly string[] | undefined;
   readonly expiresAt?: string | null | undefined;
+  /** SPEC §10: at most 5; through the API each first gets a confirmation link. */
+  readonly contacts?: readonly string[] | undefined;
 }
 
 export async function createKey(principal: Principal, accountId: string, body: CreateKeyBody, deps: Deps) {
@@ -281,9 +288,24 @@ export async function createKey(principal: Principal, accountId: string, body: C
   // The new key starts with its account's standing (a key made in a suspended account is refused too).
   const account = await getAccount(accountId, deps, true);
   const ctx = await transitionContext(deps, now);
-  const made = createKeyRecord(accountId, { ...body, environment, expiresAt }, { environment }, ctx);
+  const { contacts: wanted, ...keyBody } = body;
+  const made = createKeyRecord(accountId, { ...keyBody, environment, expiresAt }, { environment }, ctx);
+  const { secret, events } = made;
   const record: KeyRecord = { ...made.record, accountStatus: account.status, accountVersion: account.version };
-  const effects = effectsFor(null, record, made.events, [], principal.actor, now, deps);
+  let contacts: KeyContactsRecord | null = null;
+  let notices: Omit<NoticeRequest, 'accountId' | 'keyId'>[] = [];
+  const allEvents = [...events];
+  if (wanted !== undefined && wanted.length > 0) {
+    const plan = contactsPlan(principal, { keyId: record.id, accountId, contacts: [], pendingEmails: [], version: 0 }, wanted, now);
+    contacts = { keyId: record.id, accountId, ...plan.next, version: 1 };
+    notices = plan.notices;
+    allEvents.push({ type: 'api_key.contacts_updated', data: plan.data });
+    // The contacts item first, without effects: if the key's write then fails, it is an item no key
+    // reads (key ids are never reused) and no email went out. The confirmations ride on the key's
+    // own outbox, committed with the key in one write.
+    await deps.store.putKeyContacts(contacts, 0, []);
+  }
+  const effects = effectsFor(null, record, allEvents, [], principal.actor, now, deps, notices);
   await deps.store.createKey(record, effects, { nextTimerAt: nextTimerDue(record, deps.policies) });
   // A suspend, resume or delete committed meanwhile may have fanned out before this key was listed:
   // copy the account's standing again (a newer version wins; an equal one changes nothing).
@@ -292,7 +314,7 @@ export async function createKey(principal: Principal, accountId: string, body: C
     await deps.store.setKeyAccountStatus(record.id, after.deletedAt !== null ? 'deleted' : after.status, after.version);
   }
   await drainQuietly({ kind: 'key', id: record.id }, deps);
-  return { record, secret: made.secret };
+  return { record, secret, contacts };
 }
 
 export async function getKey(principal: Principal, keyId: string, deps: Deps): Promise<KeyRecord> {
@@ -307,17 +329,115 @@ export interface UpdateKeyBody {
   readonly name?: string | undefined;
   readonly scopes?: readonly string[] | undefined;
   readonly expiresAt?: string | null | undefined;
+  /** Replaces the key's contacts (SPEC §10). */
+  readonly contacts?: readonly string[] | undefined;
 }
 
+/**
+ * `PATCH /v1/keys/{id}`. Contacts are not authority: delegation has no rule for them (a key may set
+ * its own), but the route is `keys:write`, so a rotated-out secret cannot change them, and they
+ * follow the key's state checks (a revoked or expired key's contacts are frozen with it). The key
+ * fields are committed first, then the contacts item (its own conditional write and outbox).
+ */
 export async function updateKey(principal: Principal, keyId: string, body: UpdateKeyBody, deps: Deps) {
-  const expiresAt = resolveExpiresAt(body.expiresAt, deps.clock.now(), deps.policies);
-  const request = { scopes: body.scopes, expiresAt };
+  const { contacts: wanted, ...keyBody } = body;
+  const expiresAt = resolveExpiresAt(keyBody.expiresAt, deps.clock.now(), deps.policies);
+  const request = { scopes: keyBody.scopes, expiresAt };
   // Read before the key: it depends only on the caller and the account (and usually is skipped).
   const allowed = principal.accountId === null ? [] : await allowedScopesFor(principal, principal.accountId, request, deps);
-  return mutateKey(principal, keyId, deps, (record, ctx) => {
+  const result = await mutateKey(principal, keyId, deps, (record, ctx) => {
     checkDelegation(principal, allowed, targetOf(record), request);
-    return updateT(record, { ...body, expiresAt }, ctx);
+    return updateT(record, { ...keyBody, expiresAt }, ctx);
   });
+  const contacts =
+    wanted === undefined
+      ? await deps.store.getKeyContacts(keyId, { consistent: true })
+      : await commitContactsChange(result.record, principal.actor, deps, (current) => {
+          const plan = contactsPlan(principal, current, wanted, deps.clock.now());
+          const same = (a: readonly string[], b: readonly string[]) => a.join('\n') === b.join('\n');
+          if (same(plan.next.contacts, current.contacts) && same(plan.next.pendingEmails.map((p) => p.address), current.pendingEmails.map((p) => p.address))) return null;
+          return plan;
+        });
+  return { record: result.record, contacts };
+}
+
+/** A key's contacts item, for its view (`null`: the key never had contacts). */
+export function contactsOf(record: KeyRecord, deps: Pick<Deps, 'store'>): Promise<KeyContactsRecord | null> {
+  return deps.store.getKeyContacts(record.id);
+}
+
+interface ContactsPlan {
+  readonly next: Pick<KeyContactsRecord, 'contacts' | 'pendingEmails'>;
+  readonly type: EventType;
+  readonly data: Record<string, unknown>;
+  readonly notices: Omit<NoticeRequest, 'accountId' | 'keyId'>[];
+}
+
+/**
+ * The new contacts of a key asked to be `wanted` (SPEC §10): through the API, kept confirmed
+ * addresses stay, new ones are pending with one confirmation each, removed ones get one notice;
+ * the operator's addresses are trusted as given (removed ones still get their notice).
+ */
+function contactsPlan(principal: Principal, current: KeyContactsRecord, wanted: readonly string[], now: number): ContactsPlan {
+  const emails = normalizeEmails(wanted);
+  if (principal.actor.type !== 'key') {
+    const removed = current.contacts.filter((c) => !emails.some((e) => e.toLowerCase() === c.toLowerCase()));
+    return {
+      next: { contacts: emails, pendingEmails: current.pendingEmails.filter((p) => !emails.some((e) => e.toLowerCase() === p.address.toLowerCase())) },
+      type: 'api_key.contacts_updated',
+      data: { count: emails.length, pending: 0, confirmationsSent: 0, removed: removed.length },
+      notices: removed.map((address) => ({ template: 'email_removed' as const, address })),
+    };
+  }
+  const plan = planListChange(current.contacts, openPending(current.pendingEmails, now), emails, now);
+  return {
+    next: { contacts: plan.confirmed, pendingEmails: plan.pending },
+    type: 'api_key.contacts_updated',
+    // Counts, never addresses: the audit trail is not a mailing list.
+    data: { count: plan.confirmed.length, pending: plan.pending.length, confirmationsSent: plan.toConfirm.length, removed: plan.removed.length },
+    notices: [
+      ...plan.toConfirm.map((address) => ({ template: 'email_confirmation' as const, address })),
+      ...plan.removed.map((address) => ({ template: 'email_removed' as const, address })),
+    ],
+  };
+}
+
+/**
+ * The contacts item's commit loop: read (consistent), decide, one conditional write with its audit
+ * event and notices in the item's own outbox, retry on a lost race, drain.
+ */
+async function commitContactsChange(
+  key: KeyRecord,
+  actor: Actor,
+  deps: Deps,
+  decide: (current: KeyContactsRecord) => Omit<ContactsPlan, 'notices'> & { notices?: ContactsPlan['notices'] } | null,
+): Promise<KeyContactsRecord> {
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const current = (await deps.store.getKeyContacts(key.id, { consistent: true })) ?? { keyId: key.id, accountId: key.accountId, contacts: [], pendingEmails: [], version: 0 };
+    const d = decide(current);
+    if (!d) return current;
+    const next: KeyContactsRecord = { ...current, ...d.next, version: current.version + 1 };
+    const now = deps.clock.now();
+    const base = deps.ids.sortable(now, next.version);
+    let seq = 0;
+    const eventId = effectId(base, seq++);
+    const effects: Effect[] = [
+      { id: eventId, kind: 'event', event: auditEvent(eventId, d.type, now, actor, key.accountId, key.id, d.data) },
+      ...(d.notices ?? []).map((n): Effect => ({ id: effectId(base, seq++), kind: 'notice', notice: { ...n, accountId: key.accountId, keyId: key.id } })),
+    ];
+    try {
+      await deps.store.putKeyContacts(next, current.version, effects);
+    } catch (err) {
+      if (err instanceof VersionConflictError) {
+        await backoff(attempt);
+        continue;
+      }
+      throw err;
+    }
+    await drainQuietly({ kind: 'contacts', id: key.id }, deps);
+    return next;
+  }
+  throw new Error('too much contention on one key\'s contacts');
 }
 
 export async function rotateKey(
@@ -444,6 +564,22 @@ export async function confirmEmail(token: string, deps: Deps & { confirmations: 
   const now = deps.clock.now();
   if (now >= c.expiresAt) throw notFound();
   const same = (a: string) => a.trim().toLowerCase() === c.address.trim().toLowerCase();
+  if (c.keyId !== null) {
+    // A key contact (SPEC §10): joins that key's contacts if still asked for, at most 5.
+    const key = await deps.store.getKey(c.keyId, { consistent: true });
+    if (key) {
+      await commitContactsChange(key, SYSTEM_ACTOR, deps, (current) => {
+        if (!current.pendingEmails.some((p) => same(p.address)) || current.contacts.length >= MAX_KEY_CONTACTS) return null;
+        return {
+          next: { contacts: [...current.contacts, c.address], pendingEmails: current.pendingEmails.filter((p) => !same(p.address)) },
+          type: 'api_key.contact_confirmed',
+          data: { count: current.contacts.length + 1 },
+        };
+      });
+    }
+    await deps.confirmations.markUsed(digest, now);
+    return { email: c.address, confirmed: true };
+  }
   await commitAccountChange(c.accountId, SYSTEM_ACTOR, deps, (account) => {
     // Still asked for (not removed or replaced since): it joins the list, at most 20 addresses.
     if (!account.pendingEmails.some((p) => same(p.address)) || account.alertEmails.length >= 20) return null;

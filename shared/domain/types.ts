@@ -180,6 +180,8 @@ export const AUDIT_ONLY_EVENT_TYPES = [
   'email.skipped',
   'email.not_sent',
   'account.email_confirmed',
+  'api_key.contacts_updated',
+  'api_key.contact_confirmed',
 ] as const;
 export type PublishedEventType = (typeof PUBLISHED_EVENT_TYPES)[number];
 export type EventType = PublishedEventType | (typeof AUDIT_ONLY_EVENT_TYPES)[number];
@@ -289,5 +291,26 @@ export interface AccountFanOut {
   readonly actor: Actor;
 }
 
-/** Addresses an item that carries an outbox. */
-export type OutboxRef = { readonly kind: 'key'; readonly id: string } | { readonly kind: 'account'; readonly id: string };
+/** Addresses an item that carries an outbox (`contacts`: a key's contacts item, `id` is the key id). */
+export type OutboxRef =
+  | { readonly kind: 'key'; readonly id: string }
+  | { readonly kind: 'account'; readonly id: string }
+  | { readonly kind: 'contacts'; readonly id: string };
+
+/**
+ * A key's contacts (SPEC §10): confirmed addresses that receive the key's reminders and notices
+ * besides the account's alert list, and addresses still waiting for their confirmation. An item of
+ * its own, not part of the key record: the authorizer reads the key record on every cache miss, and
+ * five addresses of up to 254 characters would take it past 1 KB (docs/design.md).
+ */
+export interface KeyContactsRecord {
+  readonly keyId: string;
+  readonly accountId: string;
+  readonly contacts: readonly string[];
+  readonly pendingEmails: readonly PendingEmail[];
+  /** 0 for a key that never had contacts (no item). */
+  readonly version: number;
+}
+
+/** Most contacts a key may have. */
+export const MAX_KEY_CONTACTS = 5;

@@ -1,6 +1,6 @@
 /** Maps records to the API's objects (SPEC §3). The only place epoch ms become RFC 3339 strings. */
 import type { AccountViewT, EventViewT, KeyViewT } from '../http/schemas.js';
-import type { AccountRecord, AuditEvent, KeyRecord, RotationRecord, SecretRecord } from './types.js';
+import type { AccountRecord, AuditEvent, KeyContactsRecord, KeyRecord, RotationRecord, SecretRecord } from './types.js';
 import { NO_USAGE, type KeyUsage } from '../usage/facts.js';
 import { idleCutoverAt } from '../usage/idle.js';
 
@@ -55,11 +55,17 @@ function idleCutoverView(r: RotationRecord, now: number, usage: KeyUsage) {
   return { expireWhenIdleSeconds: idle, at: isoOrNull(at) };
 }
 
+/** The key object's `contacts` and `pendingEmails` (SPEC §10): confirmed, and still-open pending addresses. */
+export function contactsView(c: KeyContactsRecord | null, now: number): { contacts: string[]; pendingEmails: string[] } {
+  return { contacts: [...(c?.contacts ?? [])], pendingEmails: (c?.pendingEmails ?? []).filter((p) => p.expiresAt > now).map((p) => p.address) };
+}
+
 /**
  * The key object (SPEC §3). `usage` is the recorded usage of its secrets (`shared/usage/facts.ts`);
- * without it the view shows what the record alone knows.
+ * without it the view shows what the record alone knows. `contacts` is the key's contacts item
+ * (`null`: none).
  */
-export function keyView(record: KeyRecord, now: number, usage: KeyUsage = NO_USAGE): KeyViewT {
+export function keyView(record: KeyRecord, now: number, usage: KeyUsage = NO_USAGE, contacts: KeyContactsRecord | null = null): KeyViewT {
   const uses = [...Object.values(record.lastUsed), ...[...usage.bySid.values()].map((u) => u.lastAt)];
   const r = record.rotation;
   return {
@@ -104,6 +110,7 @@ export function keyView(record: KeyRecord, now: number, usage: KeyUsage = NO_USA
           idleCutover: idleCutoverView(r, now, usage),
         }
       : null,
+    ...contactsView(contacts, now),
   };
 }
 

@@ -42,6 +42,15 @@ const NullableTimestamp = Timestamp.nullable();
 
 const Seconds = (description: string) => z.int('must be an integer').min(0, 'must be at least 0').meta({ description });
 
+/** A key's contacts (SPEC §10): replaces the list; new addresses get a confirmation link first. */
+const Contacts = z
+  .array(z.email('must be an email address').max(254))
+  .max(5, 'at most 5 addresses')
+  .meta({
+    description:
+      "Addresses that receive this key's reminders and notices besides the account's alert emails (at most 5). Replaces the list: an address added through the API first gets one confirmation link and is listed in `pendingEmails` until it confirms; a removed address gets one notice.",
+  });
+
 export const CreateKeyBody = z
   .strictObject({
     name: Name,
@@ -50,6 +59,7 @@ export const CreateKeyBody = z
     expiresAt: NullableTimestamp.optional().meta({
       description: 'When the key expires; `null` for never. Defaults to the deployment maximum lifetime when one is set.',
     }),
+    contacts: Contacts.optional(),
   })
   .meta({ id: 'CreateKeyRequest' });
 
@@ -58,6 +68,7 @@ export const UpdateKeyBody = z
     name: Name.optional(),
     scopes: Scopes.optional(),
     expiresAt: NullableTimestamp.optional().meta({ description: "New expiry of the current secret; `null` for never." }),
+    contacts: Contacts.optional(),
   })
   .meta({ id: 'UpdateKeyRequest' });
 
@@ -227,6 +238,10 @@ export const KeyView = z
     currentSecret: SecretView,
     previousSecret: SecretView.nullable(),
     rotation: RotationView.nullable(),
+    contacts: z.array(z.string()).meta({ description: "Confirmed addresses that receive this key's reminders and notices besides the account's alert emails." }),
+    pendingEmails: z.array(z.string()).meta({
+      description: 'Contacts added through the API that have not confirmed yet: they got a confirmation link and receive nothing else until they confirm.',
+    }),
   })
   .meta({ id: 'Key' });
 

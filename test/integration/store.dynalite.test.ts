@@ -225,7 +225,7 @@ describe('no email silently lost', () => {
     await rotateKey(ANY_ACCOUNT, record.id, { oldKeyExpiresInSeconds: 0 }, rt);
     expect(w.rec.mails).toHaveLength(0);
     const events = (await listKeyEvents(ANY_ACCOUNT, record.id, { limit: 50 }, rt)).items.filter((e) => e.type === 'email.not_sent');
-    expect(events.map((e) => e.data)).toEqual([expect.objectContaining({ recipient: null, reason: 'no_recipients: the account has no alert emails' })]);
+    expect(events.map((e) => e.data)).toEqual([expect.objectContaining({ recipient: null, reason: 'no_recipients: neither alert emails nor key contacts' })]);
     expect(counted).toEqual(['no_recipients']);
   });
 });

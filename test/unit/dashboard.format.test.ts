@@ -137,6 +137,7 @@ describe('dashboard rotation phase', () => {
     lastRotatedAt: iso(t0), revokedAt: null, reactivatableUntil: null, revokedReason: null, currentSecret: secret(null),
     previousSecret: previous ? secret(iso(oldExpires)) : null,
     rotation: { id: 'r', state, startedAt: iso(t0), oldKeyExpiresAt: iso(oldExpires), oldKeyHint: 'rekey_live_…old1', oldKeyLastUsedAt: null, oldKeyLastUsedFrom: null, reminderAt: null, restorableUntil: restorable === null ? null : iso(restorable), cancelledAt: state === 'cancelled' ? iso(t0) : null, newKeyExpiresAt: null, idleCutover: null },
+    contacts: [], pendingEmails: [],
   });
 
   it('shows both secrets only until the old one expires, by the local clock', () => {

@@ -7,6 +7,7 @@
  * | account | `ACCT#<id>`     | `ACCT`             | `ACCOUNTS#<shard>` / `<createdAt>#<id>` | —                           |
  * | event   | `KEY#<id>` or `ACCT#<id>` | `EVT#<sortable event id>` | — (`ttl` with `auditRetentionDays`) | —                |
  * | counter | `RATE#<name>`   | `W#<window start>` | — (`ttl` after its window)           | —                              |
+ * | contacts | `KCON#<keyId>` | `KCON`             | —                                    | — (a key's contacts, own outbox) |
  *
  * Sparse, sharded work indexes (numbers, so the shard is one small attribute):
  * - `obp = <outbox shard>` while an item's outbox is not empty (`gsi3`, the outbox sweeper);

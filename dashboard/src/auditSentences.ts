@@ -111,6 +111,14 @@ const SENTENCES: Record<string, Builder> = {
     if ('expiresAt' in c) parts.push(c.expiresAt === null ? 'removed its expiry' : `set its expiry to ${when(c.expiresAt) ?? String(c.expiresAt)}`);
     return parts.length ? `${actor} ${parts.join(' and ')}.` : `${actor} updated the key.`;
   },
+  // Counts only: the audit trail never lists addresses (SPEC §10 key contacts).
+  'api_key.contacts_updated': (d, actor) => {
+    const n = (v: unknown) => (typeof v === 'number' ? v : 0);
+    const sent = n(d.confirmationsSent);
+    const removed = n(d.removed);
+    return `${actor} set the key's contacts: ${n(d.count)} confirmed, ${n(d.pending)} waiting for confirmation${sent ? ` (${sent} confirmation link${sent === 1 ? '' : 's'} sent)` : ''}${removed ? `; ${removed} removed and told so` : ''}.`;
+  },
+  'api_key.contact_confirmed': (d) => `A contact confirmed its address: the key now has ${typeof d.count === 'number' ? d.count : 'its'} confirmed contact${d.count === 1 ? '' : 's'}.`,
   'api_key.secrets_purged': (d) =>
     d.slot === 'all' ? 'rekey erased the digests of every secret of this key: it can no longer be reactivated.' : `rekey erased the digest of ${hint(d.hint, 'the previous secret')}: it can no longer be restored.`,
   'api_key.exposed': (d) => {

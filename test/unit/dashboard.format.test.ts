@@ -167,6 +167,7 @@ describe('dashboard: old secret quiet for 15 minutes (SPEC §12)', () => {
       oldKeyLastUsedAt: oldLastUsed === null ? null : iso(oldLastUsed), oldKeyLastUsedFrom: null, reminderAt: null, restorableUntil: null,
       cancelledAt: null, newKeyExpiresAt: null, idleCutover: null,
     },
+    contacts: [], pendingEmails: [],
   });
 
   it('counts from the old secret\'s last use, or from the rotation\'s start when it was last used before it', () => {

@@ -7,6 +7,6 @@ import { keyView } from '../../shared/domain/view.js';
 /** POST /admin/v1/accounts/{accountId}/keys — environment defaults to `live`; the secret is returned once. */
 export const handler = httpHandler(ROUTES.adminCreateKey, async ({ caller, params, body }, rt) => {
   const principal = await accountPrincipal({ id: caller.operatorId }, params.accountId!, rt);
-  const { record, secret } = await createKey(principal, principal.accountId, body, rt);
-  return { key: keyView(record, rt.clock.now()), secret };
+  const { record, secret, contacts } = await createKey(principal, principal.accountId, body, rt);
+  return { key: keyView(record, rt.clock.now(), undefined, contacts), secret };
 });

@@ -14,8 +14,9 @@
  * A function added later fails "every function of the template has a scenario": give it an entry
  * in `SCENARIOS` below (drive it with the events it receives in AWS).
  *
- * Time: the synth with real bundling of ~32 functions dominates (≈ 45 s on the shared 2-core
- * machine); the scenarios take a few seconds.
+ * Time: the synth with real bundling of ~33 functions dominates (≈ 45 s alone on the shared 2-core
+ * machine, more under load); loading the ~30 MB of bundles through vitest's module loader takes most of the
+ * rest (≈ 45–75 s for the scenarios on the loaded machine).
  */
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -311,6 +312,8 @@ interface Recorder {
   /** Scheduler inputs and SQS bodies the bundles sent, to drive the timer and the delivery function. */
   readonly schedules: Json[];
   readonly messages: string[];
+  /** SES v2 request bodies (the confirmation link of an added alert address). */
+  readonly emails: string[];
   /** Requests the recorder could not answer (a service it does not know). */
   readonly unanswered: string[];
   /** Requests being answered now. */
@@ -319,7 +322,7 @@ interface Recorder {
 }
 
 async function startRecorder(dynamoEndpoint: string): Promise<Recorder> {
-  const rec: Recorder = { url: '', current: undefined, calls: [], schedules: [], messages: [], unanswered: [], inflight: 0, close: async () => {} };
+  const rec: Recorder = { url: '', current: undefined, calls: [], schedules: [], messages: [], emails: [], unanswered: [], inflight: 0, close: async () => {} };
   const body = (req: IncomingMessage) =>
     new Promise<Buffer>((resolve) => {
       const chunks: Buffer[] = [];
@@ -387,6 +390,7 @@ async function startRecorder(dynamoEndpoint: string): Promise<Recorder> {
         // SES authorizes SendEmail against the sending identity and, in the sandbox, each recipient's.
         const identities = [from, from.split('@')[1]!, ...to.map(emailAddress)];
         record(identities.map((id) => ({ action: 'ses:SendEmail', resource: `arn:aws:ses:${REGION}:${ACCOUNT}:identity/${id}`, context: { 'ses:FromAddress': [from] } })));
+        rec.emails.push(raw.toString('utf8'));
         return reply(200, { MessageId: `m-${rec.calls.length}` });
       }
       if (service === 'sqs') {
@@ -511,7 +515,7 @@ beforeAll(async () => {
   const made = await createAccountWithKey({ name: 'Proof Ltd', alertEmails: ['ops@proof.example'], allowedScopes: ['reports:read'] }, seed);
   secret = made.secret;
   caller = { keyId: made.key.id, accountId: made.account.id, environment: 'live', scopes: ['keys:read', 'keys:write'], slot: 'current' };
-}, 240_000);
+}, 300_000);
 
 afterAll(async () => {
   vi.restoreAllMocks();
@@ -555,6 +559,12 @@ describe('least privilege, proved from the bundles', () => {
     await scenario('getKeyUsage', async () => ok(await api('getKeyUsage', { path: `/v1/keys/${caller.keyId}/usage` }), 200));
     await scenario('getAccount', async () => ok(await api('getAccount', { path: '/v1/account' }), 200));
     await scenario('putAlertEmails', async () => ok(await api('putAlertEmails', { path: '/v1/account/alert-emails', body: { alertEmails: ['ops@proof.example', 'sec@proof.example'] } }), 200));
+    // The link of the confirmation email sent to the added address (public route, the token is the proof).
+    await scenario('confirmEmail', async () => {
+      const token = rec.emails.map((e) => /email-confirmations\/([A-Za-z0-9_-]{43})/.exec(e)?.[1]).find(Boolean);
+      expect(token, 'a confirmation link was emailed').toBeDefined();
+      ok(await api('confirmEmail', { path: `/v1/email-confirmations/${token!}`, caller: null }), 200);
+    });
     await scenario('whoami', async () => ok(await api('whoami', { path: '/v1/whoami' }), 200));
     await scenario('openapi', async () => ok(await api('openapi', { path: '/v1/openapi.json', caller: null }), 200));
     await scenario('notFound', async () => {
@@ -652,7 +662,7 @@ describe('least privilege, proved from the bundles', () => {
     expect(rec.calls.some((c) => c.fn === 'timer' && c.resource.endsWith('/index/gsi4'))).toBe(true);
     expect(rec.calls.some((c) => c.fn === 'outboxStream' && c.resource.endsWith('/index/gsi3'))).toBe(true);
     expect(actions('webhookDelivery').has('dynamodb:UpdateItem') || actions('webhookDelivery').has('dynamodb:PutItem')).toBe(true);
-  }, 120_000);
+  }, 300_000);
 
   it('every function of the template has a scenario (add one to this file for a new function)', () => {
     const lambdas = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function').map(([logicalId]) => logicalId);

@@ -33,8 +33,8 @@ import { ensureTable } from '../../shared/adapters/tableAdmin.js';
 import { startDynalite, type LocalDynamo } from '../../shared/local/dynalite.js';
 import { createRuntime } from '../../shared/runtime.js';
 import { loadConfig } from '../../shared/config.js';
-import { createAccountWithKey } from '../../shared/domain/service.js';
-import { ROUTES } from '../../shared/http/routes.js';
+import { createAccountWithKey } from '../support/world.js';
+import { matchRoute, ROUTES } from '../../shared/http/routes.js';
 import { KEY_ID_HEADER, SIGNATURE_HEADER } from '../../shared/leaks/githubKeys.js';
 import type { Caller } from '../../shared/domain/types.js';
 import { restEvent, type EventInit } from '../support/apigw.js';
@@ -640,6 +640,43 @@ describe('least privilege, proved from the bundles', () => {
       expect(r.statusCode, r.body).toBe(200);
     });
     await scenario('deleteWebhook', async () => ok(await api('deleteWebhook', { path: `/v1/webhooks/${hookId as string}` }), 200));
+
+    // The admin API (SPEC §9): one function in AWS serving every /admin/v1 route, called with the
+    // operator's IAM identity (API Gateway AWS_IAM puts the caller's ARN in the request context).
+    // Calls are recorded under the route's name; every admin route name maps to that one function.
+    {
+      const admin = async (method: string, p: string, body?: object) => {
+        const event = restEvent({ method, path: p, caller: null, ...(body ? { body } : {}) });
+        (event.requestContext.identity as { userArn?: string }).userArn = `arn:aws:iam::${ACCOUNT}:role/operator`;
+        const match = matchRoute(method, p);
+        if (!match.route) throw new Error(`no admin route ${method} ${p}`);
+        const name = match.route.operationId as FnName;
+        ran.add(name);
+        const res = (await invoke(name, event)) as { statusCode: number; body: string };
+        expect(res.statusCode, `${method} ${p}: ${res.body}`).toBeLessThan(300);
+        return JSON.parse(res.body || '{}') as Json;
+      };
+      const acct = await admin('POST', '/admin/v1/accounts', { name: 'Admin Proof', alertEmails: ['ops@admin-proof.example'] });
+      const accountId = ((acct.account as Json | undefined)?.id ?? acct.id) as string;
+      const base = `/admin/v1/accounts/${accountId}`;
+      await admin('GET', '/admin/v1/accounts');
+      await admin('GET', base);
+      await admin('PATCH', base, { name: 'Admin Proof 2' });
+      const k = await admin('POST', `${base}/keys`, { name: 'admin-key' });
+      const id = (k.key as Json).id as string;
+      await admin('GET', `${base}/keys`);
+      await admin('GET', `${base}/keys/${id}`);
+      await admin('PATCH', `${base}/keys/${id}`, { name: 'admin-key-2' });
+      await admin('POST', `${base}/keys/${id}/rotate`, { oldKeyExpiresInSeconds: 3600 });
+      await admin('PATCH', `${base}/keys/${id}/rotation`, { oldKeyExpiresInSeconds: 1800 });
+      await admin('DELETE', `${base}/keys/${id}/rotation`, {});
+      await admin('POST', `${base}/keys/${id}/revoke`, {});
+      await admin('POST', `${base}/keys/${id}/reactivate`, {});
+      await admin('GET', `${base}/keys/${id}/events`);
+      await admin('POST', `${base}/suspend`, {});
+      await admin('POST', `${base}/resume`, {});
+      await admin('DELETE', base, {});
+    }
 
     // Every call of every function, against its role.
     const denied: string[] = [];

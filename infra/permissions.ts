@@ -132,7 +132,8 @@ const ACCOUNT_FAN_OUT: readonly Grant[] = ['getItem', 'writeItems', 'listKeys'];
  */
 export const FUNCTION_GRANTS = {
   createKey: KEY_CHANGE,
-  listKeys: ['listKeys', 'readUsage'],
+  // GetItem: each listed key's contacts item (KCON#, SPEC §10), found missing by the IAM proof.
+  listKeys: ['getItem', 'listKeys', 'readUsage'],
   getKey: ['getItem', 'readUsage'],
   updateKey: KEY_CHANGE_VIEW,
   rotateKey: KEY_CHANGE_VIEW,

@@ -171,7 +171,7 @@ describe('least privilege', () => {
     // Key views show last use from the key's usage minutes (a table Query under USAGE#<keyId>).
     expect(pairs('getKey')).toEqual(sorted(on(['dynamodb:GetItem', 'dynamodb:Query'], table)));
     expect(pairs('getAccount')).toEqual(on(['dynamodb:GetItem'], table));
-    expect(pairs('listKeys')).toEqual(sorted([...on(['dynamodb:BatchGetItem', 'dynamodb:Query'], table), ...on(['dynamodb:Query'], index('gsi1')), ...on(['dynamodb:Query'], index('gsi2'))]));
+    expect(pairs('listKeys')).toEqual(sorted([...on(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query'], table), ...on(['dynamodb:Query'], index('gsi1')), ...on(['dynamodb:Query'], index('gsi2'))]));
     expect(pairs('listKeyEvents')).toEqual(sorted(on(['dynamodb:GetItem', 'dynamodb:Query'], table)));
     expect(pairs('getKeyUsage')).toEqual(sorted(on(['dynamodb:GetItem', 'dynamodb:Query'], table)));
     // No read route may Query the outbox or timer index.

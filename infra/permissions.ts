@@ -4,7 +4,7 @@
  * the grants of the calls it makes (`FUNCTION_GRANTS`), nothing else.
  */
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { USAGE_ITEM_ATTRIBUTES, USAGE_PK_PREFIX } from '../shared/adapters/dynamoUsage.js';
+import { USAGE_ITEM_ATTRIBUTES, USAGE_PK_PREFIX } from '../shared/usage/items.js';
 import { GSI } from '../shared/adapters/tableSchema.js';
 import type { AccountRecord, AuditEvent, KeyRecord } from '../shared/domain/types.js';
 import type { FUNCTION_ENTRIES, ROUTES, RouteDef } from '../shared/http/routes.js';
@@ -237,7 +237,7 @@ export function grantStatements(grants: readonly Grant[], t: PermissionTargets):
  * write, and its one write cannot reach a key: `UpdateItem` is allowed only on items whose partition
  * key starts with `USAGE#` (`dynamodb:LeadingKeys`) and only naming the usage item's own attributes
  * (`dynamodb:Attributes`, an allow list: the usage write names top-level attributes only, so the
- * question of how nested paths are reported does not arise). See `shared/adapters/dynamoUsage.ts`.
+ * question of how nested paths are reported does not arise). See `shared/usage/items.ts`.
  */
 export function authorizerStatements(t: PermissionTargets): iam.PolicyStatement[] {
   return [

@@ -18,21 +18,31 @@ export const EMAIL_METRICS_SERVICE = 'email';
  */
 export function emfCountLine(service: string, metric: string, dimensions: Readonly<Record<string, string>>, value: number, at: number): string {
   const extra = Object.keys(dimensions);
+  return emfMetricsLine(at, service, [['Service'], ...(extra.length ? [['Service', ...extra]] : [])], { [metric]: value }, dimensions);
+}
+
+/**
+ * One EMF line of namespace `Rekey`: each of `counts` (unit `Count`) under `Service=<service>` and
+ * `dimensions`, aggregated by each set in `dimensionSets`; `fields` are logged alongside, not as metrics.
+ */
+export function emfMetricsLine(
+  at: number,
+  service: string,
+  dimensionSets: readonly (readonly string[])[],
+  counts: Readonly<Record<string, number>>,
+  dimensions: Readonly<Record<string, string>> = {},
+  fields: Readonly<Record<string, unknown>> = {},
+): string {
   return (
     JSON.stringify({
       _aws: {
         Timestamp: at,
-        CloudWatchMetrics: [
-          {
-            Namespace: METRIC_NAMESPACE,
-            Dimensions: [['Service'], ...(extra.length ? [['Service', ...extra]] : [])],
-            Metrics: [{ Name: metric, Unit: 'Count' }],
-          },
-        ],
+        CloudWatchMetrics: [{ Namespace: METRIC_NAMESPACE, Dimensions: dimensionSets, Metrics: Object.keys(counts).map((Name) => ({ Name, Unit: 'Count' })) }],
       },
       Service: service,
       ...dimensions,
-      [metric]: value,
+      ...counts,
+      ...fields,
     }) + '\n'
   );
 }

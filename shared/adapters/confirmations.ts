@@ -1,31 +1,20 @@
 /** DynamoDB storage of email confirmations: `pk = CONFIRM#<sha256 of token>`, `sk = CONFIRM`, TTL a day after expiry. */
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { StoreUnavailableError } from '../domain/errors.js';
 import type { ConfirmationRecord, ConfirmationStore } from '../domain/recipients.js';
+import { dynamoCall, isConditionFailure, resolveClient, type DocumentClientSource } from './dynamoCall.js';
 
-const isConditionFailure = (err: unknown) => (err as { name?: string })?.name === 'ConditionalCheckFailedException';
 const key = (digest: string) => ({ pk: `CONFIRM#${digest}`, sk: 'CONFIRM' });
 
 export class DynamoConfirmationStore implements ConfirmationStore {
-  constructor(private readonly opts: { client: DynamoDBDocumentClient | (() => DynamoDBDocumentClient); tableName: string }) {}
+  constructor(private readonly opts: { client: DocumentClientSource; tableName: string }) {}
 
   private get client(): DynamoDBDocumentClient {
-    const c = this.opts.client;
-    return typeof c === 'function' ? c() : c;
-  }
-
-  private async send<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      if (isConditionFailure(err)) throw err;
-      throw new StoreUnavailableError(`DynamoDB request failed: ${(err as Error)?.name ?? 'Error'}`, { cause: err });
-    }
+    return resolveClient(this.opts.client);
   }
 
   async putConfirmation(r: ConfirmationRecord): Promise<void> {
     try {
-      await this.send(() =>
+      await dynamoCall(() =>
         this.client.send(
           new PutCommand({
             TableName: this.opts.tableName,
@@ -40,7 +29,7 @@ export class DynamoConfirmationStore implements ConfirmationStore {
   }
 
   async getConfirmation(digest: string): Promise<ConfirmationRecord | null> {
-    const out = await this.send(() => this.client.send(new GetCommand({ TableName: this.opts.tableName, Key: key(digest), ConsistentRead: true })));
+    const out = await dynamoCall(() => this.client.send(new GetCommand({ TableName: this.opts.tableName, Key: key(digest), ConsistentRead: true })));
     const i = out.Item;
     if (!i) return null;
     return {
@@ -51,7 +40,7 @@ export class DynamoConfirmationStore implements ConfirmationStore {
 
   async markUsed(digest: string, at: number): Promise<boolean> {
     try {
-      await this.send(() =>
+      await dynamoCall(() =>
         this.client.send(
           new UpdateCommand({
             TableName: this.opts.tableName,

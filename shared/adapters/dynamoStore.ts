@@ -5,13 +5,14 @@
  * engines have no transactions and a second write could be lost.
  */
 import { randomUUID } from 'node:crypto';
-import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { decodeCursor, encodeCursor } from '../domain/cursor.js';
 import { commitOrderKey } from '../domain/ids.js';
 import { StoreUnavailableError, VersionConflictError } from '../domain/errors.js';
 import type { KeyStore, KeyWriteOptions, Page, PageRequest } from '../domain/ports.js';
 import type { AccountRecord, Actor, AuditEvent, Effect, Environment, KeyAccountStatus, KeyContactsRecord, KeyRecord, OutboxRef } from '../domain/types.js';
+import { dynamoCall, isConditionFailure } from './dynamoCall.js';
 import { ACCOUNT_SHARDS, GSI, OUTBOX_SHARDS, shardOf, TIMER_SHARDS, TTL_ATTRIBUTE } from './tableSchema.js';
 
 /** An access key for a local store: local mode's store key, or dummy values for an unguarded test dynalite. */
@@ -141,10 +142,6 @@ function toEvent(item: Record<string, unknown>): AuditEvent {
   };
 }
 
-function isConditionFailure(err: unknown): boolean {
-  return err instanceof ConditionalCheckFailedException || (err as { name?: string })?.name === 'ConditionalCheckFailedException';
-}
-
 export interface DynamoKeyStoreOptions {
   readonly client: DynamoDBDocumentClient;
   readonly tableName: string;
@@ -169,17 +166,8 @@ export class DynamoKeyStore implements KeyStore {
     this.auditRetentionSeconds = Math.max(0, opts.auditRetentionDays ?? 0) * 86_400;
   }
 
-  private async send<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      if (isConditionFailure(err)) throw err;
-      throw new StoreUnavailableError(`DynamoDB request failed: ${(err as Error)?.name ?? 'Error'}`, { cause: err });
-    }
-  }
-
   async getKey(id: string, options: { consistent?: boolean } = {}): Promise<KeyRecord | null> {
-    const out = await this.send(() =>
+    const out = await dynamoCall(() =>
       this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk: keyPk(id), sk: 'KEY' }, ConsistentRead: options.consistent ?? false })),
     );
     return out.Item ? toKeyRecord(out.Item) : null;
@@ -203,7 +191,7 @@ export class DynamoKeyStore implements KeyStore {
   private async putNew(id: string, item: Record<string, unknown>, effects: readonly Effect[]): Promise<void> {
     const full = { ...item, ob: outboxMap(effects), ...(effects.length ? { obp: outboxShard(item.pk as string) } : {}) };
     try {
-      await this.send(() => this.client.send(new PutCommand({ TableName: this.tableName, Item: full, ConditionExpression: 'attribute_not_exists(pk)' })));
+      await dynamoCall(() => this.client.send(new PutCommand({ TableName: this.tableName, Item: full, ConditionExpression: 'attribute_not_exists(pk)' })));
     } catch (err) {
       if (isConditionFailure(err)) throw new VersionConflictError(id);
       throw err;
@@ -242,7 +230,7 @@ export class DynamoKeyStore implements KeyStore {
       sets.push('obp = :shard');
     }
     try {
-      await this.send(() =>
+      await dynamoCall(() =>
         this.client.send(
           new UpdateCommand({
             TableName: this.tableName,
@@ -288,7 +276,7 @@ export class DynamoKeyStore implements KeyStore {
         })()
       : undefined;
     // Ask for one more than the page so `nextCursor` is null exactly at the end.
-    const out = await this.send(() =>
+    const out = await dynamoCall(() =>
       this.client.send(
         new QueryCommand({
           TableName: this.tableName,
@@ -326,7 +314,7 @@ export class DynamoKeyStore implements KeyStore {
       if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(200, 10 * 2 ** attempt)));
       if (attempt >= 8) throw new StoreUnavailableError('DynamoDB BatchGetItem left keys unprocessed');
       const request = pending;
-      const out = await this.send(() => this.client.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: request } } })));
+      const out = await dynamoCall(() => this.client.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: request } } })));
       for (const item of out.Responses?.[this.tableName] ?? []) found.set(`${item.pk as string}\n${item.sk as string}`, item);
       pending = (out.UnprocessedKeys?.[this.tableName]?.Keys as Record<string, unknown>[] | undefined) ?? [];
     }
@@ -343,7 +331,7 @@ export class DynamoKeyStore implements KeyStore {
   ): Promise<Page<T>> {
     const exclusive = page.cursor ? startKey(decodeCursor(page.cursor, positionPattern)) : undefined;
     // Ask for one more than the page so `nextCursor` is null exactly at the end.
-    const out = await this.send(() =>
+    const out = await dynamoCall(() =>
       this.client.send(
         new QueryCommand({ TableName: this.tableName, ...input, ScanIndexForward: false, Limit: page.limit + 1, ExclusiveStartKey: exclusive }),
       ),
@@ -357,7 +345,7 @@ export class DynamoKeyStore implements KeyStore {
 
   async setKeyAccountStatus(keyId: string, status: KeyAccountStatus, accountVersion: number): Promise<boolean> {
     try {
-      await this.send(() =>
+      await dynamoCall(() =>
         this.client.send(
           new UpdateCommand({
             TableName: this.tableName,
@@ -378,7 +366,7 @@ export class DynamoKeyStore implements KeyStore {
 
   async hitCounter(counter: string, windowStart: number, limit: number, expiresAt: number): Promise<boolean> {
     try {
-      await this.send(() =>
+      await dynamoCall(() =>
         this.client.send(
           new UpdateCommand({
             TableName: this.tableName,
@@ -400,7 +388,7 @@ export class DynamoKeyStore implements KeyStore {
   }
 
   async getAccount(id: string, options: { consistent?: boolean } = {}): Promise<AccountRecord | null> {
-    const out = await this.send(() =>
+    const out = await dynamoCall(() =>
       this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk: accountPk(id), sk: 'ACCT' }, ConsistentRead: options.consistent ?? false })),
     );
     return out.Item ? toAccountRecord(out.Item) : null;
@@ -443,7 +431,7 @@ export class DynamoKeyStore implements KeyStore {
     const partitions = [...Array.from({ length: ACCOUNT_SHARDS }, (_, i) => `ACCOUNTS#${i}`), LEGACY_ACCOUNTS_PARTITION];
     const perPartition = await Promise.all(
       partitions.map(async (p) => {
-        const out = await this.send(() =>
+        const out = await dynamoCall(() =>
           this.client.send(
             new QueryCommand({
               TableName: this.tableName,
@@ -468,7 +456,7 @@ export class DynamoKeyStore implements KeyStore {
   }
 
   async getKeyContacts(keyId: string, options: { consistent?: boolean } = {}): Promise<KeyContactsRecord | null> {
-    const out = await this.send(() =>
+    const out = await dynamoCall(() =>
       this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk: contactsPk(keyId), sk: 'KCON' }, ConsistentRead: options.consistent ?? false })),
     );
     const i = out.Item;
@@ -511,7 +499,7 @@ export class DynamoKeyStore implements KeyStore {
   async putEvent(event: AuditEvent): Promise<void> {
     const pk = event.keyId ? keyPk(event.keyId) : accountPk(event.accountId);
     try {
-      await this.send(() =>
+      await dynamoCall(() =>
         this.client.send(
           new PutCommand({
             TableName: this.tableName,
@@ -535,7 +523,7 @@ export class DynamoKeyStore implements KeyStore {
   async claimOutbox(ref: OutboxRef, now: number, leaseMs: number): Promise<{ token: string; effects: Effect[] } | 'busy' | null> {
     const token = randomUUID();
     try {
-      const out = await this.send(() =>
+      const out = await dynamoCall(() =>
         this.client.send(
           new UpdateCommand({
             TableName: this.tableName,
@@ -552,7 +540,7 @@ export class DynamoKeyStore implements KeyStore {
     } catch (err) {
       if (!isConditionFailure(err)) throw err;
       // Nothing pending, or someone else's claim: one small read tells which (only on contention).
-      const cur = await this.send(() =>
+      const cur = await dynamoCall(() =>
         this.client.send(new GetCommand({ TableName: this.tableName, Key: refKey(ref), ConsistentRead: true, ProjectionExpression: 'obp, obl' })),
       );
       return cur.Item?.obp !== undefined ? 'busy' : null;
@@ -567,7 +555,7 @@ export class DynamoKeyStore implements KeyStore {
     });
     // Performed effects go whatever happened to the lease (removing them twice is harmless).
     if (removes.length) {
-      await this.send(() =>
+      await dynamoCall(() =>
         this.client.send(
           new UpdateCommand({
             TableName: this.tableName,
@@ -582,7 +570,7 @@ export class DynamoKeyStore implements KeyStore {
     // The lease, and the sweeper flag once nothing is left, only if this claim still holds it: a
     // dispatcher that outlived its lease must not release the one that took over.
     try {
-      await this.send(() =>
+      await dynamoCall(() =>
         this.client.send(
           new UpdateCommand({
             TableName: this.tableName,
@@ -593,7 +581,7 @@ export class DynamoKeyStore implements KeyStore {
           }),
         ),
       );
-      await this.send(() =>
+      await dynamoCall(() =>
         this.client.send(
           new UpdateCommand({
             TableName: this.tableName,
@@ -632,7 +620,7 @@ export class DynamoKeyStore implements KeyStore {
         const pks: string[] = [];
         let start: Record<string, unknown> | undefined;
         do {
-          const out = await this.send(() =>
+          const out = await dynamoCall(() =>
             this.client.send(
               new QueryCommand({
                 TableName: this.tableName,

@@ -11,14 +11,10 @@
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { StoreUnavailableError } from '../domain/errors.js';
+import { usagePk } from '../usage/items.js';
 import { USAGE_RETENTION_SECONDS, type UsageFlush, type UsageMinute, type UsageStore } from '../usage/types.js';
+import { dynamoCall } from './dynamoCall.js';
 
-/** Partition key prefix of usage items; the authorizer's write permission is confined to it. */
-export const USAGE_PK_PREFIX = 'USAGE#';
-export const usagePk = (keyId: string): string => `${USAGE_PK_PREFIX}${keyId}`;
-/** Every attribute the authorizer's usage write names (its IAM policy allows exactly these). */
-export const USAGE_ITEM_ATTRIBUTES = ['pk', 'sk', 'n', 'm', 'sid', 'hint', 'fa', 'la', 'ip', 'ua', 'ttl'] as const;
 /** Zero-padded so string order is time order within a secret. */
 const usageSk = (sid: string, minute: number): string => `${sid}#${minute.toString().padStart(13, '0')}`;
 
@@ -46,18 +42,10 @@ export class DynamoUsageStore implements UsageStore {
     this.tableName = opts.tableName;
   }
 
-  private async send<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      throw new StoreUnavailableError(`DynamoDB request failed: ${(err as Error)?.name ?? 'Error'}`, { cause: err });
-    }
-  }
-
   async add(f: UsageFlush): Promise<void> {
     // `fa` keeps the earliest first use of the minute; `la`/`ip`/`ua` are the writing instance's last
     // use (instances flush a minute within about a minute of each other; see docs/usage.md).
-    await this.send(() =>
+    await dynamoCall(() =>
       this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
@@ -74,7 +62,7 @@ export class DynamoUsageStore implements UsageStore {
   }
 
   private async one(keyId: string, sid: string, forward: boolean, since?: number): Promise<UsageMinute | null> {
-    const out = await this.send(() =>
+    const out = await dynamoCall(() =>
       this.client.send(
         new QueryCommand({
           TableName: this.tableName,
@@ -106,7 +94,7 @@ export class DynamoUsageStore implements UsageStore {
     const out: UsageMinute[] = [];
     let start: Record<string, unknown> | undefined;
     do {
-      const page = await this.send(() =>
+      const page = await dynamoCall(() =>
         this.client.send(
           new QueryCommand({
             TableName: this.tableName,

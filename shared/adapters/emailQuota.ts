@@ -4,41 +4,30 @@
  */
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { EmailQuota } from '../domain/emailCap.js';
-import { StoreUnavailableError } from '../domain/errors.js';
+import { dynamoCall, isConditionFailure, resolveClient, type DocumentClientSource } from './dynamoCall.js';
 
 /** The table's TTL attribute (`infra/table.ts`). */
 const TTL_ATTRIBUTE_NAME = 'ttl';
-const isConditionFailure = (err: unknown) => (err as { name?: string })?.name === 'ConditionalCheckFailedException';
 const key = (accountId: string, day: string) => ({ pk: `ACCT#${accountId}`, sk: `MAILDAY#${day}` });
 /** Counters are kept a little past their day, then expire. */
 const ttlOf = (day: string) => Math.floor(Date.parse(`${day}T00:00:00Z`) / 1000) + 3 * 86_400;
 
 export class DynamoEmailQuota implements EmailQuota {
-  constructor(private readonly opts: { client: DynamoDBDocumentClient | (() => DynamoDBDocumentClient); tableName: string }) {}
+  constructor(private readonly opts: { client: DocumentClientSource; tableName: string }) {}
 
   private get client(): DynamoDBDocumentClient {
-    const c = this.opts.client;
-    return typeof c === 'function' ? c() : c;
-  }
-
-  private async send<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      if (isConditionFailure(err)) throw err;
-      throw new StoreUnavailableError(`DynamoDB request failed: ${(err as Error)?.name ?? 'Error'}`, { cause: err });
-    }
+    return resolveClient(this.opts.client);
   }
 
   async take(accountId: string, day: string, wanted: number, max: number): Promise<number> {
     for (let attempt = 0; attempt < 20; attempt++) {
-      const out = await this.send(() => this.client.send(new GetCommand({ TableName: this.opts.tableName, Key: key(accountId, day), ConsistentRead: true })));
+      const out = await dynamoCall(() => this.client.send(new GetCommand({ TableName: this.opts.tableName, Key: key(accountId, day), ConsistentRead: true })));
       const sent = (out.Item?.sent as number | undefined) ?? 0;
       const grant = Math.min(wanted, Math.max(0, max - sent));
       if (grant === 0) return 0;
       try {
         // Compare-and-add on the count read, so concurrent senders never exceed the cap together.
-        await this.send(() =>
+        await dynamoCall(() =>
           this.client.send(
             new UpdateCommand({
               TableName: this.opts.tableName,
@@ -59,7 +48,7 @@ export class DynamoEmailQuota implements EmailQuota {
   }
 
   async recordSkipped(accountId: string, day: string, count: number): Promise<void> {
-    await this.send(() =>
+    await dynamoCall(() =>
       this.client.send(
         new UpdateCommand({
           TableName: this.opts.tableName,

@@ -11,17 +11,17 @@
  */
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { decodeCursor, encodeCursor } from '../domain/cursor.js';
-import { StoreUnavailableError, VersionConflictError } from '../domain/errors.js';
+import { VersionConflictError } from '../domain/errors.js';
 import type { Page, PageRequest } from '../domain/ports.js';
 import type { WebhookStore } from '../webhooks/ports.js';
 import type { DeliveryAttempt, DeliveryRecord, DeliveryStatus, WebhookRecord } from '../webhooks/types.js';
+import { dynamoCall, isConditionFailure, resolveClient, type DocumentClientSource } from './dynamoCall.js';
 
 const accountPk = (id: string) => `ACCT#${id}`;
 const slotSk = (slot: number) => `WH#${String(slot).padStart(2, '0')}`;
 const deliveryPk = (webhookId: string) => `WH#${webhookId}`;
 const DELIVERY_POSITION = /^[0-9A-Za-z]{20,32}$/;
 
-const isConditionFailure = (err: unknown) => (err as { name?: string })?.name === 'ConditionalCheckFailedException';
 
 function toWebhook(item: Record<string, unknown>): WebhookRecord {
   return {
@@ -56,32 +56,29 @@ function toDelivery(item: Record<string, unknown>): DeliveryRecord {
   };
 }
 
+const endpointItem = (record: WebhookRecord) => ({ pk: accountPk(record.accountId), sk: slotSk(record.slot), entity: 'webhook', ...record });
+/** Same slot, same endpoint, unchanged since it was read. */
+const unchangedEndpoint = (record: WebhookRecord, expectedVersion: number) => ({
+  ConditionExpression: 'id = :id AND version = :v',
+  ExpressionAttributeValues: { ':id': record.id, ':v': expectedVersion },
+});
+
 export class DynamoWebhookStore implements WebhookStore {
-  private readonly clientOf: () => DynamoDBDocumentClient;
+  private readonly clientSource: DocumentClientSource;
   private readonly tableName: string;
 
   /** `client` may be a function: the client is then built on first use (functions that never touch webhooks never build it). */
-  constructor(opts: { client: DynamoDBDocumentClient | (() => DynamoDBDocumentClient); tableName: string }) {
-    const c = opts.client;
-    this.clientOf = typeof c === 'function' ? c : () => c;
+  constructor(opts: { client: DocumentClientSource; tableName: string }) {
+    this.clientSource = opts.client;
     this.tableName = opts.tableName;
   }
 
   private get client(): DynamoDBDocumentClient {
-    return this.clientOf();
-  }
-
-  private async send<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      if (isConditionFailure(err)) throw err;
-      throw new StoreUnavailableError(`DynamoDB request failed: ${(err as Error)?.name ?? 'Error'}`, { cause: err });
-    }
+    return resolveClient(this.clientSource);
   }
 
   async listWebhooks(accountId: string, options: { consistent?: boolean } = {}): Promise<WebhookRecord[]> {
-    const out = await this.send(() =>
+    const out = await dynamoCall(() =>
       this.client.send(
         new QueryCommand({
           TableName: this.tableName,
@@ -95,62 +92,38 @@ export class DynamoWebhookStore implements WebhookStore {
   }
 
   async createWebhook(record: WebhookRecord): Promise<void> {
-    try {
-      await this.send(() =>
-        this.client.send(
-          new PutCommand({
-            TableName: this.tableName,
-            Item: { pk: accountPk(record.accountId), sk: slotSk(record.slot), entity: 'webhook', ...record },
-            ConditionExpression: 'attribute_not_exists(pk)',
-          }),
-        ),
-      );
-    } catch (err) {
-      if (isConditionFailure(err)) throw new VersionConflictError(record.id);
-      throw err;
-    }
+    await this.writeEndpoint(record.id, () =>
+      this.client.send(new PutCommand({ TableName: this.tableName, Item: endpointItem(record), ConditionExpression: 'attribute_not_exists(pk)' })),
+    );
   }
 
   async updateWebhook(record: WebhookRecord, expectedVersion: number): Promise<void> {
-    try {
-      await this.send(() =>
-        this.client.send(
-          new PutCommand({
-            TableName: this.tableName,
-            Item: { pk: accountPk(record.accountId), sk: slotSk(record.slot), entity: 'webhook', ...record },
-            // Same slot, same endpoint, unchanged since it was read.
-            ConditionExpression: 'id = :id AND version = :v',
-            ExpressionAttributeValues: { ':id': record.id, ':v': expectedVersion },
-          }),
-        ),
-      );
-    } catch (err) {
-      if (isConditionFailure(err)) throw new VersionConflictError(record.id);
-      throw err;
-    }
+    await this.writeEndpoint(record.id, () =>
+      this.client.send(new PutCommand({ TableName: this.tableName, Item: endpointItem(record), ...unchangedEndpoint(record, expectedVersion) })),
+    );
   }
 
   async deleteWebhook(record: WebhookRecord, expectedVersion: number): Promise<void> {
+    await this.writeEndpoint(record.id, () =>
+      this.client.send(
+        new DeleteCommand({ TableName: this.tableName, Key: { pk: accountPk(record.accountId), sk: slotSk(record.slot) }, ...unchangedEndpoint(record, expectedVersion) }),
+      ),
+    );
+  }
+
+  /** One conditional write of endpoint `id`: a failed condition means someone else got there first. */
+  private async writeEndpoint(id: string, send: () => Promise<unknown>): Promise<void> {
     try {
-      await this.send(() =>
-        this.client.send(
-          new DeleteCommand({
-            TableName: this.tableName,
-            Key: { pk: accountPk(record.accountId), sk: slotSk(record.slot) },
-            ConditionExpression: 'id = :id AND version = :v',
-            ExpressionAttributeValues: { ':id': record.id, ':v': expectedVersion },
-          }),
-        ),
-      );
+      await dynamoCall(send);
     } catch (err) {
-      if (isConditionFailure(err)) throw new VersionConflictError(record.id);
+      if (isConditionFailure(err)) throw new VersionConflictError(id);
       throw err;
     }
   }
 
   async putDelivery(record: DeliveryRecord): Promise<void> {
     try {
-      await this.send(() =>
+      await dynamoCall(() =>
         this.client.send(
           new PutCommand({
             TableName: this.tableName,
@@ -165,7 +138,7 @@ export class DynamoWebhookStore implements WebhookStore {
   }
 
   async getDelivery(webhookId: string, deliveryId: string): Promise<DeliveryRecord | null> {
-    const out = await this.send(() =>
+    const out = await dynamoCall(() =>
       this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk: deliveryPk(webhookId), sk: `DLV#${deliveryId}` }, ConsistentRead: true })),
     );
     return out.Item ? toDelivery(out.Item) : null;
@@ -180,7 +153,7 @@ export class DynamoWebhookStore implements WebhookStore {
     nextAttemptAt: number | null,
   ): Promise<boolean> {
     try {
-      await this.send(() =>
+      await dynamoCall(() =>
         this.client.send(
           new UpdateCommand({
             TableName: this.tableName,
@@ -202,7 +175,7 @@ export class DynamoWebhookStore implements WebhookStore {
   async listDeliveries(webhookId: string, page: PageRequest): Promise<Page<DeliveryRecord>> {
     const pk = deliveryPk(webhookId);
     const start = page.cursor ? { pk, sk: `DLV#${decodeCursor(page.cursor, DELIVERY_POSITION)}` } : undefined;
-    const out = await this.send(() =>
+    const out = await dynamoCall(() =>
       this.client.send(
         new QueryCommand({
           TableName: this.tableName,

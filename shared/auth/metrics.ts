@@ -11,6 +11,7 @@
  * `UseRecordFailures`; and `Denied` per `Reason` (`missing`, `malformed`, `forged`, `unknown`, `mismatch`,
  * `revoked`, `expired`, `store_error`, and any reason later versions add).
  */
+import { emfMetricsLine, METRIC_NAMESPACE } from '../metrics.js';
 
 /** Why the authorizer refused (`DenyReason` of the verifier), or that it allowed. */
 export type Outcome = 'allowed' | string;
@@ -27,7 +28,7 @@ export interface AuthMetrics {
   afterRequest?(): void;
 }
 
-export const METRIC_NAMESPACE = 'Rekey';
+export { METRIC_NAMESPACE };
 export const STORE_FAILURES_METRIC = 'StoreFailures';
 export const USE_RECORD_FAILURES_METRIC = 'UseRecordFailures';
 export const ALLOWED_METRIC = 'Allowed';
@@ -54,25 +55,7 @@ function describe(err: unknown): { errorName: string; errorCode?: string; errorM
 
 /** One EMF line reporting several counts under `Service=authorizer` (and `extra` dimensions). */
 export function emfLine(at: number, counts: Readonly<Record<string, number>>, extra: Readonly<Record<string, string>> = {}, err?: unknown): string {
-  const names = Object.keys(extra);
-  return (
-    JSON.stringify({
-      _aws: {
-        Timestamp: at,
-        CloudWatchMetrics: [
-          {
-            Namespace: METRIC_NAMESPACE,
-            Dimensions: [['Service', ...names]],
-            Metrics: Object.keys(counts).map((Name) => ({ Name, Unit: 'Count' })),
-          },
-        ],
-      },
-      Service: AUTHORIZER_SERVICE,
-      ...extra,
-      ...counts,
-      ...(err === undefined ? {} : describe(err)),
-    }) + '\n'
-  );
+  return emfMetricsLine(at, AUTHORIZER_SERVICE, [['Service', ...Object.keys(extra)]], counts, extra, err === undefined ? {} : describe(err));
 }
 
 /**

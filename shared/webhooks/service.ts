@@ -84,6 +84,21 @@ async function loadOwned(principal: Principal & { accountId: string }, id: strin
 
 const backoff = (attempt: number) => new Promise((r) => setTimeout(r, Math.random() * Math.min(40, 2 ** attempt)));
 
+/**
+ * Runs one conditional write of a read–decide–write loop: `true` when it landed, `false` (after a
+ * backoff) when another writer won the race (`VersionConflictError`), so the caller reads again.
+ */
+async function wonRace(attempt: number, write: () => Promise<void>): Promise<boolean> {
+  try {
+    await write();
+    return true;
+  } catch (err) {
+    if (!(err instanceof VersionConflictError)) throw err;
+    await backoff(attempt);
+    return false;
+  }
+}
+
 export interface CreateWebhookBody {
   readonly url: string;
   readonly eventTypes?: readonly PublishedEventType[] | undefined;
@@ -109,17 +124,8 @@ export async function createWebhook(principal: Principal & { accountId: string }
       eventTypes: body.eventTypes ? dedupe(body.eventTypes) : [...WEBHOOK_EVENT_TYPES],
       enabled: true, disabledReason: null, secrets: [sealed], failingSince: null, createdAt: now, version: 1,
     };
-    try {
-      await deps.webhookStore.createWebhook(record);
-      return { record, signingSecret: secret };
-    } catch (err) {
-      // Another create took this slot at the same moment: look again.
-      if (err instanceof VersionConflictError) {
-        await backoff(attempt);
-        continue;
-      }
-      throw err;
-    }
+    // A lost race: another create took this slot at the same moment, so look again.
+    if (await wonRace(attempt, () => deps.webhookStore.createWebhook(record))) return { record, signingSecret: secret };
   }
   throw new Error('too much contention on webhook slots');
 }
@@ -146,16 +152,8 @@ async function mutate(
     const record = await loadOwned(principal, id, deps);
     const next = await decide(record, deps.clock.now());
     if (next === null) return record;
-    try {
-      await deps.webhookStore.updateWebhook({ ...next, version: record.version + 1 }, record.version);
-      return { ...next, version: record.version + 1 };
-    } catch (err) {
-      if (err instanceof VersionConflictError) {
-        await backoff(attempt);
-        continue;
-      }
-      throw err;
-    }
+    const written = { ...next, version: record.version + 1 };
+    if (await wonRace(attempt, () => deps.webhookStore.updateWebhook(written, record.version))) return written;
   }
   throw new Error('too much contention on one webhook');
 }
@@ -186,16 +184,7 @@ export async function updateWebhook(principal: Principal & { accountId: string }
 export async function deleteWebhook(principal: Principal & { accountId: string }, id: string, deps: WebhookDeps): Promise<WebhookRecord> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const record = await loadOwned(principal, id, deps);
-    try {
-      await deps.webhookStore.deleteWebhook(record, record.version);
-      return record;
-    } catch (err) {
-      if (err instanceof VersionConflictError) {
-        await backoff(attempt);
-        continue;
-      }
-      throw err;
-    }
+    if (await wonRace(attempt, () => deps.webhookStore.deleteWebhook(record, record.version))) return record;
   }
   throw new Error('too much contention on one webhook');
 }

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ROUTES, FUNCTION_ENTRIES, type RouteDef } from '../../shared/http/routes.js';
 import { RekeyStack } from '../../infra/stack.js';
 import { FUNCTION_GRANTS, RECORD_ATTRIBUTES } from '../../infra/permissions.js';
-import { USAGE_ITEM_ATTRIBUTES } from '../../shared/adapters/dynamoUsage.js';
+import { USAGE_ITEM_ATTRIBUTES } from '../../shared/usage/items.js';
 import { createTableInput } from '../../shared/adapters/tableSchema.js';
 import { fakeDashboard, removeTempDirs, roleActions, roleStatements, testApp } from './synth.js';
 

@@ -3,44 +3,31 @@
  * through the real handlers and middy stack on dynalite. Each finding of issue 11 has its
  * regression here: these requests all succeeded on v0.1.
  */
-import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { APIGatewayProxyResult } from 'aws-lambda';
-import { lambdaContext, restEvent, type EventInit } from '../support/apigw.js';
+import { callRoute, lambdaContext, loadRouteHandlers, restEvent, type EventInit, type RouteHandlers } from '../support/apigw.js';
 import { setRuntime } from '../../shared/runtime.js';
 import { createKey, rotateKey, updateAccount } from '../../shared/domain/service.js';
 import { ANY_ACCOUNT as OPERATOR, createAccountWithKey, createWorld, TEST_OPERATOR, type World } from '../support/world.js';
-import { ROUTES, matchRoute } from '../../shared/http/routes.js';
 import type { Caller } from '../../shared/domain/types.js';
 
 let w: World;
 let admin: Caller;
-let handlers: Record<string, (e: unknown, c: unknown) => Promise<APIGatewayProxyResult>>;
+let handlers: RouteHandlers;
 const HOUR = 3600;
 
 beforeAll(async () => {
   w = await createWorld({ policies: { maxKeyLifetimeSeconds: 60 * 86_400 } });
   setRuntime(w.rt);
-  const { account, key } = await createAccountWithKey({ name: 'Acme', alertEmails: ['ops@acme.test'], allowedScopes: ['invoices:read'] }, w.rt);
-  admin = { keyId: key.id, accountId: account.id, environment: 'live', scopes: ['keys:read', 'keys:write'], slot: 'current' };
-  handlers = {};
-  for (const [name, route] of Object.entries(ROUTES)) {
-    if (route.scope === 'none') continue;
-    handlers[name] = ((await import(/* @vite-ignore */ resolve(route.entry))) as { handler: never }).handler;
-  }
+  ({ caller: admin } = await createAccountWithKey({ name: 'Acme', alertEmails: ['ops@acme.test'], allowedScopes: ['invoices:read'] }, w.rt));
+  handlers = await loadRouteHandlers();
 });
 afterAll(async () => {
   setRuntime(undefined);
   await w.close();
 });
 
-async function call(init: EventInit & { caller: EventInit['caller'] }) {
-  const match = matchRoute(init.method, init.path);
-  if (!match.route) throw new Error(`no route ${init.method} ${init.path}`);
-  const name = Object.entries(ROUTES).find(([, r]) => r === match.route)![0];
-  const res = await handlers[name]!(restEvent(init), lambdaContext);
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- assertions walk arbitrary response JSON
-  return { status: res.statusCode, body: JSON.parse(res.body) as Record<string, any> };
+function call(init: EventInit & { caller: EventInit['caller'] }) {
+  return callRoute(handlers, init);
 }
 
 /** A key made by the operator, and the caller its current secret authenticates as. */

@@ -1,39 +1,26 @@
-import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { APIGatewayProxyResult } from 'aws-lambda';
 import { createAccountWithKey, createWorld, type World } from '../support/world.js';
-import { lambdaContext, restEvent, type EventInit } from '../support/apigw.js';
+import { callRoute, loadRouteHandlers, type EventInit, type RouteHandlers } from '../support/apigw.js';
 import { setRuntime } from '../../shared/runtime.js';
-import { ROUTES, matchRoute } from '../../shared/http/routes.js';
 import type { Caller } from '../../shared/domain/types.js';
 
 let w: World;
 let caller: Caller;
-let handlers: Record<string, (e: unknown, c: unknown) => Promise<APIGatewayProxyResult>>;
+let handlers: RouteHandlers;
 
 beforeAll(async () => {
   w = await createWorld({ policies: { maxTransitionSeconds: 7200 } });
   setRuntime(w.rt);
-  const { account, key } = await createAccountWithKey({ name: 'Acme', alertEmails: ['ops@acme.test'], allowedScopes: ['reports:read', 'a', 'b'] }, w.rt);
-  caller = { keyId: key.id, accountId: account.id, environment: 'live', scopes: ['keys:read', 'keys:write'], slot: 'current' };
-  handlers = {};
-  for (const [name, route] of Object.entries(ROUTES)) {
-    if (route.scope === 'none') continue;
-    handlers[name] = ((await import(/* @vite-ignore */ resolve(route.entry))) as { handler: never }).handler;
-  }
+  ({ caller } = await createAccountWithKey({ name: 'Acme', alertEmails: ['ops@acme.test'], allowedScopes: ['reports:read', 'a', 'b'] }, w.rt));
+  handlers = await loadRouteHandlers();
 });
 afterAll(async () => {
   setRuntime(undefined);
   await w.close();
 });
 
-async function call(init: EventInit & { caller?: EventInit['caller'] }) {
-  const match = matchRoute(init.method, init.path);
-  if (!match.route) throw new Error(`no route ${init.method} ${init.path}`);
-  const name = Object.entries(ROUTES).find(([, r]) => r === match.route)![0];
-  const res = await handlers[name]!(restEvent({ caller, ...init }), lambdaContext);
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- assertions walk arbitrary response JSON
-  return { status: res.statusCode, body: JSON.parse(res.body) as Record<string, any>, headers: res.headers ?? {} };
+function call(init: EventInit & { caller?: EventInit['caller'] }) {
+  return callRoute(handlers, { caller, ...init });
 }
 
 async function newKey(body: object = { name: 'k' }) {

@@ -1,11 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ANY_ACCOUNT as OPERATOR, createAccountWithKey, createWorld, TEST_OPERATOR, TEST_PEPPER } from '../support/world.js';
-import { startDynalite, type LocalDynamo } from '../../shared/local/dynalite.js';
+import { describe, expect, it } from 'vitest';
+import { ANY_ACCOUNT as OPERATOR, createAccountWithKey, createWorld, TEST_OPERATOR, TEST_PEPPER, useDynalite, codeOf } from '../support/world.js';
 import {
   cancelRotation, createKey, handleTimer, listKeyEvents, principalOf, reactivateKey,
   revokeKey, rotateKey, updateAccount,
 } from '../../shared/domain/service.js';
-import { ApiError } from '../../shared/domain/errors.js';
 import { digestSecret } from '../../shared/domain/digest.js';
 import { authenticKeyId, deriveIdKey, generateSecret, newKeyIdRandom, randomBase62 } from '../../shared/domain/keyFormat.js';
 import { keyView } from '../../shared/domain/view.js';
@@ -13,34 +11,16 @@ import { planTimers } from '../../shared/domain/timers.js';
 import { createDocumentClient, DynamoKeyStore } from '../../shared/adapters/dynamoStore.js';
 import { reportLeaks } from '../../shared/leaks/service.js';
 import { allowLeakReport, LEAK_RATE_WINDOW_MS } from '../../shared/leaks/rateLimit.js';
-import type { Caller } from '../../shared/domain/types.js';
 import { createWebhook, listDeliveries } from '../../shared/webhooks/service.js';
 
-let dynamo: LocalDynamo;
-beforeAll(async () => {
-  dynamo = await startDynalite();
-});
-afterAll(async () => {
-  await dynamo.close();
-});
+const dynalite = useDynalite();
 
 async function setup(leakResponse?: 'revoke' | 'notify') {
-  const w = await createWorld({ dynamo });
-  const { account, key, secret } = await createAccountWithKey({ name: 'Acme', alertEmails: ['ops@acme.test'], leakResponse }, w.rt);
-  const caller: Caller = { keyId: key.id, accountId: account.id, environment: 'live', scopes: ['keys:read', 'keys:write'], slot: 'current' };
+  const w = await createWorld({ dynamo: dynalite() });
+  const { account, secret, caller } = await createAccountWithKey({ name: 'Acme', alertEmails: ['ops@acme.test'], leakResponse }, w.rt);
   const p = principalOf(caller);
   const made = await createKey(p, account.id, { name: 'billing-worker' }, w.rt);
   return { w, account, p, adminSecret: secret, key: made.record, secret: made.secret };
-}
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'ok';
-  } catch (e) {
-    if (e instanceof ApiError) return e.code;
-    throw e;
-  }
 }
 
 const URL_FOUND = 'https://github.com/octocat/hello/blob/abc123/config.env';
@@ -235,8 +215,8 @@ describe('leaked secrets against dynalite', () => {
 
 describe('leak report rate limit against dynalite', () => {
   it('holds across processes: two stores (two Lambda instances) on one table share the count, and concurrent hits never pass the limit', async () => {
-    const w = await createWorld({ dynamo });
-    const second = new DynamoKeyStore({ client: createDocumentClient({ endpoint: dynamo.endpoint }), tableName: w.rt.config.tableName });
+    const w = await createWorld({ dynamo: dynalite() });
+    const second = new DynamoKeyStore({ client: createDocumentClient({ endpoint: dynalite().endpoint }), tableName: w.rt.config.tableName });
     const hits = await Promise.all(
       Array.from({ length: 30 }, (_, i) => allowLeakReport('203.0.113.9', 10, { store: i % 2 ? second : w.store, clock: w.clock })),
     );
@@ -248,7 +228,7 @@ describe('leak report rate limit against dynalite', () => {
   });
 
   it('counts an IPv6 client per /64', async () => {
-    const w = await createWorld({ dynamo });
+    const w = await createWorld({ dynamo: dynalite() });
     expect(await allowLeakReport('2001:db8:1:2::1', 2, w.rt)).toBe(true);
     expect(await allowLeakReport('2001:db8:1:2:ffff::9', 2, w.rt)).toBe(true);
     expect(await allowLeakReport('2001:0db8:0001:0002:abcd::1', 2, w.rt)).toBe(false);

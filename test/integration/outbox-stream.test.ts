@@ -4,21 +4,16 @@
  * otherwise send a healthy item to the dead-letter queue), while an item whose effect failed is.
  */
 import type { DynamoDBStreamEvent } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/outbox-stream.js';
 import { OUTBOX_LEASE_MS } from '../../shared/domain/outbox.js';
 import { createKey, rotateKey } from '../../shared/domain/service.js';
-import { startDynalite, type LocalDynamo } from '../../shared/local/dynalite.js';
 import { setRuntime } from '../../shared/runtime.js';
-import { ANY_ACCOUNT as OPERATOR, createAccountWithKey, createWorld } from '../support/world.js';
+import { ANY_ACCOUNT as OPERATOR, createAccountWithKey, createWorld, useDynalite } from '../support/world.js';
 
-let dynamo: LocalDynamo;
-beforeAll(async () => {
-  dynamo = await startDynalite();
-});
-afterAll(async () => {
+const dynalite = useDynalite();
+afterAll(() => {
   setRuntime(undefined);
-  await dynamo.close();
 });
 
 const streamEvent = (keyId: string, seq: string): DynamoDBStreamEvent => ({
@@ -27,7 +22,7 @@ const streamEvent = (keyId: string, seq: string): DynamoDBStreamEvent => ({
 
 describe('outbox stream consumer', () => {
   it('eleven quick deliveries of an item a live dispatcher holds report no failure; the effect is not lost', async () => {
-    const w = await createWorld({ dynamo });
+    const w = await createWorld({ dynamo: dynalite() });
     setRuntime(w.rt);
     const { account } = await createAccountWithKey({ name: 'A', alertEmails: [] }, w.rt);
     const { record } = await createKey(OPERATOR, account.id, { name: 'k' }, w.rt);
@@ -47,7 +42,7 @@ describe('outbox stream consumer', () => {
   });
 
   it('reports an item whose effect failed, so Lambda retries it', async () => {
-    const w = await createWorld({ dynamo });
+    const w = await createWorld({ dynamo: dynalite() });
     setRuntime(w.rt);
     const { account } = await createAccountWithKey({ name: 'A', alertEmails: [] }, w.rt);
     const { record } = await createKey(OPERATOR, account.id, { name: 'k' }, w.rt);

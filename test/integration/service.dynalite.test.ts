@@ -1,6 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAccountWithKey, createWorld, TEST_OPERATOR, TEST_PEPPER } from '../support/world.js';
-import { startDynalite, type LocalDynamo } from '../../shared/local/dynalite.js';
+import { describe, expect, it } from 'vitest';
+import { createAccountWithKey, createWorld, TEST_OPERATOR, TEST_PEPPER, useDynalite, codeOf } from '../support/world.js';
 import {
   cancelRotation, changeRotationWindow, createKey, handleTimer, listKeyEvents, listKeys,
   principalOf, reactivateKey, revokeKey, rotateKey, setAlertEmails, type Principal,
@@ -10,33 +9,16 @@ import { ApiError } from '../../shared/domain/errors.js';
 import { digestSecret, digestsEqual } from '../../shared/domain/digest.js';
 import { keyView, secretValid } from '../../shared/domain/view.js';
 import { planTimers } from '../../shared/domain/timers.js';
-import type { Caller, KeyRecord } from '../../shared/domain/types.js';
+import type { KeyRecord } from '../../shared/domain/types.js';
 
-let dynamo: LocalDynamo;
-beforeAll(async () => {
-  dynamo = await startDynalite();
-});
-afterAll(async () => {
-  await dynamo.close();
-});
+const dynalite = useDynalite();
 
 const OPERATOR_ARN = TEST_OPERATOR;
 
 async function setup(policies = {}) {
-  const w = await createWorld({ dynamo, policies });
-  const { account, key, secret } = await createAccountWithKey({ name: 'Acme', alertEmails: ['ops@acme.test', 'dev@acme.test'] }, w.rt);
-  const caller: Caller = { keyId: key.id, accountId: account.id, environment: 'live', scopes: ['keys:read', 'keys:write'], slot: 'current' };
+  const w = await createWorld({ dynamo: dynalite(), policies });
+  const { account, key, secret, caller } = await createAccountWithKey({ name: 'Acme', alertEmails: ['ops@acme.test', 'dev@acme.test'] }, w.rt);
   return { w, account, key, secret, caller, p: principalOf(caller) };
-}
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'ok';
-  } catch (e) {
-    if (e instanceof ApiError) return e.code;
-    throw e;
-  }
 }
 
 /** Which of `secrets` would authenticate against the stored record right now. */

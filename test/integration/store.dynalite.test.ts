@@ -4,7 +4,7 @@
  * through TTL, and the timer index that the reconciliation reads (SPEC §5: no notice is lost).
  */
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { ScheduledEvent } from 'aws-lambda';
 import { createDocumentClient, DynamoKeyStore } from '../../shared/adapters/dynamoStore.js';
 import { OUTBOX_SHARDS, shardOf } from '../../shared/adapters/tableSchema.js';
@@ -12,24 +12,19 @@ import { StoreUnavailableError } from '../../shared/domain/errors.js';
 import { createKey, RECONCILE_GRACE_MS, reconcileTimers, rotateKey } from '../../shared/domain/service.js';
 import { planTimers } from '../../shared/domain/timers.js';
 import type { KeyStore } from '../../shared/domain/ports.js';
-import { startDynalite, type LocalDynamo } from '../../shared/local/dynalite.js';
 import { setRuntime } from '../../shared/runtime.js';
 import { handler as timerHandler } from '../../functions/timer.js';
-import { ANY_ACCOUNT, createAccountWithKey, createWorld } from '../support/world.js';
+import { ANY_ACCOUNT, createAccountWithKey, createWorld, useDynalite } from '../support/world.js';
 import { listKeyEvents, changeRotationWindow } from '../../shared/domain/service.js';
 import { drainOutbox, EMAILS_NOT_SENT_METRIC } from '../../shared/domain/outbox.js';
 
-let dynamo: LocalDynamo;
-beforeAll(async () => {
-  dynamo = await startDynalite();
-});
-afterAll(async () => {
+const dynalite = useDynalite();
+afterAll(() => {
   setRuntime(undefined);
-  await dynamo.close();
 });
 
 const raw = (w: Awaited<ReturnType<typeof createWorld>>, pk: string, sk: string) =>
-  createDocumentClient({ endpoint: dynamo.endpoint }).send(new GetCommand({ TableName: w.rt.config.tableName, Key: { pk, sk }, ConsistentRead: true }));
+  createDocumentClient({ endpoint: dynalite().endpoint }).send(new GetCommand({ TableName: w.rt.config.tableName, Key: { pk, sk }, ConsistentRead: true }));
 
 describe('sharded work indexes', () => {
   it('spreads items over every outbox shard, the same shard every time for one item', () => {
@@ -42,7 +37,7 @@ describe('sharded work indexes', () => {
   });
 
   it('an item with pending effects carries its own shard in obp and the sweep finds it in that shard', async () => {
-    const w = await createWorld({ dynamo });
+    const w = await createWorld({ dynamo: dynalite() });
     const { account } = await createAccountWithKey({ name: 'A', alertEmails: [] }, w.rt);
     const { record } = await createKey(ANY_ACCOUNT, account.id, { name: 'k' }, w.rt);
     w.rec.failNext.publish = 1; // the rotation's event stays pending
@@ -53,7 +48,7 @@ describe('sharded work indexes', () => {
   });
 
   it('a usage write (the authorizer\'s only write) leaves the key item untouched and sets no index attribute', async () => {
-    const w = await createWorld({ dynamo });
+    const w = await createWorld({ dynamo: dynalite() });
     const { key } = await createAccountWithKey({ name: 'A', alertEmails: [] }, w.rt);
     const before = (await raw(w, `KEY#${key.id}`, 'KEY')).Item!;
     const minute = w.clock.now() - (w.clock.now() % 60_000);
@@ -69,7 +64,7 @@ describe('sharded work indexes', () => {
 
 describe('listings over keys-only indexes', () => {
   it('lists 23 accounts newest first across the account partitions, every page exact, each account once', async () => {
-    const w = await createWorld({ dynamo });
+    const w = await createWorld({ dynamo: dynalite() });
     const ids: string[] = [];
     for (let i = 0; i < 23; i++) {
       w.clock.advance(1);
@@ -93,7 +88,7 @@ describe('listings over keys-only indexes', () => {
   });
 
   it('lists keys with whole records read through BatchGetItem', async () => {
-    const w = await createWorld({ dynamo });
+    const w = await createWorld({ dynamo: dynalite() });
     const { account, key } = await createAccountWithKey({ name: 'A', alertEmails: [] }, w.rt);
     const page = await w.store.listKeys(account.id, { limit: 10 });
     expect(page.items).toHaveLength(1);
@@ -103,8 +98,8 @@ describe('listings over keys-only indexes', () => {
 
 describe('audit retention', () => {
   it('gives audit events a ttl auditRetentionDays after they happened, and none by default', async () => {
-    const w = await createWorld({ dynamo });
-    const client = createDocumentClient({ endpoint: dynamo.endpoint });
+    const w = await createWorld({ dynamo: dynalite() });
+    const client = createDocumentClient({ endpoint: dynalite().endpoint });
     const keeping = new DynamoKeyStore({ client, tableName: w.rt.config.tableName, auditRetentionDays: 30 });
     const event = { id: '0000000000000000000a', type: 'account.created' as const, at: Date.UTC(2026, 0, 1), actorKeyId: null, actor: { type: 'system' as const, id: null }, accountId: 'acct1', keyId: null, data: {} };
     await keeping.putEvent(event);
@@ -120,7 +115,7 @@ describe('timer reconciliation', () => {
   };
 
   it('indexes each key by its earliest unfired timer, and moves the entry as timers fire', async () => {
-    const w = await createWorld({ dynamo });
+    const w = await createWorld({ dynamo: dynalite() });
     const { account } = await createAccountWithKey({ name: 'A', alertEmails: ['ops@a.test'] }, w.rt);
     const { record } = await createKey(ANY_ACCOUNT, account.id, { name: 'k' }, w.rt);
     expect((await raw(w, `KEY#${record.id}`, 'KEY')).Item!.tdue).toBeUndefined(); // no expiry: nothing planned
@@ -133,7 +128,7 @@ describe('timer reconciliation', () => {
   });
 
   it('a timer whose handler fails three times still yields exactly one notice: the reconciliation performs it once', async () => {
-    const w = await createWorld({ dynamo });
+    const w = await createWorld({ dynamo: dynalite() });
     const { account } = await createAccountWithKey({ name: 'A', alertEmails: ['ops@a.test'] }, w.rt);
     const { record } = await createKey(ANY_ACCOUNT, account.id, { name: 'k' }, w.rt);
     await rotateKey(ANY_ACCOUNT, record.id, { oldKeyExpiresInSeconds: 3 * 3600 }, w.rt);
@@ -169,7 +164,7 @@ describe('timer reconciliation', () => {
   });
 
   it('a reminder whose old secret has already expired is marked fired without a word; the expiry is announced', async () => {
-    const w = await createWorld({ dynamo });
+    const w = await createWorld({ dynamo: dynalite() });
     const { account } = await createAccountWithKey({ name: 'A', alertEmails: ['ops@a.test'] }, w.rt);
     const { record } = await createKey(ANY_ACCOUNT, account.id, { name: 'k' }, w.rt);
     await rotateKey(ANY_ACCOUNT, record.id, { oldKeyExpiresInSeconds: 3 * 3600 }, w.rt);
@@ -186,7 +181,7 @@ describe('timer reconciliation', () => {
 
 describe('no email silently lost', () => {
   it('an address SES rejects is audited on the key, naming the recipient and the reason, and counted; the others still get it', async () => {
-    const w = await createWorld({ dynamo });
+    const w = await createWorld({ dynamo: dynalite() });
     const counted: { metric: string; dimensions: Record<string, string> | undefined }[] = [];
     const sent: string[] = [];
     const rt = {
@@ -217,7 +212,7 @@ describe('no email silently lost', () => {
   });
 
   it('a notice for an account with no alert emails is audited and counted as skipped', async () => {
-    const w = await createWorld({ dynamo });
+    const w = await createWorld({ dynamo: dynalite() });
     const counted: string[] = [];
     const rt = { ...w.rt, metrics: { count: (_m: string, d?: Readonly<Record<string, string>>) => void counted.push(d?.Reason ?? '') } };
     const { account } = await createAccountWithKey({ name: 'A', alertEmails: [] }, rt);

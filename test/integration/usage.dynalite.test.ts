@@ -2,10 +2,9 @@
  * Traffic-aware rotation (SPEC §12) against dynalite with a controllable clock: the real authorizer
  * counts uses into real usage items, the real timer logic decides the idle cut-over from them.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
-import { createAccountWithKey, createWorld, TEST_PEPPER, type World } from '../support/world.js';
-import { startDynalite, type LocalDynamo } from '../../shared/local/dynalite.js';
+import { createAccountWithKey, createWorld, TEST_PEPPER, type World, useDynalite } from '../support/world.js';
 import { createAuthorizerHandler, type AuthorizerHandler } from '../../shared/auth/handler.js';
 import { CountingMetrics } from '../../shared/auth/metrics.js';
 import {
@@ -13,22 +12,15 @@ import {
 } from '../../shared/domain/service.js';
 import { ApiError } from '../../shared/domain/errors.js';
 import { keyView } from '../../shared/domain/view.js';
-import type { Caller, Timer } from '../../shared/domain/types.js';
+import type { Timer } from '../../shared/domain/types.js';
 
-let dynamo: LocalDynamo;
-beforeAll(async () => {
-  dynamo = await startDynalite();
-});
-afterAll(async () => {
-  await dynamo.close();
-});
+const dynalite = useDynalite();
 
 const S = 1000;
 
 async function setup(policies = {}) {
-  const w = await createWorld({ dynamo, policies });
-  const { account, key } = await createAccountWithKey({ name: 'Acme', alertEmails: ['ops@acme.test'] }, w.rt);
-  const caller: Caller = { keyId: key.id, accountId: account.id, environment: 'live', scopes: ['keys:read', 'keys:write'], slot: 'current' };
+  const w = await createWorld({ dynamo: dynalite(), policies });
+  const { account, caller } = await createAccountWithKey({ name: 'Acme', alertEmails: ['ops@acme.test'] }, w.rt);
   const p = principalOf(caller);
   const { record, secret: oldSecret } = await createKey(p, account.id, { name: 'billing', scopes: [] }, w.rt);
   const auth = createAuthorizerHandler({

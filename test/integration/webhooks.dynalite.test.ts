@@ -3,17 +3,14 @@
  * under concurrency, signing-secret rotation, encryption at rest, fan-out by environment and type,
  * and the attempt logic (retries, 410, 3 days of failures) with a controllable clock.
  */
-import { resolve } from 'node:path';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { APIGatewayProxyResult } from 'aws-lambda';
 import { createAccountWithKey, createWorld, type World } from '../support/world.js';
-import { lambdaContext, restEvent, type EventInit } from '../support/apigw.js';
+import { callRoute, loadRouteHandlers, type EventInit, type RouteHandlers } from '../support/apigw.js';
 import { setRuntime } from '../../shared/runtime.js';
-import { ROUTES, matchRoute } from '../../shared/http/routes.js';
 import type { Caller } from '../../shared/domain/types.js';
 import { createDocumentClient } from '../../shared/adapters/dynamoStore.js';
 import { attemptDelivery, type WebhookDeps } from '../../shared/webhooks/service.js';
@@ -22,37 +19,26 @@ import type { SendResult } from '../../shared/webhooks/sender.js';
 
 let w: World;
 let live: Caller;
-let handlers: Record<string, (e: unknown, c: unknown) => Promise<APIGatewayProxyResult>>;
+let handlers: RouteHandlers;
 
 beforeAll(async () => {
   w = await createWorld();
   setRuntime(w.rt);
-  const { account, key } = await createAccountWithKey({ name: 'Hooks', alertEmails: ['ops@hooks.test'] }, w.rt);
-  live = { keyId: key.id, accountId: account.id, environment: 'live', scopes: ['keys:read', 'keys:write'], slot: 'current' };
-  handlers = {};
-  for (const [name, route] of Object.entries(ROUTES)) {
-    if (route.scope === 'none') continue;
-    handlers[name] = ((await import(/* @vite-ignore */ resolve(route.entry))) as { handler: never }).handler;
-  }
+  ({ caller: live } = await createAccountWithKey({ name: 'Hooks', alertEmails: ['ops@hooks.test'] }, w.rt));
+  handlers = await loadRouteHandlers();
 });
 afterAll(async () => {
   setRuntime(undefined);
   await w.close();
 });
 
-async function call(init: EventInit) {
-  const match = matchRoute(init.method, init.path);
-  if (!match.route) throw new Error(`no route ${init.method} ${init.path}`);
-  const name = Object.entries(ROUTES).find(([, r]) => r === match.route)![0];
-  const res = await handlers[name]!(restEvent({ caller: live, ...init }), lambdaContext);
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- assertions walk arbitrary response JSON
-  return { status: res.statusCode, body: JSON.parse(res.body) as Record<string, any> };
+function call(init: EventInit) {
+  return callRoute(handlers, { caller: live, ...init });
 }
 
 /** A fresh account per test keeps the 10-endpoint limit out of each other's way. */
 async function freshAccount(): Promise<Caller> {
-  const { account, key } = await createAccountWithKey({ name: 'Hooks', alertEmails: ['ops@hooks.test'] }, w.rt);
-  return { keyId: key.id, accountId: account.id, environment: 'live', scopes: ['keys:read', 'keys:write'], slot: 'current' };
+  return (await createAccountWithKey({ name: 'Hooks', alertEmails: ['ops@hooks.test'] }, w.rt)).caller;
 }
 
 const URL_OK = 'http://127.0.0.1:9/hook';

@@ -1,7 +1,8 @@
 /** Real API Gateway REST (payload 1.0) proxy events, as the management API's Lambdas receive them. */
-import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+import { resolve } from 'node:path';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { Caller } from '../../shared/domain/types.js';
-import { matchRoute } from '../../shared/http/routes.js';
+import { matchRoute, ROUTES } from '../../shared/http/routes.js';
 
 export interface EventInit {
   method: string;
@@ -60,3 +61,26 @@ export function restEvent(init: EventInit): APIGatewayProxyEvent {
 }
 
 export const lambdaContext = { awsRequestId: 'lambda-req', functionName: 'test', getRemainingTimeInMillis: () => 10_000 } as unknown as Context;
+
+/** Routes' real Lambda handlers, by route name. */
+export type RouteHandlers = Record<string, (e: unknown, c: unknown) => Promise<APIGatewayProxyResult>>;
+
+/** Imports the handler of every route of the route table that needs a caller (and of the public ones with `withPublic`). */
+export async function loadRouteHandlers(opts: { withPublic?: boolean } = {}): Promise<RouteHandlers> {
+  const handlers: RouteHandlers = {};
+  for (const [name, route] of Object.entries(ROUTES)) {
+    if (route.scope === 'none' && !opts.withPublic) continue;
+    handlers[name] = ((await import(/* @vite-ignore */ resolve(route.entry))) as { handler: never }).handler;
+  }
+  return handlers;
+}
+
+/** Sends `init` as API Gateway would to the handler of its route; the answer's status, parsed body and headers. */
+export async function callRoute(handlers: RouteHandlers, init: EventInit) {
+  const match = matchRoute(init.method, init.path);
+  if (!match.route) throw new Error(`no route ${init.method} ${init.path}`);
+  const name = Object.entries(ROUTES).find(([, r]) => r === match.route)![0];
+  const res = await handlers[name]!(restEvent(init), lambdaContext);
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- assertions walk arbitrary response JSON
+  return { status: res.statusCode, body: JSON.parse(res.body) as Record<string, any>, headers: res.headers ?? {} };
+}

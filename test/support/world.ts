@@ -4,6 +4,7 @@
  * only fakes: Scheduler, SES and EventBridge have no local engine).
  */
 import { createDocumentClient, DynamoKeyStore } from '../../shared/adapters/dynamoStore.js';
+import { afterAll, beforeAll } from 'vitest';
 import { DynamoUsageStore } from '../../shared/adapters/dynamoUsage.js';
 import { ensureTable } from '../../shared/adapters/tableAdmin.js';
 import { startDynalite, type LocalDynamo } from '../../shared/local/dynalite.js';
@@ -11,7 +12,7 @@ import { DEFAULT_POLICIES, type Policies } from '../../shared/domain/policies.js
 import { randomIds } from '../../shared/domain/ids.js';
 import { renderEmail } from '../../shared/domain/emails.js';
 import type { EmailMessage, Log } from '../../shared/domain/ports.js';
-import type { AuditEvent, Timer } from '../../shared/domain/types.js';
+import type { AuditEvent, Caller, Timer } from '../../shared/domain/types.js';
 import type { Runtime } from '../../shared/runtime.js';
 import type { Principal } from '../../shared/domain/service.js';
 import { createAccount } from '../../shared/admin/accounts.js';
@@ -22,6 +23,7 @@ import { DynamoConfirmationStore } from '../../shared/adapters/confirmations.js'
 import { fanOut, type WebhookDeps } from '../../shared/webhooks/service.js';
 import type { AttemptMessage } from '../../shared/webhooks/types.js';
 import { GithubKeySource } from '../../shared/leaks/githubKeys.js';
+import { ApiError } from '../../shared/domain/errors.js';
 
 export const TEST_PEPPER = Buffer.alloc(32, 7);
 
@@ -152,8 +154,41 @@ export const TEST_OPERATOR = 'arn:aws:sts::123456789012:assumed-role/ops/test';
 /** The operator acting across accounts (as the system's timers do): for store-level tests. */
 export const ANY_ACCOUNT: Principal = { accountId: null, environment: 'live', actor: { type: 'operator', id: TEST_OPERATOR }, scopes: null };
 
-/** An account and its first key (`keys:read keys:write`, live), made as the admin API does. */
+/**
+ * An account and its first key (`keys:read keys:write`, live), made as the admin API does, with
+ * `caller`: that key as the authorizer would pass it on (current secret).
+ */
 export async function createAccountWithKey(input: { name: string; alertEmails: string[]; allowedScopes?: string[]; leakResponse?: 'revoke' | 'notify' }, rt: Runtime) {
   const r = await createAccount({ id: TEST_OPERATOR }, { ...input, firstKey: {} }, rt);
-  return { account: r.account, key: r.key!, secret: r.secret! };
+  const caller: Caller = { keyId: r.key!.id, accountId: r.account.id, environment: 'live', scopes: ['keys:read', 'keys:write'], slot: 'current' };
+  return { account: r.account, key: r.key!, secret: r.secret!, caller };
+}
+
+/**
+ * One dynalite for all the tests of the calling file: started before them, closed after. Returns
+ * its getter; each `createWorld({ dynamo: dynalite() })` then gets a fresh table in it.
+ */
+export function useDynalite(): () => LocalDynamo {
+  let dynamo: LocalDynamo | undefined;
+  beforeAll(async () => {
+    dynamo = await startDynalite();
+  });
+  afterAll(async () => {
+    await dynamo?.close();
+  });
+  return () => {
+    if (!dynamo) throw new Error('dynalite is not started yet (call inside a test or hook)');
+    return dynamo;
+  };
+}
+
+/** The `ApiError` code a call fails with, or `'ok'`; any other error is rethrown. */
+export async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return 'ok';
+  } catch (e) {
+    if (e instanceof ApiError) return e.code;
+    throw e;
+  }
 }

@@ -4,27 +4,21 @@
  * removed contact gets one notice; more than 5 is refused; the operator's contacts are trusted; the
  * environment and rotated-out rules are those of PATCH.
  */
-import { resolve } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { APIGatewayProxyResult } from 'aws-lambda';
 import { ANY_ACCOUNT as OPERATOR, createAccountWithKey, createWorld, type World } from '../support/world.js';
-import { lambdaContext, restEvent, type EventInit } from '../support/apigw.js';
+import { callRoute, loadRouteHandlers, type EventInit, type RouteHandlers } from '../support/apigw.js';
 import { setRuntime } from '../../shared/runtime.js';
 import { createKey, handleTimer, updateKey } from '../../shared/domain/service.js';
 import { planTimers } from '../../shared/domain/timers.js';
-import { ROUTES, matchRoute } from '../../shared/http/routes.js';
 import type { Caller } from '../../shared/domain/types.js';
 
 let w: World;
-let handlers: Record<string, (e: unknown, c: unknown) => Promise<APIGatewayProxyResult>>;
+let handlers: RouteHandlers;
 
 beforeAll(async () => {
   w = await createWorld();
   setRuntime(w.rt);
-  handlers = {};
-  for (const [name, route] of Object.entries(ROUTES)) {
-    handlers[name] = ((await import(/* @vite-ignore */ resolve(route.entry))) as { handler: never }).handler;
-  }
+  handlers = await loadRouteHandlers({ withPublic: true });
 });
 afterAll(async () => {
   setRuntime(undefined);
@@ -34,18 +28,12 @@ beforeEach(() => {
   w.rec.mails.length = 0;
 });
 
-async function call(init: EventInit) {
-  const match = matchRoute(init.method, init.path);
-  if (!match.route) throw new Error(`no route ${init.method} ${init.path}`);
-  const name = Object.entries(ROUTES).find(([, r]) => r === match.route)![0];
-  const res = await handlers[name]!(restEvent(init), lambdaContext);
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- assertions walk arbitrary response JSON
-  return { status: res.statusCode, body: JSON.parse(res.body) as Record<string, any> };
+function call(init: EventInit) {
+  return callRoute(handlers, init);
 }
 
 async function account(alertEmails: string[]) {
-  const { account, key } = await createAccountWithKey({ name: 'Contacts', alertEmails }, w.rt);
-  const caller: Caller = { keyId: key.id, accountId: account.id, environment: 'live', scopes: ['keys:read', 'keys:write'], slot: 'current' };
+  const { account, caller } = await createAccountWithKey({ name: 'Contacts', alertEmails }, w.rt);
   return { account, caller };
 }
 

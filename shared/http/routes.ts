@@ -51,7 +51,8 @@ export const WEBHOOK_ID_PATTERN = /^[0-9A-Za-z]{16}$/;
 
 const route = <T extends RouteDef>(r: T): T => r;
 
-export const ROUTES = {
+/** The §3 key and account routes, which the admin API also serves for a given account. */
+const KEY_ROUTES = {
   createKey: route({
     operationId: 'createKey', method: 'POST', path: '/v1/keys', scope: 'keys:write', entry: 'functions/keys-create.ts',
     summary: 'Create a key; its secret is returned once.', body: s.CreateKeyBody, response: s.KeyWithSecretResponse, successStatus: 201,
@@ -111,6 +112,34 @@ export const ROUTES = {
     summary: 'Replace the list of addresses that receive reminders and notices.', body: s.AlertEmailsBody,
     response: s.AccountResponse, successStatus: 200,
   }),
+} as const satisfies Record<string, RouteDef>;
+
+type AccountRoute<T extends RouteDef> = Omit<T, 'operationId' | 'path' | 'scope' | 'entry' | 'summary'> & {
+  readonly operationId: string;
+  readonly path: string;
+  readonly scope: 'operator';
+  readonly entry: string;
+  readonly summary: string;
+};
+
+/**
+ * A customer route acting for a given account under the admin API (SPEC §9): same method, schemas
+ * and conflicts; path under `/admin/v1/accounts/{accountId}`; its handler of the same file name in
+ * `functions/admin/`.
+ */
+function forAccount<T extends RouteDef>(r: T, operationId: string, summary: string = r.summary): AccountRoute<T> {
+  return {
+    ...r,
+    operationId,
+    path: `/admin/v1/accounts/{accountId}${r.path.slice('/v1'.length)}`,
+    scope: 'operator',
+    entry: r.entry.replace(/^functions\//, 'functions/admin/'),
+    summary,
+  };
+}
+
+export const ROUTES = {
+  ...KEY_ROUTES,
   whoami: route({
     operationId: 'whoami', method: 'GET', path: '/v1/whoami', scope: 'any', entry: 'functions/whoami.ts',
     summary: 'Which key and which of its secrets authenticated this call.', response: s.WhoamiResponse, successStatus: 200,
@@ -213,59 +242,20 @@ export const ROUTES = {
     summary: 'Delete an account: every key revoked, digests purged after the reactivation window; the id is never reused.', body: s.EmptyBody,
     response: s.AccountResponse, successStatus: 200,
   }),
-  adminCreateKey: route({
-    operationId: 'adminCreateKey', method: 'POST', path: '/admin/v1/accounts/{accountId}/keys', scope: 'operator', entry: 'functions/admin/keys-create.ts',
-    summary: 'Create a key for the account; its secret is returned once.', body: s.CreateKeyBody, response: s.KeyWithSecretResponse, successStatus: 201,
-  }),
-  adminListKeys: route({
-    operationId: 'adminListKeys', method: 'GET', path: '/admin/v1/accounts/{accountId}/keys', scope: 'operator', entry: 'functions/admin/keys-list.ts',
-    summary: "List the account's keys, newest first, revoked included.", query: s.PageQuery, response: s.KeyListResponse, successStatus: 200,
-  }),
-  adminGetKey: route({
-    operationId: 'adminGetKey', method: 'GET', path: '/admin/v1/accounts/{accountId}/keys/{id}', scope: 'operator', entry: 'functions/admin/keys-get.ts',
-    summary: 'Get one key of the account.', response: s.KeyResponse, successStatus: 200,
-  }),
-  adminUpdateKey: route({
-    operationId: 'adminUpdateKey', method: 'PATCH', path: '/admin/v1/accounts/{accountId}/keys/{id}', scope: 'operator', entry: 'functions/admin/keys-update.ts',
-    summary: "Change a key's name, scopes or expiry.", body: s.UpdateKeyBody, response: s.KeyResponse, successStatus: 200,
-    conflicts: ['key_revoked', 'key_expired'],
-  }),
-  adminRotateKey: route({
-    operationId: 'adminRotateKey', method: 'POST', path: '/admin/v1/accounts/{accountId}/keys/{id}/rotate', scope: 'operator', entry: 'functions/admin/keys-rotate.ts',
-    summary: 'Issue a new secret; the old one keeps working for the transition window.', body: s.RotateBody,
-    response: s.KeyWithSecretResponse, successStatus: 200, conflicts: ['rotation_in_progress', 'key_revoked', 'key_expired'],
-  }),
-  adminUpdateRotation: route({
-    operationId: 'adminUpdateRotation', method: 'PATCH', path: '/admin/v1/accounts/{accountId}/keys/{id}/rotation', scope: 'operator', entry: 'functions/admin/rotation-update.ts',
-    summary: 'Extend or shorten the life of the previous secret, counted from now.', body: s.UpdateRotationBody,
-    response: s.KeyResponse, successStatus: 200, conflicts: ['no_rotation_in_progress', 'key_revoked', 'key_expired'],
-  }),
-  adminCancelRotation: route({
-    operationId: 'adminCancelRotation', method: 'DELETE', path: '/admin/v1/accounts/{accountId}/keys/{id}/rotation', scope: 'operator', entry: 'functions/admin/rotation-cancel.ts',
-    summary: 'Cancel a rotation (or restore the old secret within the restore window).', body: s.CancelRotationBody,
-    response: s.KeyResponse, successStatus: 200, conflicts: ['nothing_to_cancel', 'key_revoked', 'key_expired'],
-  }),
-  adminRevokeKey: route({
-    operationId: 'adminRevokeKey', method: 'POST', path: '/admin/v1/accounts/{accountId}/keys/{id}/revoke', scope: 'operator', entry: 'functions/admin/keys-revoke.ts',
-    summary: 'Stop every secret of the key. Idempotent.', body: s.EmptyBody, response: s.KeyResponse, successStatus: 200,
-  }),
-  adminReactivateKey: route({
-    operationId: 'adminReactivateKey', method: 'POST', path: '/admin/v1/accounts/{accountId}/keys/{id}/reactivate', scope: 'operator', entry: 'functions/admin/keys-reactivate.ts',
-    summary: 'Restore a revoked key with the same secrets, within the reactivation window.', body: s.EmptyBody,
-    response: s.KeyResponse, successStatus: 200, conflicts: ['key_not_revoked', 'reactivation_window_passed'],
-  }),
-  adminListKeyEvents: route({
-    operationId: 'adminListKeyEvents', method: 'GET', path: '/admin/v1/accounts/{accountId}/keys/{id}/events', scope: 'operator', entry: 'functions/admin/keys-events.ts',
-    summary: "The key's audit trail, newest first.", query: s.PageQuery, response: s.EventListResponse, successStatus: 200,
-  }),
-  adminGetCustomerAccount: route({
-    operationId: 'adminGetCustomerAccount', method: 'GET', path: '/admin/v1/accounts/{accountId}/account', scope: 'operator', entry: 'functions/admin/account-get.ts',
-    summary: 'The account, as its own keys see it at GET /v1/account.', response: s.AccountResponse, successStatus: 200,
-  }),
-  adminPutAlertEmails: route({
-    operationId: 'adminPutAlertEmails', method: 'PUT', path: '/admin/v1/accounts/{accountId}/account/alert-emails', scope: 'operator', entry: 'functions/admin/account-alert-emails.ts',
-    summary: "Replace the account's alert emails (trusted as given).", body: s.AlertEmailsBody, response: s.AccountResponse, successStatus: 200,
-  }),
+  // Every §3 route but whoami, acting for a given account (SPEC §9): the customer route's schemas
+  // and conflicts, under /admin/v1/accounts/{accountId}, SigV4 only.
+  adminCreateKey: forAccount(KEY_ROUTES.createKey, 'adminCreateKey', 'Create a key for the account; its secret is returned once.'),
+  adminListKeys: forAccount(KEY_ROUTES.listKeys, 'adminListKeys', "List the account's keys, newest first, revoked included."),
+  adminGetKey: forAccount(KEY_ROUTES.getKey, 'adminGetKey', 'Get one key of the account.'),
+  adminUpdateKey: forAccount(KEY_ROUTES.updateKey, 'adminUpdateKey'),
+  adminRotateKey: forAccount(KEY_ROUTES.rotateKey, 'adminRotateKey'),
+  adminUpdateRotation: forAccount(KEY_ROUTES.updateRotation, 'adminUpdateRotation'),
+  adminCancelRotation: forAccount(KEY_ROUTES.cancelRotation, 'adminCancelRotation'),
+  adminRevokeKey: forAccount(KEY_ROUTES.revokeKey, 'adminRevokeKey'),
+  adminReactivateKey: forAccount(KEY_ROUTES.reactivateKey, 'adminReactivateKey'),
+  adminListKeyEvents: forAccount(KEY_ROUTES.listKeyEvents, 'adminListKeyEvents'),
+  adminGetCustomerAccount: forAccount(KEY_ROUTES.getAccount, 'adminGetCustomerAccount', 'The account, as its own keys see it at GET /v1/account.'),
+  adminPutAlertEmails: forAccount(KEY_ROUTES.putAlertEmails, 'adminPutAlertEmails', "Replace the account's alert emails (trusted as given)."),
 } as const satisfies Record<string, RouteDef>;
 
 export type RouteName = keyof typeof ROUTES;

@@ -87,11 +87,24 @@ export function singleLine(s: string): string {
   return s.replace(/[\p{Cc}\u2028\u2029]+/gu, ' ').replace(/ {2,}/g, ' ').trim();
 }
 
-/** Names are user input: keep them on one line and bounded wherever they are interpolated. */
-function name(s: string, max = 128): string {
-  const one = singleLine(s);
-  return one.length > max ? `${one.slice(0, max - 1)}…` : one;
+/**
+ * A user-chosen name (of a key or an account) made safe to show in an email: control characters
+ * and line separators become spaces, format characters (Unicode Cf: bidirectional overrides such
+ * as U+202E, zero-width and invisible characters) and lone surrogates are removed, except the
+ * joiners U+200C and U+200D that some scripts need; the result is one line of at most `max`
+ * characters (cut with "…"). The API refuses such names already; this holds for names stored
+ * before that rule and for every path that renders one, so a name can never add a header line or
+ * disguise what an email says.
+ */
+export function displayName(s: string, max = 128): string {
+  const visible = s.replace(/[\p{Cf}\p{Cs}]/gu, (c) => (c === '\u200C' || c === '\u200D' ? c : ''));
+  // Counted and cut in code points, so a cut never leaves half a surrogate pair.
+  const chars = [...singleLine(visible)];
+  return chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : chars.join('');
 }
+
+/** Names are user input: keep them on one line and bounded wherever they are interpolated. */
+const name = displayName;
 
 // Only plain http(s) URLs without shell or HTML metacharacters are interpolated into commands and
 // links; anything else falls back to a placeholder rather than producing a broken or unsafe line.

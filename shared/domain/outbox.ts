@@ -10,7 +10,7 @@ import type { Clock, EffectPerformers, EmailRejection, Ids, KeyStore, Log, Maile
 import type { Policies } from './policies.js';
 import { idTime } from './ids.js';
 import { sendWithinCap } from './emailCap.js';
-import { confirmationExpiry, confirmationToken, renderRecipientNotice, tokenDigest } from './recipients.js';
+import { confirmationExpiry, confirmationToken, renderRecipientNotice, tokenDigest, type NoticeKey } from './recipients.js';
 import type { UsageStore } from '../usage/types.js';
 
 /** What performing effects needs: an account fan-out revokes keys, hence ids, policies and pepper. */
@@ -105,7 +105,13 @@ export async function performEffect(effect: Effect, deps: OutboxDeps): Promise<v
         await effects.confirmations.store.putConfirmation({ digest: tokenDigest(token), accountId: n.accountId, keyId: n.keyId, address: n.address, expiresAt, usedAt: null });
         link = `${(effects.apiUrl ?? '').replace(/\/+$/, '')}/v1/email-confirmations/${token}`;
       }
-      const rendered = renderRecipientNotice(n.template, { accountName: account.name, address: n.address, link, expiresAt });
+      // A key contact's notice names the key; one committed before notices carried the name reads it.
+      let key: NoticeKey | undefined;
+      if (n.keyId !== null) {
+        const record = n.keyName === undefined ? await store.getKey(n.keyId) : null;
+        key = { id: n.keyId, name: n.keyName ?? record?.name ?? '', hint: n.hint ?? record?.current.hint };
+      }
+      const rendered = renderRecipientNotice(n.template, { accountName: account.name, address: n.address, link, expiresAt, key });
       await sendWithinCap(
         { to: [n.address], ...rendered, idempotencyKey: effect.id },
         { accountId: account.id, keyId: n.keyId, kind: n.template },

@@ -9,6 +9,7 @@
  */
 import { createHash, createHmac, hkdfSync } from 'node:crypto';
 import { idTime } from './ids.js';
+import { displayName, escapeHtml, singleLine } from './emails.js';
 import type { PendingEmail } from './types.js';
 
 /** How long a confirmation link works. */
@@ -84,26 +85,53 @@ export function planListChange(
 /** Pending entries whose link still works. */
 export const openPending = (pending: readonly PendingEmail[], now: number): PendingEmail[] => pending.filter((p) => p.expiresAt > now);
 
-/** The confirmation email and the removal notice. Pure; the account name is user input (escaped, one line). */
+/** The key a contact's notice is about (rendered in the body, never in the subject). */
+export interface NoticeKey {
+  readonly id: string;
+  /** User input: rendered through `displayName`. */
+  readonly name: string;
+  /** The current secret's hint (`rekey_live_…9fQa`), when known. */
+  readonly hint?: string | undefined;
+}
+
+/**
+ * The confirmation email and the removal notice. Pure. Names are user input: the account's and
+ * the key's are made one bounded line without control or format characters (`displayName`),
+ * escaped in HTML, and only the account's reaches the subject, so a key name can neither add a
+ * header nor write a subject line. A key contact's email (`ctx.key`) names the key, its id and its
+ * hint; an alert address's email is about the whole account.
+ */
 export function renderRecipientNotice(
   template: 'email_confirmation' | 'email_removed',
-  ctx: { accountName: string; address: string; link?: string | undefined; expiresAt?: number | undefined },
+  ctx: { accountName: string; address: string; link?: string | undefined; expiresAt?: number | undefined; key?: NoticeKey | undefined },
 ): { subject: string; text: string; html: string } {
-  const account = ctx.accountName.replace(/[\p{Cc}\u2028\u2029]+/gu, ' ').trim().slice(0, 64);
+  const account = displayName(ctx.accountName, 64);
+  let key: string | undefined;
+  if (ctx.key) {
+    const keyName = displayName(ctx.key.name, 128);
+    const hint = ctx.key.hint ? `, secret ${displayName(ctx.key.hint, 64)}` : '';
+    key = `the API key ${keyName ? `"${keyName}" ` : ''}(id ${displayName(ctx.key.id, 64)}${hint})`;
+  }
   const lines =
     template === 'email_confirmation'
       ? [
-          `Someone asked rekey to send key reminders and notices of the account "${account}" to ${ctx.address}.`,
+          key
+            ? `Someone asked rekey to send the reminders and notices of ${key} of the account "${account}" to ${ctx.address}.`
+            : `Someone asked rekey to send key reminders and notices of the account "${account}" to ${ctx.address}.`,
           'Nothing will be sent to this address unless you confirm it by opening this link:',
           ctx.link ?? '(link unavailable)',
           `The link works until ${new Date(ctx.expiresAt ?? 0).toISOString()}. If you did not expect this, ignore this email: nothing else will be sent.`,
         ]
-      : [
-          `${ctx.address} was removed from the addresses that receive key reminders and notices of the rekey account "${account}".`,
-          'This is the last email it receives about this account. If this is a mistake, ask the account owner to add it again.',
-        ];
-  const subject = template === 'email_confirmation' ? `[rekey] Confirm your address for "${account}"` : `[rekey] Removed from "${account}" notices`;
-  const esc = (t: string) => t.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-  const html = lines.map((l) => (l === ctx.link ? `<p><a href="${esc(l)}">${esc(l)}</a></p>` : `<p>${esc(l)}</p>`)).join('\n');
+      : key
+        ? [
+            `${ctx.address} was removed from the contacts of ${key} of the rekey account "${account}".`,
+            'This is the last email it receives about this key. If this is a mistake, ask the account owner to add it again.',
+          ]
+        : [
+            `${ctx.address} was removed from the addresses that receive key reminders and notices of the rekey account "${account}".`,
+            'This is the last email it receives about this account. If this is a mistake, ask the account owner to add it again.',
+          ];
+  const subject = singleLine(template === 'email_confirmation' ? `[rekey] Confirm your address for "${account}"` : `[rekey] Removed from "${account}" notices`);
+  const html = lines.map((l) => (l === ctx.link ? `<p><a href="${escapeHtml(l)}">${escapeHtml(l)}</a></p>` : `<p>${escapeHtml(l)}</p>`)).join('\n');
   return { subject, text: `Hello,\n\n${lines.join('\n\n')}\n\n— rekey\n`, html: `<!doctype html>\n<html><body><p>Hello,</p>\n${html}\n<p>— rekey</p></body></html>\n` };
 }

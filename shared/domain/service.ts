@@ -180,7 +180,7 @@ export function effectsFor(
   for (const timer of unschedule) out.push({ id: nextId(), kind: 'unschedule', timer });
   for (const timer of schedule) out.push({ id: nextId(), kind: 'schedule', timer });
   for (const m of emails) out.push({ id: nextId(), kind: 'email', email: { ...m, accountId: after.accountId, keyId: after.id, keyName: after.name } });
-  for (const n of notices) out.push({ id: nextId(), kind: 'notice', notice: { ...n, accountId: after.accountId, keyId: after.id } });
+  for (const n of notices) out.push({ id: nextId(), kind: 'notice', notice: { ...n, accountId: after.accountId, keyId: after.id, keyName: after.name, hint: after.current.hint } });
   return out;
 }
 
@@ -423,7 +423,7 @@ async function commitContactsChange(
     const eventId = effectId(base, seq++);
     const effects: Effect[] = [
       { id: eventId, kind: 'event', event: auditEvent(eventId, d.type, now, actor, key.accountId, key.id, d.data) },
-      ...(d.notices ?? []).map((n): Effect => ({ id: effectId(base, seq++), kind: 'notice', notice: { ...n, accountId: key.accountId, keyId: key.id } })),
+      ...(d.notices ?? []).map((n): Effect => ({ id: effectId(base, seq++), kind: 'notice', notice: { ...n, accountId: key.accountId, keyId: key.id, keyName: key.name, hint: key.current.hint } })),
     ];
     try {
       await deps.store.putKeyContacts(next, current.version, effects);

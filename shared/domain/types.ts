@@ -276,6 +276,9 @@ export interface NoticeRequest {
   readonly accountId: string;
   readonly keyId: string | null;
   readonly address: string;
+  /** A key contact's notice: the key's name and current secret hint when the change was made (shown in the body). */
+  readonly keyName?: string | undefined;
+  readonly hint?: string | undefined;
 }
 
 /**

@@ -61,6 +61,11 @@ describe('key contacts', () => {
     const other = (await call({ method: 'POST', path: '/v1/keys', body: { name: 'other' }, caller })).body.key.id as string;
     expect(mailsTo('dev@third.test')).toHaveLength(1);
     const token = linkIn(mailsTo('dev@third.test')[0]!.text)!;
+    // The contact's confirmation says which key it is about: its name, id and hint (not in the subject).
+    const confirmation = mailsTo('dev@third.test')[0]!;
+    expect(confirmation.text).toContain(`the API key "billing" (id ${id}, secret ${created.body.key.currentSecret.hint as string})`);
+    expect(confirmation.html).toContain(`the API key &quot;billing&quot; (id ${id}`);
+    expect(confirmation.subject).not.toContain('billing');
     const opsToken = linkIn(mailsTo('OPS@trusted.test')[0]!.text)!;
     expect(token).toBeDefined();
 
@@ -118,6 +123,7 @@ describe('key contacts', () => {
     expect(patched.body.key.contacts).toEqual(['a@x.test']);
     expect(mailsTo('b@x.test')).toHaveLength(1);
     expect(mailsTo('b@x.test')[0]!.subject).toContain('Removed');
+    expect(mailsTo('b@x.test')[0]!.text).toContain(`removed from the contacts of the API key "k" (id ${id}`);
     expect(w.rec.mails).toHaveLength(1);
     // The same list again: nothing.
     await call({ method: 'PATCH', path: `/v1/keys/${id}`, body: { contacts: ['a@x.test'] }, caller });

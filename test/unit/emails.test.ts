@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { escapeHtml, humanDuration, humanUtc, renderEmail, rfc3339, singleLine } from '../../shared/domain/emails.js';
+import { displayName, escapeHtml, humanDuration, humanUtc, renderEmail, rfc3339, singleLine } from '../../shared/domain/emails.js';
+import { renderRecipientNotice } from '../../shared/domain/recipients.js';
 import { SECRET_LIKE } from '../../shared/domain/keyFormat.js';
 import { checkWindow } from '../../shared/domain/keys.js';
 import { DEFAULT_POLICIES } from '../../shared/domain/policies.js';
@@ -124,5 +125,61 @@ describe('email helpers', () => {
   it('escapes the five HTML metacharacters and flattens control characters', () => {
     expect(escapeHtml(`<a href="x">'&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
     expect(singleLine('a\r\nb\u2028c\td')).toBe('a b c d');
+  });
+});
+
+describe('verified-recipient notices (SPEC §10)', () => {
+  const key = { id: 'K3yId0123456789abcdefg', name: 'billing-worker', hint: 'rekey_live_…9fQa' };
+  const link = 'https://api.example.com/prod/v1/email-confirmations/' + 'a'.repeat(43);
+  // CR/LF with a header, a right-to-left override that would show "moc.evil" reversed, a zero-width
+  // space, and 300 characters in all.
+  const hostile = 'Pay\r\nBcc: victim@example.com\r\n\r\n\u202Eevil.com\u200B ' + 'x'.repeat(300);
+
+  it("a key contact's confirmation names the key, its id and hint in the body; the subject names only the account", () => {
+    const m = renderRecipientNotice('email_confirmation', { accountName: 'Acme', address: 'dev@example.com', link, expiresAt: EXPIRES, key });
+    expect(m.text).toContain('the API key "billing-worker" (id K3yId0123456789abcdefg, secret rekey_live_…9fQa) of the account "Acme" to dev@example.com');
+    expect(m.html).toContain('the API key &quot;billing-worker&quot; (id K3yId0123456789abcdefg');
+    expect(m.text).toContain(link);
+    expect(m.subject).toBe('[rekey] Confirm your address for "Acme"');
+    expect(m.subject).not.toContain('billing-worker');
+  });
+
+  it("a key contact's removal notice names the key; an alert address's notices stay account-wide", () => {
+    const removed = renderRecipientNotice('email_removed', { accountName: 'Acme', address: 'dev@example.com', key });
+    expect(removed.text).toContain('dev@example.com was removed from the contacts of the API key "billing-worker" (id K3yId0123456789abcdefg');
+    expect(removed.text).toContain('the last email it receives about this key');
+    const alert = renderRecipientNotice('email_confirmation', { accountName: 'Acme', address: 'ops@example.com', link, expiresAt: EXPIRES });
+    expect(alert.text).toContain('key reminders and notices of the account "Acme" to ops@example.com');
+    expect(alert.text).not.toContain('API key "');
+    const alertRemoved = renderRecipientNotice('email_removed', { accountName: 'Acme', address: 'ops@example.com' });
+    expect(alertRemoved.text).toContain('about this account');
+  });
+
+  it('a hostile key or account name (CR/LF, U+202E, zero-width, 300 characters) adds no header, no subject and no hidden text', () => {
+    for (const template of ['email_confirmation', 'email_removed'] as const) {
+      const m = renderRecipientNotice(template, { accountName: hostile, address: 'dev@example.com', link, expiresAt: EXPIRES, key: { ...key, name: hostile } });
+      expect(m.subject).not.toMatch(/[\r\n\u202E\u200B]/);
+      expect(m.subject).not.toContain('x'.repeat(64)); // the account name is cut at 64 characters in the subject
+      expect(m.subject.length).toBeLessThan(110);
+      // The body has exactly the template's lines: the name's CR/LF became spaces inside one line.
+      const line = m.text.split('\n').find((l) => l.includes('Bcc:'))!;
+      expect(line).toContain('"Pay Bcc: victim@example.com evil.com ');
+      expect(m.text).not.toMatch(/^Bcc:/m);
+      expect(m.text).not.toMatch(/[\r\u202E\u200B]/);
+      expect(m.html).not.toMatch(/[\r\u202E\u200B]/);
+      // The key name is cut to 128 characters ("…" included) and the account name to 64.
+      const quoted = [...line.matchAll(/"([^"]*)"/g)].map((q) => q[1]!);
+      expect(quoted.map((q) => [...q].length).sort((a, b) => a - b)).toEqual([64, 128]);
+      expect(quoted.every((q) => q.endsWith('…'))).toBe(true);
+    }
+  });
+
+  it('displayName removes format characters but keeps joiners, and never cuts a surrogate pair in half', () => {
+    expect(displayName('a\u202Eb\u2066c\uFEFFd\u00ADe')).toBe('abcde');
+    expect(displayName('\u{1F469}\u200D\u{1F4BB} dev')).toBe('\u{1F469}\u200D\u{1F4BB} dev');
+    const cut = displayName('\u{1F600}'.repeat(10), 5);
+    expect([...cut]).toHaveLength(5);
+    expect(cut).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])/);
+    expect(displayName('  a\r\n\r\nb  ')).toBe('a b');
   });
 });

@@ -4,7 +4,8 @@
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { looksLikeSecret, makeClient, maxFromOpenApi, type DashboardConfig, type RekeyClient } from './api.js';
-import { CreateKeyDialog, SecretDialog } from './components/dialogs.js';
+import { CreateKeyDialog, SecretDialog, type SecretKind } from './components/dialogs.js';
+import { WebhooksPanel } from './components/webhooks/WebhooksPanel.js';
 import { KeyCard } from './components/KeyCard.js';
 import { DEFAULT_MAX_TRANSITION_SECONDS, formatDateTime, splitList } from './format.js';
 import type { AccountView, KeyView, Whoami } from './types.js';
@@ -21,9 +22,11 @@ interface Session {
 
 interface ShownSecret {
   readonly title: string;
+  /** What the secret belongs to: a key's name, or a webhook endpoint's description or URL. */
   readonly keyName: string;
   readonly secret: string;
   readonly note?: string;
+  readonly kind?: SecretKind;
 }
 
 function readStoredSecret(): string | null {
@@ -257,6 +260,7 @@ function Dashboard({ session, config }: { session: Session; config: DashboardCon
         )}
       </section>
       <AccountPanel client={client} canWrite={canWrite} />
+      <WebhooksPanel client={client} whoami={whoami} canWrite={canWrite} maxTransitionSeconds={maxTransition} now={now} onSecret={setShown} />
       {creating && (
         <CreateKeyDialog
           client={client}
@@ -269,7 +273,16 @@ function Dashboard({ session, config }: { session: Session; config: DashboardCon
           }}
         />
       )}
-      {shown && <SecretDialog title={shown.title} keyName={shown.keyName} secret={shown.secret} onClose={() => setShown(null)} {...(shown.note ? { note: shown.note } : {})} />}
+      {shown && (
+        <SecretDialog
+          title={shown.title}
+          keyName={shown.keyName}
+          secret={shown.secret}
+          kind={shown.kind ?? 'key'}
+          onClose={() => setShown(null)}
+          {...(shown.note ? { note: shown.note } : {})}
+        />
+      )}
     </div>
   );
 }

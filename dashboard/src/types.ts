@@ -31,3 +31,5 @@ export function oldSecretQuiet(key: KeyView, now: number): { since: number; quie
   const since = Math.max(started, lastAt);
   return { since, quiet: now - since >= QUIET_MS, usedSinceRotation: lastAt >= started };
 }
+
+export type { WebhookEndpoint as WebhookView, WebhookDelivery as DeliveryView } from '../../client/index.js';

@@ -6,13 +6,17 @@
  * `test-results/screenshots/`).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RekeyClient } from '../../client/index.js';
+import { PUBLISHED_EVENT_TYPES } from '../../shared/domain/types.js';
 import { startLocal } from '../e2e/harness.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -44,6 +48,64 @@ function ensureDashboardBuilt(): void {
   if (r.status !== 0) throw new Error(`dashboard build failed:\n${r.stdout}\n${r.stderr}`);
 }
 
+/** The card of the webhook endpoint described as `description`. */
+const hookCard = (description: string): Locator => page.locator('section.webhooks article.card', { has: page.getByRole('heading', { name: description, exact: true }) });
+
+/** The webhook endpoints section. */
+const panelOf = (): Locator => page.locator('section.webhooks');
+
+/** A client signed in with the account's first key, to check what the page did from outside. */
+const admin = () => new RekeyClient({ baseUrl: local.baseUrl, secret: adminSecret });
+
+/** The `.eml` files local mode wrote to `address` (their `To:` header), oldest first. */
+function mailsTo(address: string): string[] {
+  const dir = join(local.dataDir, 'outbox');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.eml'))
+    .sort()
+    .map((f) => readFileSync(join(dir, f), 'utf8'))
+    .filter((m) => (/^To: (.*)$/m.exec(m)?.[1] ?? '').split(', ').includes(address));
+}
+
+interface Hit {
+  readonly headers: Record<string, string>;
+  readonly body: string;
+  readonly status: number;
+}
+
+/** A webhook receiver on 127.0.0.1 that records every request and answers 500 `failNext` times, then 200. */
+interface Receiver {
+  readonly url: string;
+  readonly hits: Hit[];
+  failNext: number;
+  close(): Promise<void>;
+}
+
+async function startReceiver(): Promise<Receiver> {
+  const hits: Hit[] = [];
+  const headersOf = (h: IncomingHttpHeaders) => Object.fromEntries(Object.entries(h).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')]));
+  const r: Receiver = {
+    url: '',
+    hits,
+    failNext: 0,
+    close: () => new Promise((done) => server.close(() => done())),
+  };
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const status = r.failNext > 0 ? 500 : 200;
+      if (r.failNext > 0) r.failNext--;
+      hits.push({ headers: headersOf(req.headers), body: Buffer.concat(chunks).toString('utf8'), status });
+      res.writeHead(status, { 'content-type': 'text/plain' }).end(status === 200 ? 'ok' : 'receiver failing on purpose');
+    });
+  });
+  await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
+  Object.assign(r, { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/rekey` });
+  return r;
+}
+
 let local: Local;
 let context: BrowserContext;
 let page: Page;
@@ -51,6 +113,8 @@ let profileDir: string;
 let adminSecret: string;
 const requested: string[] = [];
 const consoleErrors: string[] = [];
+let receiver: Receiver;
+const signingSecrets: string[] = [];
 
 /** The card of the key named `name`. */
 const card = (name: string): Locator => page.locator('article.card', { has: page.getByRole('heading', { name, exact: true }) });
@@ -71,12 +135,16 @@ async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeou
   }
 }
 
-/** Saves a screenshot at `width` (full page, or just the viewport while a modal dialog is open). */
-async function shot(name: string, width: number, fullPage = true): Promise<void> {
+/**
+ * Saves a screenshot at `width`: the full page, just the viewport while a modal dialog is open
+ * (`fullPage` false), or one region (`region`) so a narrow page's part can be read at full size.
+ */
+async function shot(name: string, width: number, fullPage = true, region?: Locator): Promise<void> {
   const before = page.viewportSize();
   await page.setViewportSize({ width, height: width < 600 ? 812 : 900 });
   await page.waitForTimeout(150);
-  await page.screenshot({ path: join(SHOTS, `${name}-${width}.png`), fullPage });
+  if (region) await region.screenshot({ path: join(SHOTS, `${name}-${width}.png`) });
+  else await page.screenshot({ path: join(SHOTS, `${name}-${width}.png`), fullPage });
   // Nothing may force sideways scrolling at either width.
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   expect(overflow, `horizontal overflow at ${width}px in ${name}`).toBeLessThanOrEqual(0);
@@ -170,6 +238,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  if (receiver) await receiver.close();
   await context?.close();
   await local?.dispose();
   if (profileDir) rmSync(profileDir, { recursive: true, force: true });
@@ -474,7 +543,7 @@ describe('dashboard', () => {
     const { key, secret } = await admin.createKey({ name: 'leaked-key' });
     // Anyone who finds the secret reports it (no API key): the key is revoked for good.
     expect((await admin.reportLeaks({ secrets: [secret] })).results).toEqual([{ hint: key.currentSecret.hint, outcome: 'revoked' }]);
-    await page.getByRole('button', { name: 'Refresh' }).click();
+    await page.getByRole('button', { name: 'Refresh', exact: true }).click();
     const c = card('leaked-key');
     await c.locator('.badge', { hasText: 'leaked' }).waitFor();
     const notice = c.getByRole('alert').filter({ hasText: 'This key leaked and has been revoked' });
@@ -496,7 +565,7 @@ describe('dashboard', () => {
       expect(res.status).toBe(200);
     };
     for (let i = 0; i < 3; i++) await hit(oldSecret, 'legacy-cron/0.9');
-    await page.getByRole('button', { name: 'Refresh' }).click();
+    await page.getByRole('button', { name: 'Refresh', exact: true }).click();
     const c = card('orders-feed');
     await c.waitFor();
     await c.getByRole('button', { name: 'Rotate' }).click();
@@ -521,7 +590,7 @@ describe('dashboard', () => {
     await expect
       .poll(
         async () => {
-          await page.getByRole('button', { name: 'Refresh' }).click();
+          await page.getByRole('button', { name: 'Refresh', exact: true }).click();
           await page.waitForTimeout(300);
           return (await chart.count()) ? await chart.getAttribute('aria-label') : '';
         },
@@ -537,6 +606,175 @@ describe('dashboard', () => {
     expect(await c.getByTestId('old-quiet').count()).toBe(0);
     await shot('rotation-traffic', 1280);
     await shot('rotation-traffic', 375);
+  });
+
+  it('adds a webhook endpoint: a bad URL is explained, the signing secret is shown once, and a test event reaches a receiver that verifies it with standardwebhooks', async () => {
+    receiver = await startReceiver();
+    const panel = panelOf();
+    await panel.getByText('No endpoints yet.').waitFor();
+    await panel.getByRole('button', { name: 'Add endpoint' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Add a webhook endpoint' });
+    await dialog.waitFor();
+    // Every event type is offered, all chosen by default, each with a sentence.
+    expect(await dialog.getByRole('checkbox').count()).toBe(PUBLISHED_EVENT_TYPES.length);
+    expect(await dialog.getByRole('checkbox', { checked: false }).count()).toBe(0);
+    await dialog.getByLabel('URL').fill('hooks.example.com/rekey');
+    await dialog.getByRole('button', { name: 'Add endpoint' }).click();
+    await expect.poll(() => dialog.getByRole('alert').innerText()).toMatch(/^URL: .* is not a web address/);
+    // A URL the API refuses (SSRF rules, SPEC §10) is explained with its field.
+    await dialog.getByLabel('URL').fill('http://10.0.0.7/hook');
+    await dialog.getByRole('button', { name: 'Add endpoint' }).click();
+    await expect.poll(() => dialog.getByRole('alert').innerText()).toMatch(/url/i);
+    expect((await admin().listWebhooks()).webhooks).toEqual([]);
+    await shot('webhook-dialog', 375, false);
+    await shot('webhook-dialog', 1280, false);
+
+    await dialog.getByLabel('URL').fill(receiver.url);
+    await dialog.getByLabel(/Description/).fill('Ops receiver');
+    await dialog.getByRole('button', { name: 'Add endpoint' }).click();
+    const secretDialog = page.getByRole('dialog', { name: 'Endpoint added' });
+    await secretDialog.waitFor();
+    expect(await secretDialog.innerText()).toMatch(/will not be shown again/);
+    expect(await secretDialog.innerText()).toMatch(/Signing secret for\s+Ops receiver/);
+    signingSecrets.push(await secretDialog.getByLabel('Signing secret').inputValue());
+    expect(signingSecrets[0]).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+    await shot('webhook-secret', 375, false);
+    await secretDialog.getByRole('button', { name: /I have stored it/ }).click();
+    await secretDialog.waitFor({ state: 'detached' });
+    expect(await page.content()).not.toContain(signingSecrets[0]!.slice(6));
+
+    const c = hookCard('Ops receiver');
+    expect(await c.locator('.badge.wh-enabled').innerText()).toBe('enabled');
+    expect(await c.getByTestId('signing-hint').innerText()).toBe(`whsec_…${signingSecrets[0]!.slice(-5, -1)}`);
+    expect(await c.innerText()).toMatch(/all key events/);
+    await c.getByRole('button', { name: 'Send test event' }).click();
+    await expect.poll(() => c.getByRole('status').innerText()).toMatch(/Test event queued/);
+    // The deliveries list opens and follows the delivery until the receiver's 2xx.
+    const delivery = c.locator('li.delivery').first();
+    await expect.poll(() => delivery.locator('.badge').innerText(), { timeout: 10_000 }).toBe('delivered');
+    expect(await delivery.innerText()).toMatch(/webhook\.test/);
+    expect(await delivery.locator('ol.attempts > li').innerText()).toMatch(/ · 200 · \d+ ms$/);
+    expect(receiver.hits).toHaveLength(1);
+    const hit = receiver.hits[0]!;
+    expect(() => new Webhook(signingSecrets[0]!).verify(hit.body, hit.headers)).not.toThrow();
+    expect(JSON.parse(hit.body)).toMatchObject({ type: 'webhook.test' });
+    await shot('webhooks', 1280, true, panelOf());
+    await shot('webhooks', 375, true, panelOf());
+  });
+
+  it("shows a failing delivery's status code and next retry, then the retry delivered with the same webhook-id", async () => {
+    const c = hookCard('Ops receiver');
+    receiver.failNext = 1;
+    await c.getByRole('button', { name: 'Send test event' }).click();
+    const queued = await eventually(() => c.getByRole('status').innerText(), (t) => /delivery \S+\)/.test(t));
+    const deliveryId = /delivery (\S+)\)/.exec(queued)![1]!;
+    const delivery = c.locator(`li.delivery[data-delivery-id="${deliveryId}"]`);
+    // Newest first: the new delivery leads the list.
+    await expect.poll(() => c.locator('li.delivery').first().getAttribute('data-delivery-id')).toBe(deliveryId);
+    await expect.poll(() => delivery.locator('ol.attempts > li').count(), { timeout: 10_000 }).toBe(1);
+    expect(await delivery.locator('.badge').innerText()).toBe('pending');
+    expect(await delivery.locator('ol.attempts > li').innerText()).toMatch(/ · 500 · \d+ ms$/);
+    expect(await delivery.innerText()).toMatch(/1 attempt failed so far; retrying — next attempt .*\((in \d+ seconds|just now)\)/);
+    await shot('webhook-retry', 375, true, c);
+    // No click: the list follows a retry due within a minute (about 5 s here).
+    await expect.poll(() => delivery.locator('.badge').innerText(), { timeout: 15_000 }).toBe('delivered');
+    expect(await delivery.innerText()).toMatch(/Delivered after 2 attempts/);
+    const [failed, retried] = receiver.hits.slice(-2);
+    expect(failed!.status).toBe(500);
+    expect(retried!.headers['webhook-id']).toBe(failed!.headers['webhook-id']);
+  });
+
+  it('rotates the signing secret with an overlap: the new one shown once, both hints listed, both verify, a second rotation refused in words', async () => {
+    const c = hookCard('Ops receiver');
+    await c.getByRole('button', { name: 'Rotate signing secret' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Rotate the signing secret' });
+    expect(await dialog.getByLabel(/24 hours/).isChecked()).toBe(true);
+    await dialog.getByLabel('1 hour').check();
+    await dialog.getByRole('button', { name: 'Rotate signing secret' }).click();
+    const secretDialog = page.getByRole('dialog', { name: 'New signing secret' });
+    signingSecrets.push(await secretDialog.getByLabel('Signing secret').inputValue());
+    expect(signingSecrets[1]).toMatch(/^whsec_/);
+    expect(signingSecrets[1]).not.toBe(signingSecrets[0]);
+    await secretDialog.getByRole('button', { name: /I have stored it/ }).click();
+    expect(await c.getByTestId('signing-hint').innerText()).toBe(`whsec_…${signingSecrets[1]!.slice(-5, -1)}`);
+    expect(await c.getByTestId('old-signing-hint').innerText()).toContain(`whsec_…${signingSecrets[0]!.slice(-5, -1)}`);
+    const before = receiver.hits.length;
+    await c.getByRole('button', { name: 'Send test event' }).click();
+    await expect.poll(() => receiver.hits.length, { timeout: 10_000 }).toBe(before + 1);
+    const hit = receiver.hits.at(-1)!;
+    expect(hit.headers['webhook-signature']!.split(' ')).toHaveLength(2);
+    for (const secret of signingSecrets) expect(() => new Webhook(secret).verify(hit.body, hit.headers)).not.toThrow();
+    // While the old one still signs, a second rotation is refused and says why.
+    await c.getByRole('button', { name: 'Rotate signing secret' }).click();
+    const again = page.getByRole('dialog', { name: 'Rotate the signing secret' });
+    await again.getByRole('button', { name: 'Rotate signing secret' }).click();
+    await expect.poll(() => again.getByRole('alert').innerText()).toMatch(/old signing secret is still valid/);
+    await page.keyboard.press('Escape');
+    await again.waitFor({ state: 'detached' });
+    expect((await admin().getWebhook((await c.getAttribute('data-webhook-id'))!)).webhook.signingSecretHints).toHaveLength(2);
+  });
+
+  it('edits the event types (none is refused in words), pauses and enables, and deletes an endpoint after confirmation', async () => {
+    const c = hookCard('Ops receiver');
+    const id = (await c.getAttribute('data-webhook-id'))!;
+    await c.getByRole('button', { name: 'Edit' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Edit the endpoint' });
+    await dialog.getByRole('button', { name: 'Clear' }).click();
+    await dialog.getByRole('button', { name: 'Save endpoint' }).click();
+    await expect.poll(() => dialog.getByRole('alert').innerText()).toMatch(/^Events: choose at least one/);
+    await dialog.getByRole('checkbox', { name: /api_key\.rotated/ }).check();
+    await dialog.getByRole('checkbox', { name: /api_key\.exposed/ }).check();
+    await dialog.getByRole('button', { name: 'Save endpoint' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    expect((await admin().getWebhook(id)).webhook.eventTypes).toEqual(['api_key.rotated', 'api_key.exposed']);
+    expect(await c.locator('dd', { hasText: 'api_key.rotated' }).innerText()).toBe('api_key.rotated, api_key.exposed');
+
+    await c.getByRole('button', { name: 'Pause' }).click();
+    await c.locator('.badge.wh-paused').waitFor();
+    expect(await c.getByTestId('disabled-reason').innerText()).toMatch(/Paused: no events are sent/);
+    expect((await admin().getWebhook(id)).webhook).toMatchObject({ enabled: false, disabledReason: 'user' });
+    await shot('webhook-paused', 375, true, c);
+    await c.getByRole('button', { name: 'Enable' }).click();
+    await c.locator('.badge.wh-enabled').waitFor();
+    expect((await admin().getWebhook(id)).webhook).toMatchObject({ enabled: true, disabledReason: null });
+
+    await c.getByRole('button', { name: 'Delete' }).click();
+    const confirm = page.getByRole('dialog', { name: /Delete the endpoint/ });
+    // The safe choice has the focus: Enter alone does not delete.
+    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent)).toBe('Cancel');
+    await confirm.getByRole('button', { name: 'Delete endpoint' }).click();
+    await confirm.waitFor({ state: 'detached' });
+    await c.waitFor({ state: 'detached' });
+    expect((await admin().listWebhooks()).webhooks).toEqual([]);
+  });
+
+  it("edits a key's contacts: a bad address is explained with its field, a new one waits for confirmation on the card and joins after the link", async () => {
+    const c = card('billing-worker');
+    await c.getByRole('button', { name: 'Edit contacts' }).click();
+    const dialog = page.getByRole('dialog', { name: /Contacts of “billing-worker”/ });
+    await dialog.getByLabel(/Contacts/).fill('ana@example.com\nnot-an-address');
+    await dialog.getByRole('button', { name: 'Save contacts' }).click();
+    await expect.poll(() => dialog.getByRole('alert').innerText()).toMatch(/contacts/);
+    const keyId = (await c.getAttribute('data-key-id'))!;
+    expect((await admin().getKey(keyId)).key).toMatchObject({ contacts: [], pendingEmails: [] });
+    await dialog.getByLabel(/Contacts/).fill(['a', 'b', 'c', 'd', 'e', 'f'].map((x) => `${x}@example.com`).join('\n'));
+    await dialog.getByRole('button', { name: 'Save contacts' }).click();
+    await expect.poll(() => dialog.getByRole('alert').innerText()).toMatch(/contacts: .*5/);
+    await shot('contacts-dialog', 375, false);
+    await dialog.getByLabel(/Contacts/).fill('ana@example.com');
+    await dialog.getByRole('button', { name: 'Save contacts' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    expect(await c.getByTestId('pending-contacts').innerText()).toBe('Waiting for confirmation: ana@example.com');
+    expect(await c.getByTestId('contacts').innerText()).toMatch(/^none/);
+    // The address got its confirmation link (local mode writes emails to <data dir>/outbox).
+    const linkIn = () => /http:\/\/\S+\/v1\/email-confirmations\/[A-Za-z0-9_-]{43}/.exec(mailsTo('ana@example.com').join('\n'))?.[0];
+    const link = await eventually(async () => linkIn(), (l) => l !== undefined);
+    expect(link).toBeDefined();
+    expect((await fetch(link!)).status).toBe(200);
+    await page.getByRole('button', { name: 'Refresh', exact: true }).click();
+    await expect.poll(() => c.getByTestId('contacts').innerText()).toBe('ana@example.com');
+    expect(await c.getByTestId('pending-contacts').count()).toBe(0);
+    await shot('contacts', 375, true, c);
   });
 
   it('keeps text contrast at WCAG AA and loads nothing from any other host', async () => {
@@ -555,7 +793,8 @@ describe('dashboard', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await card('billing-worker').waitFor();
     await page.getByText('read-only').first().waitFor();
-    const writes = page.getByRole('button', { name: /create|rotate|revoke|reactivate|save|cancel rotation|extend|expire|restore/i });
+    const writes = page.getByRole('button', { name: /create|rotate|revoke|reactivate|save|cancel rotation|extend|expire|restore|contacts|add endpoint|send test|pause|enable|edit|delete/i });
+    expect(await page.locator('section.webhooks').getByRole('heading', { name: 'Webhook endpoints' }).count()).toBe(1);
     expect(await writes.count()).toBe(0);
     expect(await page.getByLabel(/Alert emails/).getAttribute('readonly')).not.toBeNull();
     // Reading still works: the audit trail opens.

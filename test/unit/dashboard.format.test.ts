@@ -6,6 +6,7 @@ import { RekeyApiError } from '../../client/index.js';
 import { AUDIT_ONLY_EVENT_TYPES, PUBLISHED_EVENT_TYPES } from '../../shared/domain/types.js';
 import { oldSecretQuiet, rotationPhase, type KeyView } from '../../dashboard/src/types.js';
 import { usageSeries } from '../../dashboard/src/components/UsageChart.js';
+import { attemptWords, deliverySummary, disabledWords, endpointFormError, endpointState, eventTypeWords, receivesAll, WEBHOOK_EVENT_TYPES } from '../../dashboard/src/webhooks.js';
 
 const MAX = 259_200;
 
@@ -195,5 +196,50 @@ describe('dashboard usage chart series', () => {
       Date.parse(m(2)),
     );
     expect(rows.map((r) => [r.old, r.fresh])).toEqual([[7, 0], [0, 0], [1, 5]]);
+  });
+});
+
+describe('dashboard webhook words', () => {
+  it('has a sentence for every event type an endpoint can subscribe to, and the test event', () => {
+    expect(WEBHOOK_EVENT_TYPES).toEqual(PUBLISHED_EVENT_TYPES);
+    for (const t of [...PUBLISHED_EVENT_TYPES, 'webhook.test']) expect(eventTypeWords(t), t).not.toBe(t);
+    expect(eventTypeWords('api_key.something_new')).toBe('api_key.something_new');
+  });
+
+  it('says "all" only when every type is subscribed', () => {
+    expect(receivesAll({ eventTypes: [...PUBLISHED_EVENT_TYPES] })).toBe(true);
+    expect(receivesAll({ eventTypes: PUBLISHED_EVENT_TYPES.slice(1) })).toBe(false);
+  });
+
+  it("explains why an endpoint is off and tells a person's pause from rekey's disabling", () => {
+    expect(disabledWords({ enabled: true, disabledReason: null })).toBeNull();
+    expect(endpointState({ enabled: true, disabledReason: null })).toBe('enabled');
+    expect(disabledWords({ enabled: false, disabledReason: 'gone' })).toMatch(/410 Gone/);
+    expect(disabledWords({ enabled: false, disabledReason: 'failing' })).toMatch(/3 days/);
+    expect(endpointState({ enabled: false, disabledReason: 'failing' })).toBe('disabled');
+    expect(disabledWords({ enabled: false, disabledReason: 'user' })).toMatch(/^Paused/);
+    expect(endpointState({ enabled: false, disabledReason: 'user' })).toBe('paused');
+  });
+
+  it('describes attempts and where a delivery stands', () => {
+    const at = '2026-11-26T12:00:00Z';
+    expect(attemptWords({ at, statusCode: 200, error: null, durationMs: 4 })).toBe('200');
+    expect(attemptWords({ at, statusCode: 500, error: null, durationMs: 4 })).toBe('500');
+    expect(attemptWords({ at, statusCode: null, error: 'timed out after 15 s', durationMs: 15_000 })).toBe('no answer: timed out after 15 s');
+    expect(attemptWords({ at, statusCode: null, error: null, durationMs: 0 })).toBe('no answer');
+    const a = { at, statusCode: 500, error: null, durationMs: 3 };
+    expect(deliverySummary({ status: 'pending', attempts: [], nextAttemptAt: null })).toMatch(/^Queued/);
+    expect(deliverySummary({ status: 'pending', attempts: [a], nextAttemptAt: at })).toBe('1 attempt failed so far; retrying');
+    expect(deliverySummary({ status: 'delivered', attempts: [{ ...a, statusCode: 204 }], nextAttemptAt: null })).toBe('Delivered on the first attempt');
+    expect(deliverySummary({ status: 'delivered', attempts: [a, a, { ...a, statusCode: 200 }], nextAttemptAt: null })).toBe('Delivered after 3 attempts');
+    expect(deliverySummary({ status: 'failed', attempts: Array(8).fill(a), nextAttemptAt: null })).toBe('Failed after 8 attempts; no more retries');
+  });
+
+  it('checks the endpoint form before sending, naming the field', () => {
+    expect(endpointFormError('', ['api_key.rotated'])).toMatch(/^URL: /);
+    expect(endpointFormError('hooks.example.com/rekey', ['api_key.rotated'])).toMatch(/^URL: .*not a web address/);
+    expect(endpointFormError('ftp://hooks.example.com/', ['api_key.rotated'])).toMatch(/^URL: must start with https:\/\//);
+    expect(endpointFormError('https://hooks.example.com/rekey', [])).toMatch(/^Events: /);
+    expect(endpointFormError(' https://hooks.example.com/rekey ', ['api_key.rotated'])).toBeNull();
   });
 });

@@ -14,6 +14,11 @@ export function resolveDuration(value: DurationChoice, max: number): { seconds: 
   return { seconds };
 }
 
+/** A preset when `seconds` is one, else "Custom" filled with it: a dialog never opens on an empty choice. */
+export function initialChoice(seconds: number): DurationChoice {
+  return WINDOW_PRESETS.some((p) => p.seconds === seconds) ? { choice: String(seconds), custom: '' } : { choice: 'custom', custom: String(seconds) };
+}
+
 /**
  * Radio presets plus "Custom", as one labelled fieldset; the custom field shows only once "Custom"
  * is chosen. Presets longer than the deployment's maximum are not offered. `defaultSeconds` marks

@@ -9,7 +9,7 @@ import { oldSecretQuiet, rotationPhase, type KeyView } from '../types.js';
 import { ErrorAlert, useAction, When } from '../ui.js';
 import { AuditTimeline } from './AuditTimeline.js';
 import { ExposureNotice } from './ExposureNotice.js';
-import { CancelDialog, ConfirmDialog, RotateDialog, WindowDialog } from './dialogs.js';
+import { CancelDialog, ConfirmDialog, ContactsDialog, RotateDialog, WindowDialog } from './dialogs.js';
 import { Timeline } from './Timeline.js';
 import { UsageChart } from './UsageChart.js';
 
@@ -20,7 +20,7 @@ function origin(from: { ip: string | null; userAgent: string | null } | null | u
   return parts.length ? parts.join(' · ') : null;
 }
 
-type DialogName = 'rotate' | 'window' | 'expire' | 'cancel' | 'restore' | 'revoke' | 'end-parked' | null;
+type DialogName = 'rotate' | 'window' | 'expire' | 'cancel' | 'restore' | 'revoke' | 'end-parked' | 'contacts' | null;
 
 export function KeyCard({
   apiKey,
@@ -74,7 +74,7 @@ export function KeyCard({
     setDialog(null);
     onChanged(key);
   };
-  const version = [k.status, k.lastRotatedAt, k.rotation?.state, k.rotation?.oldKeyExpiresAt, k.rotation?.newKeyExpiresAt, k.revokedAt, k.currentSecret.hint].join('|');
+  const version = [k.status, k.lastRotatedAt, k.rotation?.state, k.rotation?.oldKeyExpiresAt, k.rotation?.newKeyExpiresAt, k.revokedAt, k.currentSecret.hint, k.contacts.join(','), k.pendingEmails.join(',')].join('|');
   const oldExpiresAt = k.previousSecret?.expiresAt ?? k.rotation?.oldKeyExpiresAt ?? null;
   const oldLastUsedAt = k.previousSecret?.lastUsedAt ?? k.rotation?.oldKeyLastUsedAt ?? null;
   const oldFrom = origin(k.previousSecret?.lastUsedFrom ?? k.rotation?.oldKeyLastUsedFrom);
@@ -235,12 +235,24 @@ export function KeyCard({
         <dd><When iso={k.expiresAt} now={now} /></dd>
         <dt>Created</dt>
         <dd><When iso={k.createdAt} now={now} /></dd>
+        <dt>Contacts</dt>
+        <dd data-testid="contacts">
+          {k.contacts.length ? k.contacts.join(', ') : <span class="muted">none — notices go to the account&apos;s alert emails</span>}
+          {k.pendingEmails.length > 0 && (
+            <span class="pending" data-testid="pending-contacts">
+              Waiting for confirmation: {k.pendingEmails.join(', ')}
+            </span>
+          )}
+        </dd>
       </dl>
 
       {canWrite && (
         <div class="actions card-actions">
           {!revoked && k.status === 'active' && phase !== 'in_progress' && !parkedUntil && (
             <button type="button" class="primary" onClick={() => setDialog('rotate')}>Rotate</button>
+          )}
+          {k.status === 'active' && (
+            <button type="button" onClick={() => setDialog('contacts')}>Edit contacts</button>
           )}
           {!revoked && (
             <button type="button" class="danger-outline" onClick={() => setDialog('revoke')}>Revoke</button>
@@ -275,6 +287,7 @@ export function KeyCard({
           }}
         />
       )}
+      {dialog === 'contacts' && <ContactsDialog client={client} apiKey={k} onClose={() => setDialog(null)} onDone={done} />}
       {dialog === 'window' && <WindowDialog client={client} apiKey={k} max={maxTransitionSeconds} onClose={() => setDialog(null)} onDone={done} />}
       {(dialog === 'cancel' || dialog === 'restore') && (
         <CancelDialog client={client} apiKey={k} mode={dialog} max={maxTransitionSeconds} onClose={() => setDialog(null)} onDone={done} />
@@ -285,7 +298,7 @@ export function KeyCard({
           confirmLabel="Expire old secret now"
           perform={() => client.updateRotation(k.id, { oldKeyExpiresInSeconds: 0 })}
           onClose={() => setDialog(null)}
-          onDone={done}
+          onDone={(r) => done(r.key)}
         >
           <p>
             Clients still sending <code>{k.rotation?.oldKeyHint}</code> will be refused from now on. Last used:{' '}
@@ -300,7 +313,7 @@ export function KeyCard({
           confirmLabel="End it now"
           perform={() => client.updateRotation(k.id, { oldKeyExpiresInSeconds: 0 })}
           onClose={() => setDialog(null)}
-          onDone={done}
+          onDone={(r) => done(r.key)}
         >
           <p>
             Clients still sending <code>{k.previousSecret?.hint}</code> will be refused from now on. Last used:{' '}
@@ -309,7 +322,7 @@ export function KeyCard({
         </ConfirmDialog>
       )}
       {dialog === 'revoke' && (
-        <ConfirmDialog title={`Revoke “${k.name}”?`} confirmLabel="Revoke key" perform={() => client.revokeKey(k.id)} onClose={() => setDialog(null)} onDone={done}>
+        <ConfirmDialog title={`Revoke “${k.name}”?`} confirmLabel="Revoke key" perform={() => client.revokeKey(k.id)} onClose={() => setDialog(null)} onDone={(r) => done(r.key)}>
           <p>Every secret of this key stops working. You can reactivate it, with the same secrets, for a limited time afterwards.</p>
           {isSelf && (
             <p class="warning">

@@ -5,13 +5,13 @@
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import type { RekeyClient } from '../api.js';
-import { defaultWindowSeconds, formatDateTime, splitList, WINDOW_PRESETS } from '../format.js';
+import { defaultWindowSeconds, formatDateTime, splitList } from '../format.js';
 import type { KeyView, Whoami } from '../types.js';
 import { ErrorAlert, Modal, useAction } from '../ui.js';
-import { DurationPicker, resolveDuration, type DurationChoice } from './DurationPicker.js';
+import { DurationPicker, initialChoice, resolveDuration, type DurationChoice } from './DurationPicker.js';
 
 /** The end of every write form: the form's own and the API's errors in words, then submit and dismiss. */
-function FormFooter({
+export function FormFooter({
   localError = null,
   error,
   busy,
@@ -127,20 +127,51 @@ async function copyText(text: string, field: HTMLTextAreaElement | null): Promis
   }
 }
 
+/**
+ * What a shown secret is: an API key's secret (rekey keeps only a digest) or a webhook endpoint's
+ * signing secret (rekey keeps it encrypted, to sign deliveries). The words differ, not the rule.
+ */
+export type SecretKind = 'key' | 'signing';
+
+const SECRET_WORDS: Record<SecretKind, { warning: string; label: string; owner: string }> = {
+  key: { warning: 'It will not be shown again — rekey keeps only a one-way digest of it.', label: 'New secret', owner: 'Secret for' },
+  signing: {
+    warning: 'It will not be shown again — rekey keeps it encrypted and uses it only to sign deliveries. Give it to your receiver to verify the webhook-signature header.',
+    label: 'Signing secret',
+    owner: 'Signing secret for',
+  },
+};
+
 /** The one and only time a secret is shown. Closing forgets it. */
-export function SecretDialog({ title, keyName, secret, note, onClose }: { title: string; keyName: string; secret: string; note?: string; onClose: () => void }) {
+export function SecretDialog({
+  title,
+  keyName,
+  secret,
+  note,
+  kind = 'key',
+  onClose,
+}: {
+  title: string;
+  /** What the secret belongs to: the key's name, or the endpoint's description or URL. */
+  keyName: string;
+  secret: string;
+  note?: string;
+  kind?: SecretKind;
+  onClose: () => void;
+}) {
+  const words = SECRET_WORDS[kind];
   const [status, setStatus] = useState<'idle' | 'copied' | 'failed'>('idle');
   let field: HTMLTextAreaElement | null = null;
   return (
     <Modal title={title} onClose={onClose} wide>
       <div class="stack">
         <p class="warning" role="note">
-          <strong>Copy this secret now.</strong> It will not be shown again — rekey keeps only a one-way digest of it.
+          <strong>Copy this secret now.</strong> {words.warning}
         </p>
         <p>
-          Secret for <strong>{keyName}</strong>:
+          {words.owner} <strong>{keyName}</strong>:
         </p>
-        <label for="secret-value" class="visually-hidden">New secret</label>
+        <label for="secret-value" class="visually-hidden">{words.label}</label>
         <textarea
           id="secret-value"
           class="secret"
@@ -273,10 +304,6 @@ export function RotateDialog({
   );
 }
 
-/** A preset when `seconds` is one, else "Custom" filled with it: a dialog never opens on an empty choice. */
-function initialChoice(seconds: number): DurationChoice {
-  return WINDOW_PRESETS.some((p) => p.seconds === seconds) ? { choice: String(seconds), custom: '' } : { choice: 'custom', custom: String(seconds) };
-}
 
 /** Extend or shorten the old secret's window, counted from now. */
 export function WindowDialog({ client, apiKey, max, onDone, onClose }: { client: RekeyClient; apiKey: KeyView; max: number; onDone: (key: KeyView) => void; onClose: () => void }) {
@@ -371,8 +398,8 @@ export function CancelDialog({
   );
 }
 
-/** A yes/no confirmation for actions that take access away (revoke, expire now). */
-export function ConfirmDialog({
+/** A yes/no confirmation for actions that take something away (revoke, expire now, delete an endpoint). */
+export function ConfirmDialog<T>({
   title,
   children,
   confirmLabel,
@@ -383,14 +410,14 @@ export function ConfirmDialog({
   title: string;
   children: ComponentChildren;
   confirmLabel: string;
-  perform: () => Promise<{ key: KeyView }>;
-  onDone: (key: KeyView) => void;
+  perform: () => Promise<T>;
+  onDone: (result: T) => void;
   onClose: () => void;
 }) {
   const action = useAction();
   const go = async () => {
     const res = await action.run(perform);
-    if (res) onDone(res.key);
+    if (res) onDone(res);
   };
   return (
     <Modal title={title} onClose={onClose}>
@@ -406,6 +433,38 @@ export function ConfirmDialog({
           </button>
         </div>
       </div>
+    </Modal>
+  );
+}
+
+/**
+ * A key's contacts (SPEC §10): up to 5 addresses that get this key's reminders and notices besides
+ * the account's alert emails. Saving replaces the list; the API sends each new address one
+ * confirmation link and lists it as pending until it confirms, and tells a removed one.
+ */
+export function ContactsDialog({ client, apiKey, onDone, onClose }: { client: RekeyClient; apiKey: KeyView; onDone: (key: KeyView) => void; onClose: () => void }) {
+  const [text, setText] = useState(() => [...apiKey.contacts, ...apiKey.pendingEmails].join('\n'));
+  const action = useAction();
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const res = await action.run(() => client.updateKey(apiKey.id, { contacts: splitList(text) }));
+    if (res) onDone(res.key);
+  };
+  return (
+    <Modal title={`Contacts of “${apiKey.name}”`} onClose={onClose}>
+      <form onSubmit={submit} class="stack">
+        <p>
+          These people get this key&apos;s rotation reminders and expiry notices, as well as the account&apos;s alert emails. A new address first gets one
+          email with a confirmation link and receives nothing else until it confirms; a removed address gets one notice.
+        </p>
+        <label for="contacts-text" class="field-label">
+          Contacts <span class="muted">(one per line, at most 5)</span>
+        </label>
+        <textarea id="contacts-text" rows={5} value={text} onInput={(e) => setText(e.currentTarget.value)} spellcheck={false} autoComplete="off" />
+        <FormFooter error={action.error} busy={action.busy} onClose={onClose}>
+          {action.busy ? 'Saving…' : 'Save contacts'}
+        </FormFooter>
+      </form>
     </Modal>
   );
 }

@@ -550,26 +550,67 @@ export async function setAlertEmails(principal: Principal, accountId: string, al
   });
 }
 
+/** Most addresses on an account's alert list (the request schema's limit, also for confirmations). */
+export const MAX_ALERT_EMAILS = 20;
+
+/** Why a confirmation link did not put its address on its list. */
+export type ConfirmationRefusal = 'list_full' | 'withdrawn';
+
+/** The answer of `GET /v1/email-confirmations/{token}`. */
+export interface EmailConfirmationResult {
+  readonly email: string;
+  /** Whether the address is on its list now (the account's alert emails, or the key's contacts). */
+  readonly confirmed: boolean;
+  /**
+   * Only when not confirmed: `list_full` when the list already holds its maximum (20 alert emails, 5
+   * contacts: the operator can fill a list while an address waits) — the link stays usable until
+   * it expires, so it works once a place is free; `withdrawn` when the address is no longer asked
+   * for (removed or replaced since, or its key is gone).
+   */
+  readonly reason?: ConfirmationRefusal;
+}
+
 /**
  * `GET /v1/email-confirmations/{token}` (no authentication): the address joins the list it was
- * added to. Using a token again answers the same; an unknown or expired token is `not_found`.
+ * added to. An unknown or expired token is `not_found`; any other use answers 200 and says whether
+ * the address is on its list now. A link that could not add its address because the list is full
+ * is not used up (a later click, once there is room, adds it); that outcome and a withdrawn one are
+ * audited (`email.confirmation_not_applied`, on the key's or the account's trail, without the
+ * address) and logged.
  */
-export async function confirmEmail(token: string, deps: Deps & { confirmations: ConfirmationStore }): Promise<{ email: string; confirmed: boolean }> {
+export async function confirmEmail(token: string, deps: Deps & { confirmations: ConfirmationStore }): Promise<EmailConfirmationResult> {
   const notFound = () => new ApiError('not_found', 'This confirmation link is unknown or has expired.');
   if (!CONFIRMATION_TOKEN_PATTERN.test(token)) throw notFound();
   const digest = tokenDigest(token);
   const c = await deps.confirmations.getConfirmation(digest);
   if (!c) throw notFound();
-  if (c.usedAt !== null) return { email: c.address, confirmed: true };
+  const same = (a: string) => a.trim().toLowerCase() === c.address.trim().toLowerCase();
+  const isContact = c.keyId !== null;
+  const onList = async (): Promise<boolean> =>
+    isContact ? ((await deps.store.getKeyContacts(c.keyId!, { consistent: true }))?.contacts ?? []).some(same) : ((await deps.store.getAccount(c.accountId, { consistent: true }))?.alertEmails ?? []).some(same);
+  const answer = (confirmed: boolean, reason: ConfirmationRefusal = 'withdrawn'): EmailConfirmationResult => (confirmed ? { email: c.address, confirmed } : { email: c.address, confirmed, reason });
+  // A used link answers 200 again, saying whether its address is (still) on its list.
+  if (c.usedAt !== null) return answer(await onList(), 'withdrawn');
   const now = deps.clock.now();
   if (now >= c.expiresAt) throw notFound();
-  const same = (a: string) => a.trim().toLowerCase() === c.address.trim().toLowerCase();
-  if (c.keyId !== null) {
+  const limit = isContact ? MAX_KEY_CONTACTS : MAX_ALERT_EMAILS;
+  // Decided on the freshest record inside the commit loop (the last decision is the one that held).
+  type Outcome = 'added' | 'present' | ConfirmationRefusal;
+  // Written by the decide callbacks below (TypeScript cannot see that, hence the widening cast).
+  let outcome = 'withdrawn' as Outcome;
+  const decideOn = (confirmed: readonly string[], pending: readonly { address: string }[]): boolean => {
+    if (confirmed.some(same)) outcome = 'present';
+    else if (!pending.some((p) => same(p.address))) outcome = 'withdrawn';
+    else if (confirmed.length >= limit) outcome = 'list_full';
+    else outcome = 'added';
+    return outcome === 'added';
+  };
+  if (isContact) {
     // A key contact (SPEC §10): joins that key's contacts if still asked for, at most 5.
-    const key = await deps.store.getKey(c.keyId, { consistent: true });
+    const key = await deps.store.getKey(c.keyId!, { consistent: true });
     if (key) {
       await commitContactsChange(key, SYSTEM_ACTOR, deps, (current) => {
-        if (!current.pendingEmails.some((p) => same(p.address)) || current.contacts.length >= MAX_KEY_CONTACTS) return null;
+        if (!decideOn(current.contacts, current.pendingEmails)) return null;
         return {
           next: { contacts: [...current.contacts, c.address], pendingEmails: current.pendingEmails.filter((p) => !same(p.address)) },
           type: 'api_key.contact_confirmed',
@@ -577,20 +618,31 @@ export async function confirmEmail(token: string, deps: Deps & { confirmations: 
         };
       });
     }
-    await deps.confirmations.markUsed(digest, now);
-    return { email: c.address, confirmed: true };
+  } else {
+    await commitAccountChange(c.accountId, SYSTEM_ACTOR, deps, (account) => {
+      // Still asked for (not removed or replaced since): it joins the list, at most 20 addresses.
+      if (!decideOn(account.alertEmails, account.pendingEmails)) return null;
+      return {
+        changes: { alertEmails: [...account.alertEmails, c.address], pendingEmails: account.pendingEmails.filter((p) => !same(p.address)) },
+        type: 'account.email_confirmed',
+        data: { count: account.alertEmails.length + 1 },
+      };
+    });
   }
-  await commitAccountChange(c.accountId, SYSTEM_ACTOR, deps, (account) => {
-    // Still asked for (not removed or replaced since): it joins the list, at most 20 addresses.
-    if (!account.pendingEmails.some((p) => same(p.address)) || account.alertEmails.length >= 20) return null;
-    return {
-      changes: { alertEmails: [...account.alertEmails, c.address], pendingEmails: account.pendingEmails.filter((p) => !same(p.address)) },
-      type: 'account.email_confirmed',
-      data: { count: account.alertEmails.length + 1 },
-    };
-  });
-  await deps.confirmations.markUsed(digest, now);
-  return { email: c.address, confirmed: true };
+  const result = outcome as Outcome;
+  if (result === 'added' || result === 'present') {
+    await deps.confirmations.markUsed(digest, now);
+    return answer(true);
+  }
+  // Not silent: the owner sees in the audit trail that a confirmation could not take effect.
+  const id = effectId(deps.ids.sortable(now), 0);
+  const list = isContact ? 'contacts' : 'alertEmails';
+  await deps.store.putEvent(auditEvent(id, 'email.confirmation_not_applied', now, SYSTEM_ACTOR, c.accountId, c.keyId, { list, reason: result, ...(result === 'list_full' ? { limit } : {}) }));
+  deps.log.warn('email confirmation not applied', { accountId: c.accountId, keyId: c.keyId, list, reason: result });
+  // A full list may have room later: the link stays usable until it expires. A withdrawn address
+  // can never join through this link (a new request sends a new one), so it is used up.
+  if (result === 'withdrawn') await deps.confirmations.markUsed(digest, now);
+  return answer(false, result);
 }
 
 /** What an operator may change on an account with {@link updateAccount}. */

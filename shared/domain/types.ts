@@ -182,6 +182,7 @@ export const AUDIT_ONLY_EVENT_TYPES = [
   'account.email_confirmed',
   'api_key.contacts_updated',
   'api_key.contact_confirmed',
+  'email.confirmation_not_applied',
 ] as const;
 export type PublishedEventType = (typeof PUBLISHED_EVENT_TYPES)[number];
 export type EventType = PublishedEventType | (typeof AUDIT_ONLY_EVENT_TYPES)[number];

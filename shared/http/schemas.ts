@@ -282,7 +282,17 @@ export const AccountView = z
   .meta({ id: 'Account' });
 
 export const EmailConfirmationResponse = z
-  .object({ email: z.string(), confirmed: z.boolean() })
+  .object({
+    email: z.string(),
+    confirmed: z.boolean().meta({ description: "Whether the address is on its list now (the account's alert emails, or the key's contacts)." }),
+    reason: z
+      .enum(['list_full', 'withdrawn'])
+      .optional()
+      .meta({
+        description:
+          'Only when not confirmed. `list_full`: the list already holds its maximum (20 alert emails, 5 contacts); the link keeps working until it expires, so it adds the address once there is room. `withdrawn`: the address is no longer asked for (removed or replaced since).',
+      }),
+  })
   .meta({ id: 'EmailConfirmation' });
 
 export const KeyResponse = z.object({ key: KeyView }).meta({ id: 'KeyResponse' });

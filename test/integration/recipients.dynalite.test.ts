@@ -8,7 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ANY_ACCOUNT as OPERATOR, createAccountWithKey, createWorld, TEST_OPERATOR, type World } from '../support/world.js';
 import { callRoute, loadRouteHandlers, type EventInit, type RouteHandlers } from '../support/apigw.js';
 import { setRuntime } from '../../shared/runtime.js';
-import { createKey, handleTimer, rotateKey, updateAccount } from '../../shared/domain/service.js';
+import { createKey, handleTimer, rotateKey, updateAccount, updateKey } from '../../shared/domain/service.js';
 import { planTimers } from '../../shared/domain/timers.js';
 
 let w: World;
@@ -122,5 +122,60 @@ describe('verified recipients', () => {
     expect(JSON.stringify(events.items)).not.toContain(token);
     expect(JSON.stringify(events.items)).not.toContain('x@third.test');
     expect(w.rec.logs.join('\n')).not.toContain(token);
+  });
+  it('a link that cannot add its address because the list is full says so, is audited and logged, and works once there is room', async () => {
+    const { account: a, caller } = await account([]);
+    await call({ method: 'PUT', path: '/v1/account/alert-emails', body: { alertEmails: ['late@third.test'] }, caller });
+    const token = linkIn(mailsTo('late@third.test')[0]!.text)!;
+    // The operator fills the list (trusted addresses) while the customer's address waits.
+    const twenty = Array.from({ length: 20 }, (_, i) => `ops${i}@operator.test`);
+    await updateAccount({ type: 'operator', id: TEST_OPERATOR }, a.id, { alertEmails: twenty }, w.rt);
+    w.rec.logs.length = 0;
+    const full = await call({ method: 'GET', path: `/v1/email-confirmations/${token}`, caller: null });
+    expect(full).toMatchObject({ status: 200, body: { email: 'late@third.test', confirmed: false, reason: 'list_full' } });
+    let acct = (await call({ method: 'GET', path: '/v1/account', caller })).body.account;
+    expect([acct.alertEmails.length, acct.pendingEmails]).toEqual([20, ['late@third.test']]);
+    const events = await w.store.listEvents({ kind: 'account', id: a.id }, { limit: 50 });
+    const refused = events.items.filter((e) => e.type === 'email.confirmation_not_applied');
+    expect(refused.map((e) => e.data)).toEqual([{ list: 'alertEmails', reason: 'list_full', limit: 20 }]);
+    expect(JSON.stringify(refused)).not.toContain('late@third.test');
+    expect(w.rec.logs.join('\n')).toContain('email confirmation not applied');
+    expect(w.rec.logs.join('\n')).not.toContain(token);
+    // Asking again while full answers the same; once the operator frees a place, the same link adds it.
+    expect((await call({ method: 'GET', path: `/v1/email-confirmations/${token}`, caller: null })).body).toMatchObject({ confirmed: false, reason: 'list_full' });
+    await updateAccount({ type: 'operator', id: TEST_OPERATOR }, a.id, { alertEmails: twenty.slice(1) }, w.rt);
+    expect((await call({ method: 'GET', path: `/v1/email-confirmations/${token}`, caller: null })).body).toEqual({ email: 'late@third.test', confirmed: true });
+    acct = (await call({ method: 'GET', path: '/v1/account', caller })).body.account;
+    expect([acct.alertEmails.length, acct.alertEmails.at(-1), acct.pendingEmails]).toEqual([20, 'late@third.test', []]);
+    // Used: it answers 200 again.
+    expect((await call({ method: 'GET', path: `/v1/email-confirmations/${token}`, caller: null })).body).toEqual({ email: 'late@third.test', confirmed: true });
+  });
+
+  it('a link whose address was withdrawn answers confirmed: false (withdrawn), audited, and adds nothing on any later use', async () => {
+    const { account: a, caller } = await account([]);
+    await call({ method: 'PUT', path: '/v1/account/alert-emails', body: { alertEmails: ['gone@third.test'] }, caller });
+    const token = linkIn(mailsTo('gone@third.test')[0]!.text)!;
+    await call({ method: 'PUT', path: '/v1/account/alert-emails', body: { alertEmails: [] }, caller });
+    for (let i = 0; i < 2; i++) {
+      const res = await call({ method: 'GET', path: `/v1/email-confirmations/${token}`, caller: null });
+      expect(res).toMatchObject({ status: 200, body: { email: 'gone@third.test', confirmed: false, reason: 'withdrawn' } });
+    }
+    expect((await call({ method: 'GET', path: '/v1/account', caller })).body.account.alertEmails).toEqual([]);
+    const events = await w.store.listEvents({ kind: 'account', id: a.id }, { limit: 50 });
+    expect(events.items.filter((e) => e.type === 'email.confirmation_not_applied').map((e) => e.data)).toEqual([{ list: 'alertEmails', reason: 'withdrawn' }]);
+  });
+
+  it("a key contact's link says list_full when the key already has 5 contacts, on the key's audit trail", async () => {
+    const { caller } = await account([]);
+    const created = await call({ method: 'POST', path: '/v1/keys', body: { name: 'k', contacts: ['dev@third.test'] }, caller });
+    const id = created.body.key.id as string;
+    const token = linkIn(mailsTo('dev@third.test')[0]!.text)!;
+    await updateKey(OPERATOR, id, { contacts: ['1', '2', '3', '4', '5'].map((n) => `c${n}@operator.test`) }, w.rt);
+    const res = await call({ method: 'GET', path: `/v1/email-confirmations/${token}`, caller: null });
+    expect(res).toMatchObject({ status: 200, body: { email: 'dev@third.test', confirmed: false, reason: 'list_full' } });
+    const key = (await call({ method: 'GET', path: `/v1/keys/${id}`, caller })).body.key;
+    expect([key.contacts.length, key.pendingEmails]).toEqual([5, ['dev@third.test']]);
+    const events = await w.store.listEvents({ kind: 'key', id }, { limit: 50 });
+    expect(events.items.filter((e) => e.type === 'email.confirmation_not_applied').map((e) => e.data)).toEqual([{ list: 'contacts', reason: 'list_full', limit: 5 }]);
   });
 });

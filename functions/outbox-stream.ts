@@ -6,7 +6,9 @@ import { runtime } from '../shared/runtime.js';
 /**
  * The guaranteed path for outbox effects a handler could not perform (it died after its write, an
  * effect failed, or another dispatcher held the outbox). Two triggers:
- * - the DynamoDB stream, filtered to images with a pending outbox (`obp`): drains each item and
+ * - the DynamoDB stream, filtered to images with a pending outbox (`obp`: a key, a key's contacts,
+ *   an account, or a webhook endpoint — which shares its account's `pk`, so items are told apart by
+ *   both keys): drains each item and
  *   reports the ones whose effects failed, so Lambda retries them. An item another dispatcher holds
  *   (`busy`) is NOT reported: Lambda retries stream batches at once, without backoff, so ten retries
  *   take a second or two, while the holder (usually the handler that just committed the change,
@@ -27,14 +29,17 @@ export const handler = async (event: DynamoDBStreamEvent | ScheduledEvent): Prom
   const seen = new Set<string>();
   for (const record of event.Records) {
     const pk = record.dynamodb?.Keys?.pk?.S;
-    const ref = outboxRefOf(pk);
-    if (!ref || seen.has(pk!)) continue;
-    seen.add(pk!);
+    const sk = record.dynamodb?.Keys?.sk?.S;
+    // An account and its webhook endpoints share a partition: the item is the pair of keys.
+    const item = `${pk}\n${sk}`;
+    const ref = outboxRefOf(pk, sk);
+    if (!ref || seen.has(item)) continue;
+    seen.add(item);
     try {
       const result = await drainOutbox(ref, rt);
       if (result.failed && record.dynamodb?.SequenceNumber) failures.push({ itemIdentifier: record.dynamodb.SequenceNumber });
     } catch (err) {
-      rt.log.error('outbox drain failed', { item: pk, error: err instanceof Error ? err.name : String(err) });
+      rt.log.error('outbox drain failed', { item: `${pk} ${sk}`, error: err instanceof Error ? err.name : String(err) });
       if (record.dynamodb?.SequenceNumber) failures.push({ itemIdentifier: record.dynamodb.SequenceNumber });
     }
   }

@@ -79,7 +79,7 @@ export interface PermissionTargets {
  * One capability of a function: the IAM statements of one kind of call the code makes.
  * - `getItem`: `GetItem` of key and account records (also the outbox's "is it busy?" read);
  * - `writeItems`: `PutItem` / `UpdateItem` of the table (a transition, the outbox claim and release,
- *   audit events);
+ *   audit events); `updateItem`: `UpdateItem` only (adding effects to an existing item's outbox);
  * - `listKeys`: `Query` of the listing indexes (keys only) and `BatchGetItem` of the page;
  * - `listAccounts`: the same over the account partitions of `gsi1`;
  * - `readEvents`: `Query` of the table (a key's or account's audit events under its `pk`);
@@ -97,6 +97,7 @@ export interface PermissionTargets {
 export type Grant =
   | 'getItem'
   | 'writeItems'
+  | 'updateItem'
   | 'listKeys'
   | 'listAccounts'
   | 'readEvents'
@@ -190,11 +191,16 @@ export const FUNCTION_GRANTS = {
   listWebhooks: ['webhooks'],
   getWebhook: ['webhooks'],
   updateWebhook: ['webhooks', 'writeItems'],
-  deleteWebhook: ['webhooks', 'deleteWebhook'],
+  // Reads the endpoint's outbox and moves effects still pending there (a disabled notice) to the
+  // account's outbox before the delete, so none is lost (GetItem, UpdateItem).
+  deleteWebhook: ['getItem', 'updateItem', 'webhooks', 'deleteWebhook'],
   rotateWebhookSecret: ['webhooks', 'writeItems', 'pepper'],
   testWebhook: ['webhooks', 'writeItems', 'enqueueAttempts'],
   listWebhookDeliveries: ['webhooks'],
-  // One attempt: read the delivery and account, unseal secrets, record it, queue the next, tell the alert emails on disable.
+  // One attempt: read the delivery and account, unseal secrets, record it, queue the next. A disable
+  // commits its audit event and the alert emails' notice in the endpoint's outbox, and this function
+  // drains it (claim and release are UpdateItem, the busy check GetItem, the notice SES within the
+  // daily cap's UpdateItem): the same grants, nothing new.
   webhookDelivery: ['getItem', 'webhooks', 'writeItems', 'pepper', 'enqueueAttempts', 'scheduleAttempts', 'email'],
 } as const satisfies Record<RouteName | Exclude<TriggerName, 'authorizer'>, readonly Grant[]>;
 
@@ -206,7 +212,7 @@ export function grantStatements(grants: readonly Grant[], t: PermissionTargets):
     out.push(new iam.PolicyStatement({ sid, actions, resources, ...(conditions ? { conditions } : {}) }));
   const tableActions = [
     ...(has.has('getItem') ? ['dynamodb:GetItem'] : []),
-    ...(has.has('writeItems') ? ['dynamodb:PutItem', 'dynamodb:UpdateItem'] : []),
+    ...(has.has('writeItems') ? ['dynamodb:PutItem', 'dynamodb:UpdateItem'] : has.has('updateItem') ? ['dynamodb:UpdateItem'] : []),
     ...(has.has('listKeys') || has.has('listAccounts') ? ['dynamodb:BatchGetItem'] : []),
     ...(has.has('readEvents') || has.has('readUsage') || has.has('webhooks') ? ['dynamodb:Query'] : []),
     ...(has.has('deleteWebhook') ? ['dynamodb:DeleteItem'] : []),

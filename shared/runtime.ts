@@ -14,7 +14,7 @@ import { renderEmail } from './domain/emails.js';
 import { randomIds } from './domain/ids.js';
 import { systemClock } from './domain/clock.js';
 import { retryableOnce as once } from './domain/once.js';
-import type { Deps } from './domain/service.js';
+import { drainQuietly, type Deps } from './domain/service.js';
 import type { EffectPerformers, EventPublisher, Mailer, PepperSource, TimerScheduler } from './domain/ports.js';
 import { LocalScheduler } from './local/localScheduler.js';
 import { lookup } from 'node:dns/promises';
@@ -122,11 +122,10 @@ export function createRuntime(config: Config, overrides: Partial<Runtime> = {}):
     clock: systemClock,
     ids: randomIds,
     pepper,
-    mailer,
     log,
     maxTransitionSeconds: config.policies.maxTransitionSeconds,
-    emailQuota,
-    maxEmailsPerAccountPerDay: config.policies.maxEmailsPerAccountPerDay,
+    // An endpoint's outbox (the disabled notice) is drained with the runtime's own effect performers.
+    drain: async (ref) => drainQuietly(ref, built),
     urlPolicy: { allowLocalHttp: local },
     resolve: (host) => lookup(host, { all: true, verbatim: true }),
   };
@@ -143,7 +142,7 @@ export function createRuntime(config: Config, overrides: Partial<Runtime> = {}):
     emailQuota,
     maxEmailsPerAccountPerDay: config.policies.maxEmailsPerAccountPerDay,
   };
-  return {
+  const built: Runtime = {
     config,
     // In AWS, EMF lines become CloudWatch metrics; local mode has no CloudWatch (its log says it all).
     metrics: local ? undefined : emfMetrics(EMAIL_METRICS_SERVICE),
@@ -162,6 +161,7 @@ export function createRuntime(config: Config, overrides: Partial<Runtime> = {}):
     secretScanningKeys: overrides.secretScanningKeys ?? new GithubKeySource({ file: config.secretScanningKeysFile }),
     ...overrides,
   };
+  return built;
 }
 
 let current: Runtime | undefined;

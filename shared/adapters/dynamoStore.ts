@@ -14,6 +14,7 @@ import type { KeyStore, KeyWriteOptions, Page, PageRequest } from '../domain/por
 import type { AccountRecord, Actor, AuditEvent, Effect, Environment, KeyAccountStatus, KeyContactsRecord, KeyRecord, OutboxRef } from '../domain/types.js';
 import { dynamoCall, isConditionFailure } from './dynamoCall.js';
 import { ACCOUNT_SHARDS, GSI, OUTBOX_SHARDS, shardOf, TIMER_SHARDS, TTL_ATTRIBUTE } from './tableSchema.js';
+import { endpointKey, endpointSlotOf } from './webhookStore.js';
 
 /** An access key for a local store: local mode's store key, or dummy values for an unguarded test dynalite. */
 export interface LocalStoreCredentials {
@@ -47,14 +48,32 @@ const keyPk = (id: string) => `KEY#${id}`;
 const accountPk = (id: string) => `ACCT#${id}`;
 /** A key's contacts item: its own partition, so the key record the authorizer reads stays small. */
 const contactsPk = (keyId: string) => `KCON#${keyId}`;
-const refKey = (ref: OutboxRef) =>
-  ref.kind === 'key' ? { pk: keyPk(ref.id), sk: 'KEY' } : ref.kind === 'contacts' ? { pk: contactsPk(ref.id), sk: 'KCON' } : { pk: accountPk(ref.id), sk: 'ACCT' };
-/** The outbox item a partition key names (the sweeper's index and the stream give partition keys). */
-export function outboxRefOf(pk: string | undefined): OutboxRef | null {
+function refKey(ref: OutboxRef): { pk: string; sk: string } {
+  switch (ref.kind) {
+    case 'key':
+      return { pk: keyPk(ref.id), sk: 'KEY' };
+    case 'contacts':
+      return { pk: contactsPk(ref.id), sk: 'KCON' };
+    case 'account':
+      return { pk: accountPk(ref.id), sk: 'ACCT' };
+    case 'webhook':
+      return endpointKey(ref.id, ref.slot);
+  }
+}
+/**
+ * The outbox item a table key names (the sweeper's index and the stream give both keys). A webhook
+ * endpoint shares its account's partition (`ACCT#<acct>` / `WH#<slot>`), so the sort key tells
+ * the two apart; any other item of an `ACCT#` partition carries no outbox.
+ */
+export function outboxRefOf(pk: string | undefined, sk: string | undefined): OutboxRef | null {
   if (!pk) return null;
   if (pk.startsWith('KEY#')) return { kind: 'key', id: pk.slice(4) };
-  if (pk.startsWith('ACCT#')) return { kind: 'account', id: pk.slice(5) };
   if (pk.startsWith('KCON#')) return { kind: 'contacts', id: pk.slice(5) };
+  if (pk.startsWith('ACCT#')) {
+    if (sk === undefined || sk === 'ACCT') return { kind: 'account', id: pk.slice(5) };
+    const slot = endpointSlotOf(sk);
+    return slot === null ? null : { kind: 'webhook', id: pk.slice(5), slot };
+  }
   return null;
 }
 const outboxShard = (pk: string) => shardOf(pk, OUTBOX_SHARDS);
@@ -599,25 +618,25 @@ export class DynamoKeyStore implements KeyStore {
   }
 
   async itemsWithPendingEffects(): Promise<OutboxRef[]> {
-    const pks = await this.queryShards(GSI.pendingOutbox, OUTBOX_SHARDS, undefined);
-    return pks.map(outboxRefOf).filter((r): r is OutboxRef => r !== null);
+    const keys = await this.queryShards(GSI.pendingOutbox, OUTBOX_SHARDS, undefined);
+    return keys.map((k) => outboxRefOf(k.pk, k.sk)).filter((r): r is OutboxRef => r !== null);
   }
 
   async keysWithTimersDue(before: number): Promise<string[]> {
-    const pks = await this.queryShards(GSI.dueTimers, TIMER_SHARDS, before);
-    return pks.filter((pk) => pk.startsWith('KEY#')).map((pk) => pk.slice(4));
+    const keys = await this.queryShards(GSI.dueTimers, TIMER_SHARDS, before);
+    return [...new Set(keys.map((k) => k.pk).filter((pk) => pk.startsWith('KEY#')).map((pk) => pk.slice(4)))];
   }
 
   /**
-   * `pk` of every item in each shard of a sparse work index (all shards queried at once), at most
+   * Table keys of every item in each shard of a sparse work index (all shards queried at once), at most
    * `MAX_SWEEP_ITEMS` in all; the next sweep continues with the rest. With `sortBelow`, only
    * entries whose (numeric) sort key is at most it.
    */
-  private async queryShards(index: { name: string; partitionKey: string; sortKey: string }, shards: number, sortBelow: number | undefined): Promise<string[]> {
+  private async queryShards(index: { name: string; partitionKey: string; sortKey: string }, shards: number, sortBelow: number | undefined): Promise<{ pk: string; sk: string }[]> {
     const perShard = Math.ceil(MAX_SWEEP_ITEMS / shards);
     const results = await Promise.all(
       Array.from({ length: shards }, async (_, shard) => {
-        const pks: string[] = [];
+        const keys: { pk: string; sk: string }[] = [];
         let start: Record<string, unknown> | undefined;
         do {
           const out = await dynamoCall(() =>
@@ -632,12 +651,15 @@ export class DynamoKeyStore implements KeyStore {
               }),
             ),
           );
-          for (const item of out.Items ?? []) pks.push(item.pk as string);
+          // Every index projects the table's keys (KEYS_ONLY), so `sk` is there too.
+          for (const item of out.Items ?? []) keys.push({ pk: item.pk as string, sk: item.sk as string });
           start = out.LastEvaluatedKey;
-        } while (start && pks.length < perShard);
-        return pks;
+        } while (start && keys.length < perShard);
+        return keys;
       }),
     );
-    return [...new Set(results.flat())];
+    const unique = new Map<string, { pk: string; sk: string }>();
+    for (const k of results.flat()) unique.set(`${k.pk}\n${k.sk}`, k);
+    return [...unique.values()];
   }
 }

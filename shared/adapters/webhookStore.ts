@@ -13,12 +13,27 @@ import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, typ
 import { decodeCursor, encodeCursor } from '../domain/cursor.js';
 import { VersionConflictError } from '../domain/errors.js';
 import type { Page, PageRequest } from '../domain/ports.js';
+import type { Effect } from '../domain/types.js';
 import type { WebhookStore } from '../webhooks/ports.js';
 import type { DeliveryAttempt, DeliveryRecord, DeliveryStatus, WebhookRecord } from '../webhooks/types.js';
 import { dynamoCall, isConditionFailure, resolveClient, type DocumentClientSource } from './dynamoCall.js';
+import { OUTBOX_SHARDS, shardOf } from './tableSchema.js';
+
+/** DynamoDB's answer to `SET ob.<id> = …` on an item without an `ob` map (wrapped by `dynamoCall`). */
+function isMissingMapPath(err: unknown): boolean {
+  const cause = err instanceof Error && err.cause instanceof Error ? err.cause : err;
+  return cause instanceof Error && cause.name === 'ValidationException' && /document path/i.test(cause.message);
+}
 
 const accountPk = (id: string) => `ACCT#${id}`;
 const slotSk = (slot: number) => `WH#${String(slot).padStart(2, '0')}`;
+/** The table key of the endpoint in `slot` of an account (also the key of its outbox, see `dynamoStore.ts`). */
+export const endpointKey = (accountId: string, slot: number) => ({ pk: accountPk(accountId), sk: slotSk(slot) });
+/** The slot an endpoint's sort key names, or `null` for another sort key. */
+export function endpointSlotOf(sk: string): number | null {
+  const m = /^WH#(\d{2})$/.exec(sk);
+  return m ? Number(m[1]) : null;
+}
 const deliveryPk = (webhookId: string) => `WH#${webhookId}`;
 const DELIVERY_POSITION = /^[0-9A-Za-z]{20,32}$/;
 
@@ -56,7 +71,12 @@ function toDelivery(item: Record<string, unknown>): DeliveryRecord {
   };
 }
 
-const endpointItem = (record: WebhookRecord) => ({ pk: accountPk(record.accountId), sk: slotSk(record.slot), entity: 'webhook', ...record });
+// Created with an empty outbox map (`ob`), so a later write can add an effect to it by path.
+const endpointItem = (record: WebhookRecord) => ({ pk: accountPk(record.accountId), sk: slotSk(record.slot), entity: 'webhook', ...record, ob: {} });
+/** Endpoint fields a change writes (the keys, `accountId` and `slot` never change). */
+const ENDPOINT_FIELDS = ['id', 'url', 'description', 'environment', 'eventTypes', 'enabled', 'disabledReason', 'secrets', 'failingSince', 'createdAt', 'version'] as const satisfies readonly (keyof WebhookRecord)[];
+/** An item's outbox shard: the same function as the key store's (`dynamoStore.ts`). */
+const outboxShard = (pk: string) => shardOf(pk, OUTBOX_SHARDS);
 /** Same slot, same endpoint, unchanged since it was read. */
 const unchangedEndpoint = (record: WebhookRecord, expectedVersion: number) => ({
   ConditionExpression: 'id = :id AND version = :v',
@@ -97,17 +117,96 @@ export class DynamoWebhookStore implements WebhookStore {
     );
   }
 
-  async updateWebhook(record: WebhookRecord, expectedVersion: number): Promise<void> {
-    await this.writeEndpoint(record.id, () =>
-      this.client.send(new PutCommand({ TableName: this.tableName, Item: endpointItem(record), ...unchangedEndpoint(record, expectedVersion) })),
-    );
+  /**
+   * `UPDATE … SET <fields>, ob.<effect> = …, obp = <shard> IF id AND version`: the change and its
+   * outbox effects in one conditional write (an update, not a put, so pending effects of an earlier
+   * change stay). An endpoint written before endpoints had an outbox has no `ob` map to add to:
+   * DynamoDB refuses that path, and the write is made again setting the whole map.
+   */
+  async updateWebhook(record: WebhookRecord, expectedVersion: number, effects: readonly Effect[] = []): Promise<void> {
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = { ':id': record.id, ':v': expectedVersion };
+    const sets: string[] = [];
+    ENDPOINT_FIELDS.forEach((field, i) => {
+      names[`#f${i}`] = field;
+      values[`:f${i}`] = record[field] ?? null;
+      sets.push(`#f${i} = :f${i}`);
+    });
+    const key = endpointKey(record.accountId, record.slot);
+    const send = (outbox: 'by-path' | 'whole-map') => {
+      const n = { ...names };
+      const v = { ...values };
+      const s = [...sets];
+      if (effects.length) {
+        if (outbox === 'by-path') {
+          effects.forEach((e, i) => {
+            n[`#e${i}`] = e.id;
+            v[`:e${i}`] = e;
+            s.push(`ob.#e${i} = :e${i}`);
+          });
+        } else {
+          v[':ob'] = Object.fromEntries(effects.map((e) => [e.id, e]));
+          s.push('ob = :ob');
+        }
+        v[':shard'] = outboxShard(key.pk);
+        s.push('obp = :shard');
+      }
+      return this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key,
+          UpdateExpression: `SET ${s.join(', ')}`,
+          ConditionExpression: outbox === 'by-path' ? 'id = :id AND version = :v' : 'id = :id AND version = :v AND attribute_not_exists(ob)',
+          ExpressionAttributeNames: n,
+          ExpressionAttributeValues: v,
+        }),
+      );
+    };
+    try {
+      await this.writeEndpoint(record.id, () => send('by-path'));
+    } catch (err) {
+      if (!(effects.length && isMissingMapPath(err))) throw err;
+      await this.writeEndpoint(record.id, () => send('whole-map'));
+    }
   }
 
+  /**
+   * Deletes the endpoint if unchanged. Effects still pending in its outbox (the notice of its
+   * disabling, when the mailer was failing) move to the account's outbox first, so deleting an
+   * endpoint never loses them: a crash in between leaves them in both places, and each is keyed by
+   * its effect id (at least once, as every outbox effect).
+   */
   async deleteWebhook(record: WebhookRecord, expectedVersion: number): Promise<void> {
+    const key = endpointKey(record.accountId, record.slot);
+    const current = await dynamoCall(() =>
+      this.client.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true, ProjectionExpression: 'ob, obp, version, id' })),
+    );
+    const pending = Object.values((current.Item?.ob as Record<string, Effect> | undefined) ?? {});
+    if (current.Item && (current.Item.id !== record.id || current.Item.version !== expectedVersion)) throw new VersionConflictError(record.id);
+    if (pending.length) {
+      const accountKey = { pk: accountPk(record.accountId), sk: 'ACCT' };
+      const names: Record<string, string> = {};
+      const values: Record<string, unknown> = { ':shard': outboxShard(accountKey.pk) };
+      const sets = pending.map((e, i) => {
+        names[`#e${i}`] = e.id;
+        values[`:e${i}`] = e;
+        return `ob.#e${i} = :e${i}`;
+      });
+      await dynamoCall(() =>
+        this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: accountKey,
+            UpdateExpression: `SET ${sets.join(', ')}, obp = :shard`,
+            ConditionExpression: 'attribute_exists(pk)',
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
+          }),
+        ),
+      );
+    }
     await this.writeEndpoint(record.id, () =>
-      this.client.send(
-        new DeleteCommand({ TableName: this.tableName, Key: { pk: accountPk(record.accountId), sk: slotSk(record.slot) }, ...unchangedEndpoint(record, expectedVersion) }),
-      ),
+      this.client.send(new DeleteCommand({ TableName: this.tableName, Key: key, ...unchangedEndpoint(record, expectedVersion) })),
     );
   }
 

@@ -12,6 +12,7 @@ import { idTime } from './ids.js';
 import { sendWithinCap } from './emailCap.js';
 import { confirmationExpiry, confirmationToken, renderRecipientNotice, tokenDigest, type NoticeKey } from './recipients.js';
 import type { UsageStore } from '../usage/types.js';
+import { renderWebhookDisabledEmail } from '../webhooks/emails.js';
 
 /** What performing effects needs: an account fan-out revokes keys, hence ids, policies and pepper. */
 export interface OutboxDeps {
@@ -33,14 +34,23 @@ export interface OutboxDeps {
 export const EMAILS_NOT_SENT_METRIC = 'EmailsNotSent';
 
 type EmailEffect = Extract<Effect, { kind: 'email' }>;
+type WebhookNoticeEffect = Extract<Effect, { kind: 'webhook_disabled' }>;
+
+/** What an email effect is about, for the audit trail: its key (or the account), its template, extra facts. */
+function emailSubject(effect: EmailEffect | WebhookNoticeEffect): { accountId: string; keyId: string | null; template: string; extra: Record<string, unknown> } {
+  return effect.kind === 'email'
+    ? { accountId: effect.email.accountId, keyId: effect.email.keyId, template: effect.email.template, extra: { hint: effect.email.hint } }
+    : { accountId: effect.notice.accountId, keyId: null, template: 'webhook_disabled', extra: { webhookId: effect.notice.webhookId } };
+}
 
 /**
  * Records that an email effect reached no one, or not everyone: one audit event per recipient
  * (`email.not_sent`, naming the recipient, or `null` when there was none, and the reason) on the
- * key's trail, and the `EmailsNotSent` metric. The event ids derive from the effect id, so a
- * repeated drain records each once.
+ * key's trail (the account's for an account email), and the `EmailsNotSent` metric. The event ids
+ * derive from the effect id, so a repeated drain records each once.
  */
-async function recordNotSent(effect: EmailEffect, rejections: readonly { recipient: string | null; reason: string }[], deps: OutboxDeps): Promise<void> {
+async function recordNotSent(effect: EmailEffect | WebhookNoticeEffect, rejections: readonly { recipient: string | null; reason: string }[], deps: OutboxDeps): Promise<void> {
+  const about = emailSubject(effect);
   const base = effect.id.slice(0, 22);
   for (const [i, r] of rejections.entries()) {
     // The top of the 2-character sequence space of the effect's own commit: never an effect's id.
@@ -51,14 +61,46 @@ async function recordNotSent(effect: EmailEffect, rejections: readonly { recipie
       at: deps.clock.now(),
       actorKeyId: null,
       actor: SYSTEM_ACTOR,
-      accountId: effect.email.accountId,
-      keyId: effect.email.keyId,
-      data: { template: effect.email.template, recipient: r.recipient, reason: r.reason, hint: effect.email.hint },
+      accountId: about.accountId,
+      keyId: about.keyId,
+      data: { template: about.template, recipient: r.recipient, reason: r.reason, ...about.extra },
     };
     await deps.store.putEvent(event);
     deps.metrics?.count(EMAILS_NOT_SENT_METRIC, { Reason: r.reason.split(':')[0]!.slice(0, 64) });
-    deps.log.warn('email not sent', { keyId: effect.email.keyId, template: effect.email.template, recipient: r.recipient, reason: r.reason });
+    deps.log.warn('email not sent', { keyId: about.keyId, accountId: about.accountId, template: about.template, recipient: r.recipient, reason: r.reason });
   }
+}
+
+/**
+ * Sends an account email within the daily cap (`sendWithinCap`), keyed by the effect id so a retry
+ * is the same message; recipients SES rejected for good and recipients skipped by the cap are
+ * recorded (`email.not_sent` / `email.skipped`) and counted.
+ */
+async function sendCapped(
+  effect: EmailEffect | WebhookNoticeEffect,
+  to: readonly string[],
+  rendered: { subject: string; text: string; html: string },
+  deps: OutboxDeps,
+): Promise<void> {
+  const { effects } = deps;
+  const about = emailSubject(effect);
+  // The mailer reports recipients SES rejected for good; they are audited and counted below.
+  const rejected: EmailRejection[] = [];
+  const reporting: Mailer = {
+    send: async (m) => {
+      const result = await effects.mailer.send(m);
+      if (result) rejected.push(...result.rejected);
+      return result;
+    },
+  };
+  const sent = await sendWithinCap(
+    { to, ...rendered, idempotencyKey: effect.id },
+    { accountId: about.accountId, keyId: about.keyId, kind: about.template },
+    { mailer: reporting, quota: effects.emailQuota, maxPerDay: effects.maxEmailsPerAccountPerDay ?? 200, store: deps.store, clock: deps.clock, ids: deps.ids, log: deps.log },
+  );
+  // Skipped by the daily cap: sendWithinCap audits them (email.skipped); count them too.
+  if (sent < to.length) deps.metrics?.count(EMAILS_NOT_SENT_METRIC, { Reason: 'daily_cap' }, to.length - sent);
+  if (rejected.length) await recordNotSent(effect, rejected, deps);
 }
 
 /** Addresses once each, case-insensitively, in order. */
@@ -134,23 +176,19 @@ export async function performEffect(effect: Effect, deps: OutboxDeps): Promise<v
         ...(effects.dashboardUrl ? { dashboardUrl: effects.dashboardUrl } : {}),
         ...(effects.transition ? { transition: effects.transition } : {}),
       });
-      // The mailer reports recipients SES rejected for good; they are audited and counted below.
-      const rejected: EmailRejection[] = [];
-      const reporting: Mailer = {
-        send: async (m) => {
-          const result = await effects.mailer.send(m);
-          if (result) rejected.push(...result.rejected);
-          return result;
-        },
-      };
-      const sent = await sendWithinCap(
-        { to, ...rendered, idempotencyKey: effect.id },
-        { accountId: account.id, keyId: effect.email.keyId, kind: effect.email.template },
-        { mailer: reporting, quota: effects.emailQuota, maxPerDay: effects.maxEmailsPerAccountPerDay ?? 200, store, clock: deps.clock, ids: deps.ids, log: deps.log },
-      );
-      // Skipped by the daily cap: sendWithinCap audits them (email.skipped); count them too.
-      if (sent < to.length) deps.metrics?.count(EMAILS_NOT_SENT_METRIC, { Reason: 'daily_cap' }, to.length - sent);
-      if (rejected.length) await recordNotSent(effect, rejected, deps);
+      await sendCapped(effect, to, rendered, deps);
+      return;
+    }
+    case 'webhook_disabled': {
+      // SPEC §10: "either way the account's alert emails are told" — committed with the disable,
+      // so neither a crash nor a failing mailer loses it; the alert list is read when it is sent.
+      const account = await store.getAccount(effect.notice.accountId);
+      const to = account ? dedupeAddresses(account.alertEmails) : [];
+      if (!account || to.length === 0) {
+        await recordNotSent(effect, [{ recipient: null, reason: account ? 'no_recipients: no alert emails' : 'account_missing' }], deps);
+        return;
+      }
+      await sendCapped(effect, to, renderWebhookDisabledEmail(effect.notice, account.name), deps);
       return;
     }
     case 'account_keys': {
@@ -207,7 +245,7 @@ export async function drainOutbox(ref: OutboxRef, deps: OutboxDeps): Promise<Dra
       };
       if (isPermanent(err, effect, deps.clock.now())) {
         deps.log.error('outbox effect dropped: it cannot succeed', meta);
-        if (effect.kind === 'email') {
+        if (effect.kind === 'email' || effect.kind === 'webhook_disabled') {
           // Given up (an error no retry fixes, or 3 days of failures): still counted and audited.
           await recordNotSent(effect, [{ recipient: null, reason: `given_up: ${meta.error}`.slice(0, 300) }], deps).catch(() => undefined);
         }

@@ -262,7 +262,22 @@ export type Effect =
   | { readonly id: string; readonly kind: 'unschedule'; readonly timer: Timer }
   | { readonly id: string; readonly kind: 'email'; readonly email: EmailRequest }
   | { readonly id: string; readonly kind: 'notice'; readonly notice: NoticeRequest }
-  | { readonly id: string; readonly kind: 'account_keys'; readonly fanOut: AccountFanOut };
+  | { readonly id: string; readonly kind: 'account_keys'; readonly fanOut: AccountFanOut }
+  | { readonly id: string; readonly kind: 'webhook_disabled'; readonly notice: WebhookDisabledNotice };
+
+/**
+ * The alert emails' notice that rekey disabled a webhook endpoint (SPEC §10), committed in the
+ * endpoint's outbox by the write that disables it. Carries the URL's origin only: the path or query
+ * of a customer's URL may hold a token, and nothing here is ever a signing secret.
+ */
+export interface WebhookDisabledNotice {
+  readonly accountId: string;
+  readonly webhookId: string;
+  /** `https://hooks.example.com`, or `null` when the stored URL does not parse. */
+  readonly origin: string | null;
+  /** `gone`: it answered 410; `failing`: every delivery failed for 3 days. */
+  readonly reason: 'gone' | 'failing';
+}
 
 /** An address waiting for its confirmation (SPEC §10). */
 export interface PendingEmail {
@@ -295,11 +310,15 @@ export interface AccountFanOut {
   readonly actor: Actor;
 }
 
-/** Addresses an item that carries an outbox (`contacts`: a key's contacts item, `id` is the key id). */
+/**
+ * Addresses an item that carries an outbox (`contacts`: a key's contacts item, `id` is the key id;
+ * `webhook`: a webhook endpoint, `id` is its account and `slot` its place among the account's endpoints).
+ */
 export type OutboxRef =
   | { readonly kind: 'key'; readonly id: string }
   | { readonly kind: 'account'; readonly id: string }
-  | { readonly kind: 'contacts'; readonly id: string };
+  | { readonly kind: 'contacts'; readonly id: string }
+  | { readonly kind: 'webhook'; readonly id: string; readonly slot: number };
 
 /**
  * A key's contacts (SPEC §10): confirmed addresses that receive the key's reminders and notices

@@ -1,5 +1,6 @@
 /** Narrow interfaces the webhook service depends on; implemented in `shared/adapters` and `shared/local`. */
 import type { Page, PageRequest } from '../domain/ports.js';
+import type { Effect } from '../domain/types.js';
 import type { AttemptMessage, DeliveryAttempt, DeliveryRecord, DeliveryStatus, WebhookRecord } from './types.js';
 
 export interface WebhookStore {
@@ -7,9 +8,16 @@ export interface WebhookStore {
   listWebhooks(accountId: string, options?: { consistent?: boolean }): Promise<WebhookRecord[]>;
   /** Puts a new endpoint in its slot; throws `VersionConflictError` when the slot is taken. */
   createWebhook(record: WebhookRecord): Promise<void>;
-  /** Replaces the endpoint if its stored version is `expectedVersion`, else `VersionConflictError`. */
-  updateWebhook(record: WebhookRecord, expectedVersion: number): Promise<void>;
-  /** Deletes the endpoint if its stored version is `expectedVersion`, else `VersionConflictError`. */
+  /**
+   * Replaces the endpoint if its stored version is `expectedVersion`, else `VersionConflictError`;
+   * `effects` are committed into the endpoint's outbox (`OutboxRef` kind `webhook`) in the same
+   * conditional write, and effects still pending from earlier writes stay.
+   */
+  updateWebhook(record: WebhookRecord, expectedVersion: number, effects?: readonly Effect[]): Promise<void>;
+  /**
+   * Deletes the endpoint if its stored version is `expectedVersion`, else `VersionConflictError`.
+   * Effects still pending in its outbox move to the account's outbox first: none is lost.
+   */
   deleteWebhook(record: WebhookRecord, expectedVersion: number): Promise<void>;
   /** Idempotent: a delivery with the same id under the same endpoint is left as it is. */
   putDelivery(record: DeliveryRecord): Promise<void>;

@@ -5,12 +5,11 @@
 import { ApiError, ConflictError, ValidationError, VersionConflictError } from '../domain/errors.js';
 import { eventDetail, isPublished, serializeDetail } from '../domain/eventDetail.js';
 import { effectId } from '../domain/ids.js';
-import { sendWithinCap, type EmailQuota } from '../domain/emailCap.js';
 import { randomBase62 } from '../domain/keyFormat.js';
-import type { Clock, Ids, KeyStore, Log, Mailer, Page, PageRequest, PepperSource } from '../domain/ports.js';
+import type { Clock, Ids, KeyStore, Log, Page, PageRequest, PepperSource } from '../domain/ports.js';
 import type { Principal } from '../domain/service.js';
-import { SYSTEM_ACTOR, type AuditEvent, type Environment, type PublishedEventType } from '../domain/types.js';
-import { renderWebhookDisabledEmail } from './emails.js';
+import { SYSTEM_ACTOR, type AuditEvent, type Effect, type Environment, type OutboxRef, type PublishedEventType } from '../domain/types.js';
+import { webhookOrigin } from './emails.js';
 import type { AttemptQueue, WebhookStore } from './ports.js';
 import { decryptSecret, encryptSecret, webhookDataKey } from './secretBox.js';
 import { sendAttempt, type SendResult } from './sender.js';
@@ -25,7 +24,6 @@ import {
   secretActive,
   type AttemptMessage,
   type DeliveryRecord,
-  type DisabledReason,
   type SigningSecretRecord,
   type WebhookRecord,
 } from './types.js';
@@ -37,14 +35,16 @@ export interface WebhookDeps {
   readonly clock: Clock;
   readonly ids: Ids;
   readonly pepper: PepperSource;
-  readonly mailer: Mailer;
   readonly log: Log;
   readonly maxTransitionSeconds: number;
-  /** The per-account daily email cap (notices of disabled endpoints count too). */
-  readonly emailQuota?: EmailQuota | undefined;
-  readonly maxEmailsPerAccountPerDay: number;
   readonly urlPolicy: UrlPolicy;
   readonly resolve: Resolve;
+  /**
+   * Performs the effects an endpoint change just committed to its outbox (the disabled notice and
+   * its audit event), as key changes drain theirs before answering. Without it they wait for the
+   * sweeper / stream consumer, which perform them anyway. @default - left to the sweeper
+   */
+  readonly drain?: ((ref: OutboxRef) => Promise<void>) | undefined;
   /** Replaces the HTTP sender (tests only). */
   readonly send?: (target: Target, headers: Record<string, string>, body: string) => Promise<SendResult>;
 }
@@ -338,15 +338,24 @@ export async function attemptDelivery(message: AttemptMessage, deps: WebhookDeps
   return 'retry';
 }
 
-/** A system change of an endpoint (no principal), retried on a lost race; `change` returns `null` for "nothing to do". */
-async function changeHook(hook: WebhookRecord, deps: WebhookDeps, change: (h: WebhookRecord) => WebhookRecord | null): Promise<WebhookRecord | null> {
+/**
+ * A system change of an endpoint (no principal), retried on a lost race; `change` returns `null`
+ * for "nothing to do". `effects` of the change that wins are committed in the same conditional write.
+ */
+async function changeHook(
+  hook: WebhookRecord,
+  deps: WebhookDeps,
+  change: (h: WebhookRecord) => WebhookRecord | null,
+  effects: (next: WebhookRecord) => Effect[] = () => [],
+): Promise<WebhookRecord | null> {
   let current: WebhookRecord | undefined = hook;
   for (let attempt = 0; attempt < MAX_ATTEMPTS && current; attempt++) {
     const next = change(current);
     if (next === null) return null;
+    const written = { ...next, version: current.version + 1 };
     try {
-      await deps.webhookStore.updateWebhook({ ...next, version: current.version + 1 }, current.version);
-      return next;
+      await deps.webhookStore.updateWebhook(written, current.version, effects(written));
+      return written;
     } catch (err) {
       if (!(err instanceof VersionConflictError)) throw err;
       current = (await deps.webhookStore.listWebhooks(hook.accountId, { consistent: true })).find((w) => w.id === hook.id);
@@ -355,24 +364,29 @@ async function changeHook(hook: WebhookRecord, deps: WebhookDeps, change: (h: We
   return null;
 }
 
-/** Disables an endpoint (once), records it in the account's audit trail and tells the alert emails. */
-async function disable(hook: WebhookRecord, reason: DisabledReason, deps: WebhookDeps): Promise<void> {
-  const changed = await changeHook(hook, deps, (h) => (h.enabled ? { ...h, enabled: false, disabledReason: reason } : null));
+/**
+ * Disables an endpoint (once). The audit event (`webhook.disabled`) and the alert emails' notice
+ * ride in the endpoint's outbox, in the same conditional write as the disable: if the process dies
+ * right after it, or the mailer fails, the sweeper / stream consumer still performs them (SPEC §10
+ * "either way the account's alert emails are told"). Then they are performed at once (`drain`).
+ */
+async function disable(hook: WebhookRecord, reason: 'gone' | 'failing', deps: WebhookDeps): Promise<void> {
+  const changed = await changeHook(
+    hook,
+    deps,
+    (h) => (h.enabled ? { ...h, enabled: false, disabledReason: reason } : null),
+    (next) => {
+      const now = deps.clock.now();
+      const base = deps.ids.sortable(now, next.version);
+      const eventId = effectId(base, 0);
+      const event: AuditEvent = { id: eventId, type: 'webhook.disabled', at: now, actorKeyId: null, actor: SYSTEM_ACTOR, accountId: hook.accountId, keyId: null, data: { webhookId: hook.id, reason } };
+      return [
+        { id: eventId, kind: 'event', event },
+        { id: effectId(base, 1), kind: 'webhook_disabled', notice: { accountId: hook.accountId, webhookId: hook.id, origin: webhookOrigin(hook.url), reason } },
+      ];
+    },
+  );
   if (!changed) return;
-  const now = deps.clock.now();
-  const id = effectId(deps.ids.sortable(now), 0);
-  await deps.store.putEvent({ id, type: 'webhook.disabled', at: now, actorKeyId: null, actor: SYSTEM_ACTOR, accountId: hook.accountId, keyId: null, data: { webhookId: hook.id, reason } });
   deps.log.warn('webhook endpoint disabled', { webhookId: hook.id, accountId: hook.accountId, reason });
-  const account = await deps.store.getAccount(hook.accountId);
-  if (!account || account.alertEmails.length === 0) return;
-  try {
-    await sendWithinCap(
-      { to: account.alertEmails, ...renderWebhookDisabledEmail(hook, reason, account.name), idempotencyKey: `wh-disabled-${hook.id}-${id}` },
-      { accountId: hook.accountId, keyId: null, kind: 'webhook_disabled' },
-      { mailer: deps.mailer, quota: deps.emailQuota, maxPerDay: deps.maxEmailsPerAccountPerDay, store: deps.store, clock: deps.clock, ids: deps.ids, log: deps.log },
-    );
-  } catch (err) {
-    // The endpoint is disabled and audited either way; a lost notice is logged, not retried forever.
-    deps.log.error('webhook disabled notice not sent', { webhookId: hook.id, error: err instanceof Error ? err.name : String(err) });
-  }
+  await deps.drain?.({ kind: 'webhook', id: hook.accountId, slot: hook.slot });
 }

@@ -32,6 +32,8 @@ import { FUNCTION_GRANTS } from '../../infra/permissions.js';
 import { ensureTable } from '../../shared/adapters/tableAdmin.js';
 import { startDynalite, type LocalDynamo } from '../../shared/local/dynalite.js';
 import { createRuntime } from '../../shared/runtime.js';
+import { createDocumentClient } from '../../shared/adapters/dynamoStore.js';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { loadConfig } from '../../shared/config.js';
 import { createAccountWithKey } from '../support/world.js';
 import { matchRoute, ROUTES } from '../../shared/http/routes.js';
@@ -461,6 +463,9 @@ async function invoke(name: FnName, event: unknown): Promise<unknown> {
 
 let caller: Caller;
 let secret = '';
+/** dynalite itself, bypassing the recorder: setting up a state is not a call of any function. */
+let direct: ReturnType<typeof createDocumentClient>;
+const tableName = () => fnEnv('createKey').TABLE_NAME!;
 const api = async (name: keyof typeof ROUTES, init: Omit<EventInit, 'method'> & { method?: string }) => {
   const route = ROUTES[name];
   const res = (await invoke(name, restEvent({ method: route.method, caller, ...init, path: init.path }))) as { statusCode: number; body: string };
@@ -484,6 +489,7 @@ beforeAll(async () => {
   for (const [name, f] of Object.entries(stack.service.functions)) fnIds[name as FnName] = { fn: id(f), role: id(f.role) };
 
   dynamo = await startDynalite();
+  direct = createDocumentClient({ endpoint: dynamo.endpoint });
   rec = await startRecorder(dynamo.endpoint);
   const dir = mkdtempSync(path.join(tmpdir(), 'rekey-proof-'));
   ghKeysFile = path.join(dir, 'keys.json');
@@ -588,11 +594,24 @@ describe('least privilege, proved from the bundles', () => {
     // A key change fans out to the endpoint (deliveries + SQS), then the delivery function runs the queued attempts.
     ok(await api('rotateKey', { path: `/v1/keys/${keyId}/rotate`, body: { oldKeyExpiresInSeconds: 86400 } }), 200);
     expect(rec.messages.length).toBeGreaterThan(0);
+    // The endpoint has been failing for 4 days (set directly, not recorded), so this attempt, which
+    // fails too (no DNS here), disables it: the disable commits its audit event and the alert
+    // emails' notice in the endpoint's outbox, and the function drains that outbox itself.
+    const endpointKey = { pk: `ACCT#${caller.accountId}`, sk: 'WH#00' };
+    await direct.send(new UpdateCommand({ TableName: tableName(), Key: endpointKey, UpdateExpression: 'SET failingSince = :t', ExpressionAttributeValues: { ':t': Date.now() - 4 * 86_400_000 } }));
     await scenario('webhookDelivery', async () => {
       const bodies = [...rec.messages];
       const out = (await invoke('webhookDelivery', { Records: bodies.map((b, i) => ({ messageId: `m${i}`, body: b, attributes: { ApproximateReceiveCount: '1' } })) })) as Json;
       expect(out).toHaveProperty('batchItemFailures');
     });
+    const disabled = (await direct.send(new GetCommand({ TableName: tableName(), Key: endpointKey, ConsistentRead: true }))).Item!;
+    expect([disabled.enabled, disabled.disabledReason, disabled.obp]).toEqual([false, 'failing', undefined]);
+    /** A notice left pending in the endpoint's outbox, as if its dispatcher had died (written directly, not recorded). */
+    const leavePendingNotice = async (n: number) => {
+      const id = `${Date.now().toString(36).padStart(9, '0')}${String(90 + n).padStart(5, '0')}proofnot00`;
+      const effect = { id, kind: 'webhook_disabled', notice: { accountId: caller.accountId, webhookId: hookId, origin: 'https://hooks.proof.example', reason: 'failing' } };
+      await direct.send(new UpdateCommand({ TableName: tableName(), Key: endpointKey, UpdateExpression: 'SET ob.#e = :e, obp = :s', ExpressionAttributeNames: { '#e': id }, ExpressionAttributeValues: { ':e': effect, ':s': 1 } }));
+    };
 
     // The timer: a due reminder and the end of the window (controllable clock: the bundles read the global Date).
     const planned = rec.schedules.map((s) => JSON.parse(String((s.Target as Json).Input)) as { keyId: string; kind: string; at: number });
@@ -614,10 +633,15 @@ describe('least privilege, proved from the bundles', () => {
       }
     });
 
-    // The outbox stream consumer: a stream record of a key (drains whatever it holds; the sweep queries gsi3).
+    // The outbox stream consumer: a stream record of a key (drains whatever it holds; the sweep queries
+    // gsi3), and one of a webhook endpoint whose disabled notice was left pending.
+    await leavePendingNotice(1);
     await scenario('outboxStream', async () => {
       await invoke('outboxStream', {
-        Records: [{ eventID: '1', eventName: 'MODIFY', eventSource: 'aws:dynamodb', dynamodb: { Keys: { pk: { S: `KEY#${keyId}` }, sk: { S: 'KEY' } }, SequenceNumber: '1' } }],
+        Records: [
+          { eventID: '1', eventName: 'MODIFY', eventSource: 'aws:dynamodb', dynamodb: { Keys: { pk: { S: `KEY#${keyId}` }, sk: { S: 'KEY' } }, SequenceNumber: '1' } },
+          { eventID: '2', eventName: 'MODIFY', eventSource: 'aws:dynamodb', dynamodb: { Keys: { pk: { S: endpointKey.pk }, sk: { S: endpointKey.sk } }, SequenceNumber: '2' } },
+        ],
       });
       await invoke('outboxStream', { source: 'aws.events', 'detail-type': 'Scheduled Event', id: 's', time: new Date().toISOString(), detail: {} });
     });
@@ -639,7 +663,11 @@ describe('least privilege, proved from the bundles', () => {
       )) as { statusCode: number; body: string };
       expect(r.statusCode, r.body).toBe(200);
     });
+    // Deleting an endpoint with a notice still pending moves the notice to the account's outbox first.
+    await leavePendingNotice(2);
     await scenario('deleteWebhook', async () => ok(await api('deleteWebhook', { path: `/v1/webhooks/${hookId as string}` }), 200));
+    const accountItem = (await direct.send(new GetCommand({ TableName: tableName(), Key: { pk: `ACCT#${caller.accountId}`, sk: 'ACCT' }, ConsistentRead: true }))).Item!;
+    expect(Object.values(accountItem.ob as Record<string, { kind: string }>).map((e) => e.kind)).toContain('webhook_disabled');
 
     // The admin API (SPEC §9): one function in AWS serving every /admin/v1 route, called with the
     // operator's IAM identity (API Gateway AWS_IAM puts the caller's ARN in the request context).
@@ -699,6 +727,12 @@ describe('least privilege, proved from the bundles', () => {
     expect(rec.calls.some((c) => c.fn === 'timer' && c.resource.endsWith('/index/gsi4'))).toBe(true);
     expect(rec.calls.some((c) => c.fn === 'outboxStream' && c.resource.endsWith('/index/gsi3'))).toBe(true);
     expect(actions('webhookDelivery').has('dynamodb:UpdateItem') || actions('webhookDelivery').has('dynamodb:PutItem')).toBe(true);
+    // The disabled notice (SPEC §10), from the outbox: performed by the delivery function that
+    // disabled the endpoint, and by the stream consumer for an endpoint item left pending; a delete
+    // reads the endpoint's outbox and moves it to the account's.
+    expect(actions('webhookDelivery').has('ses:SendEmail')).toBe(true);
+    expect(rec.calls.filter((c) => c.fn === 'outboxStream' && c.action === 'ses:SendEmail').length).toBeGreaterThan(0);
+    for (const a of ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']) expect(actions('deleteWebhook').has(a), a).toBe(true);
   }, 300_000);
 
   it('every function of the template has a scenario (add one to this file for a new function)', () => {

@@ -386,6 +386,24 @@ describe('timers', () => {
     });
   });
 
+  it('a webhook endpoint with a pending disabled notice reaches the outbox consumer, whose role can drain it; deleting an endpoint can move its outbox', () => {
+    // The notice rides in the endpoint item's outbox (pk ACCT#<acct>, sk WH#<slot>). The stream
+    // carries new images and the one filter names `obp` only, no key prefix, so the write that
+    // disables an endpoint invokes the consumer like a key's; the consumer tells the item by both keys.
+    expect(resource(id(svc.table.table)).Properties.StreamSpecification).toEqual({ StreamViewType: 'NEW_IMAGE' });
+    const mappings = Object.values(json.Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>).filter((r) => r.Type === 'AWS::Lambda::EventSourceMapping' && JSON.stringify(r.Properties.FunctionName) === JSON.stringify({ Ref: fnId('outboxStream') }));
+    expect(mappings).toHaveLength(1);
+    const filters = (mappings[0]!.Properties.FilterCriteria as { Filters: { Pattern: string }[] }).Filters.map((f) => JSON.parse(f.Pattern) as Record<string, unknown>);
+    expect(filters).toEqual([{ dynamodb: { NewImage: { obp: { N: [{ exists: true }] } } } }]);
+    // Draining an endpoint's outbox: claim / release (UpdateItem), the busy check and the account
+    // (GetItem), the audit event (PutItem), the day's email counter (UpdateItem), the mail (SES).
+    for (const fn of ['outboxStream', 'webhookDelivery'] as const) {
+      const actions = roleActions(json, roleId(fn));
+      for (const a of ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem', 'ses:SendEmail']) expect(actions, `${fn} ${a}`).toContain(a);
+    }
+    expect(roleActions(json, roleId('deleteWebhook'))).toEqual(sorted(['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query', 'dynamodb:DeleteItem', ...LOGS, ...XRAY]));
+  });
+
   it('sweeps the outbox every minute through the outbox function, with bounded retries and its dead-letter queue', () => {
     const rule = resource(id(svc.outboxSweepRule)).Properties;
     expect(rule).toMatchObject({ ScheduleExpression: 'rate(1 minute)', State: 'ENABLED' });

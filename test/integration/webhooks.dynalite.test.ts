@@ -5,7 +5,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createAccountWithKey, createWorld, type World } from '../support/world.js';
@@ -16,6 +16,8 @@ import { createDocumentClient } from '../../shared/adapters/dynamoStore.js';
 import { attemptDelivery, type WebhookDeps } from '../../shared/webhooks/service.js';
 import { RETRY_DELAYS_MS } from '../../shared/webhooks/types.js';
 import type { SendResult } from '../../shared/webhooks/sender.js';
+import { sweepOutbox } from '../../shared/domain/outbox.js';
+import { handler as streamHandler } from '../../functions/outbox-stream.js';
 
 let w: World;
 let live: Caller;
@@ -292,6 +294,141 @@ describe('deliveries', () => {
     await call({ method: 'POST', path: `/v1/webhooks/${h2.body.webhook.id}/test`, body: {}, caller: c });
     await runDue();
     expect((await call({ method: 'GET', path: `/v1/webhooks/${h2.body.webhook.id}`, caller: c })).body.webhook.enabled).toBe(true);
+  });
+
+  describe('the disabled notice rides in the endpoint outbox (committed with the disable)', () => {
+    const raw = () => createDocumentClient({ endpoint: w.dynamo.endpoint });
+    const endpointItem = async (accountId: string) =>
+      (await raw().send(new GetCommand({ TableName: w.rt.config.tableName, Key: { pk: `ACCT#${accountId}`, sk: 'WH#00' }, ConsistentRead: true }))).Item!;
+    const accountEvents = async (accountId: string) => (await w.store.listEvents({ kind: 'account', id: accountId }, { limit: 50 })).items;
+    const noticesTo = (address: string) => w.rec.mails.filter((m) => m.to.includes(address) && m.subject.includes('Webhook endpoint disabled'));
+    /** A 410 endpoint of a fresh account, disabled by its test delivery under `d`. */
+    async function goneEndpoint(d: WebhookDeps = deps()) {
+      const c = await freshAccount();
+      answer = 410;
+      const hook = await call({ method: 'POST', path: '/v1/webhooks', body: { url: `http://127.0.0.1:${port}/gone/whsec_not-a-secret?token=abc` }, caller: c });
+      await call({ method: 'POST', path: `/v1/webhooks/${hook.body.webhook.id}/test`, body: {}, caller: c });
+      const due = w.rec.attempts.splice(0);
+      for (const a of due) expect(await attemptDelivery(a.message, d)).toBe('failed');
+      return { c, hook: hook.body.webhook as { id: string }, signingSecret: hook.body.signingSecret as string };
+    }
+
+    it('a mailer failing on the first send: disabled and audited at once, exactly one notice after the outbox retries, same idempotency key, counted in the daily cap', async () => {
+      w.rec.logs.length = 0;
+      w.rec.failNext.mail = 1;
+      const { c, hook, signingSecret } = await goneEndpoint();
+      expect((await call({ method: 'GET', path: `/v1/webhooks/${hook.id}`, caller: c })).body.webhook).toMatchObject({ enabled: false, disabledReason: 'gone' });
+      expect(noticesTo('ops@hooks.test')).toHaveLength(0);
+      // The audit event came first in commit order and is done; the notice waits in the endpoint's outbox.
+      expect((await accountEvents(c.accountId)).filter((e) => e.type === 'webhook.disabled').map((e) => e.data)).toEqual([{ webhookId: hook.id, reason: 'gone' }]);
+      const item = await endpointItem(c.accountId);
+      const pending = Object.values(item.ob as Record<string, { id: string; kind: string }>);
+      expect(pending.map((e) => e.kind)).toEqual(['webhook_disabled']);
+      expect(item.obp).toBeTypeOf('number');
+      expect(w.rec.logs.join('\n')).toContain('outbox effect failed; it will be retried');
+      // The sweeper (local mode's loop; the minute schedule in AWS) performs it: once.
+      await sweepOutbox(w.rt);
+      await sweepOutbox(w.rt);
+      const notices = noticesTo('ops@hooks.test');
+      expect(notices).toHaveLength(1);
+      expect(notices[0]!.idempotencyKey).toBe(pending[0]!.id);
+      expect(notices[0]!.text).toContain(`webhook endpoint ${hook.id} (http://127.0.0.1:${port}) because it answered 410 Gone`);
+      expect(notices[0]!.text).not.toContain('token=abc');
+      expect(notices[0]!.text).not.toContain('whsec_');
+      const after = await endpointItem(c.accountId);
+      expect([Object.keys(after.ob as object), after.obp]).toEqual([[], undefined]);
+      // Counted against the account's daily cap: the failed try took its quota too (a retried send
+      // takes quota again: the cap errs towards sending less, see emailCap.ts).
+      const day = new Date(w.clock.now()).toISOString().slice(0, 10);
+      const quota = await raw().send(new GetCommand({ TableName: w.rt.config.tableName, Key: { pk: `ACCT#${c.accountId}`, sk: `MAILDAY#${day}` }, ConsistentRead: true }));
+      expect(quota.Item?.sent).toBe(2);
+      // No signing secret in the logs, the mail or the outbox.
+      const logs = w.rec.logs.join('\n');
+      expect(logs).not.toContain(signingSecret);
+      expect(logs).not.toContain('whsec_');
+      expect(JSON.stringify(w.rec.mails)).not.toContain(signingSecret);
+      expect(JSON.stringify(w.rec.mails)).not.toContain('whsec_');
+      expect(JSON.stringify(item.ob)).not.toContain('whsec_');
+    });
+
+    it('a crash between the disabling write and the send: the stream consumer (AWS) performs the audit event and the notice, once', async () => {
+      // No drain after the write: as if the delivery function died right after its conditional write.
+      const { c, hook } = await goneEndpoint({ ...deps(), drain: undefined });
+      expect(noticesTo('ops@hooks.test')).toHaveLength(0);
+      expect((await accountEvents(c.accountId)).filter((e) => e.type === 'webhook.disabled')).toHaveLength(0);
+      const item = await endpointItem(c.accountId);
+      expect(Object.values(item.ob as Record<string, { kind: string }>).map((e) => e.kind)).toEqual(['event', 'webhook_disabled']);
+      // The stream record of that write (the template's filter passes images with `obp`).
+      const record = { eventName: 'MODIFY' as const, dynamodb: { Keys: { pk: { S: `ACCT#${c.accountId}` }, sk: { S: 'WH#00' } }, NewImage: { obp: { N: String(item.obp) } }, SequenceNumber: '7' } };
+      expect(await streamHandler({ Records: [record, record] })).toEqual({ batchItemFailures: [] });
+      expect(await streamHandler({ Records: [record] })).toEqual({ batchItemFailures: [] });
+      expect(noticesTo('ops@hooks.test')).toHaveLength(1);
+      expect(noticesTo('ops@hooks.test')[0]!.text).toContain(hook.id);
+      expect((await accountEvents(c.accountId)).filter((e) => e.type === 'webhook.disabled').map((e) => e.data)).toEqual([{ webhookId: hook.id, reason: 'gone' }]);
+      // The account item of the same partition was not mistaken for it: nothing else happened.
+      await sweepOutbox(w.rt);
+      expect(noticesTo('ops@hooks.test')).toHaveLength(1);
+    });
+
+    it('a crash, then the local sweeper: the notice of a 3-days-failing endpoint goes out once', async () => {
+      const c = await freshAccount();
+      answer = 503;
+      const hook = await call({ method: 'POST', path: '/v1/webhooks', body: { url: `http://127.0.0.1:${port}/down` }, caller: c });
+      const id = hook.body.webhook.id as string;
+      const crashing = { ...deps(), drain: undefined };
+      await call({ method: 'POST', path: `/v1/webhooks/${id}/test`, body: {}, caller: c });
+      for (const a of w.rec.attempts.splice(0)) await attemptDelivery(a.message, crashing);
+      w.clock.advance(3 * 86_400);
+      await call({ method: 'POST', path: `/v1/webhooks/${id}/test`, body: {}, caller: c });
+      for (const a of w.rec.attempts.splice(0).filter((x) => x.at <= w.clock.now())) await attemptDelivery(a.message, crashing);
+      expect((await call({ method: 'GET', path: `/v1/webhooks/${id}`, caller: c })).body.webhook).toMatchObject({ enabled: false, disabledReason: 'failing' });
+      expect(noticesTo('ops@hooks.test')).toHaveLength(0);
+      const swept = await sweepOutbox(w.rt);
+      expect(swept.performed).toBeGreaterThanOrEqual(2);
+      await sweepOutbox(w.rt);
+      expect(noticesTo('ops@hooks.test')).toHaveLength(1);
+      expect(noticesTo('ops@hooks.test')[0]!.text).toContain('every delivery to it has failed for 3 days');
+      expect((await accountEvents(c.accountId)).filter((e) => e.type === 'webhook.disabled').map((e) => e.data)).toEqual([{ webhookId: id, reason: 'failing' }]);
+    });
+
+    it('deleting an endpoint whose notice is still pending moves the notice to the account outbox: still sent, once', async () => {
+      w.rec.failNext.mail = 1;
+      const { c, hook } = await goneEndpoint();
+      expect(noticesTo('ops@hooks.test')).toHaveLength(0);
+      expect((await call({ method: 'DELETE', path: `/v1/webhooks/${hook.id}`, caller: c })).status).toBe(200);
+      const account = (await raw().send(new GetCommand({ TableName: w.rt.config.tableName, Key: { pk: `ACCT#${c.accountId}`, sk: 'ACCT' }, ConsistentRead: true }))).Item!;
+      expect(Object.values(account.ob as Record<string, { kind: string }>).map((e) => e.kind)).toEqual(['webhook_disabled']);
+      await sweepOutbox(w.rt);
+      await sweepOutbox(w.rt);
+      expect(noticesTo('ops@hooks.test')).toHaveLength(1);
+    });
+
+    it('at the daily cap the notice is skipped, audited (email.skipped) and not retried', async () => {
+      const c = await freshAccount();
+      const day = new Date(w.clock.now()).toISOString().slice(0, 10);
+      await w.rt.effects.emailQuota!.take(c.accountId, day, 200, 200);
+      answer = 410;
+      const hook = await call({ method: 'POST', path: '/v1/webhooks', body: { url: `http://127.0.0.1:${port}/capped` }, caller: c });
+      await call({ method: 'POST', path: `/v1/webhooks/${hook.body.webhook.id}/test`, body: {}, caller: c });
+      await runDue();
+      expect(noticesTo('ops@hooks.test')).toHaveLength(0);
+      const skipped = (await accountEvents(c.accountId)).filter((e) => e.type === 'email.skipped');
+      expect(skipped.map((e) => e.data)).toEqual([expect.objectContaining({ email: 'webhook_disabled', skippedRecipients: 1, reason: 'daily_cap' })]);
+      expect((await endpointItem(c.accountId)).obp).toBeUndefined();
+    });
+
+    it('an endpoint stored before endpoints had an outbox map still takes the effects of its disabling', async () => {
+      const c = await freshAccount();
+      await call({ method: 'POST', path: '/v1/webhooks', body: { url: URL_OK }, caller: c });
+      const [record] = await w.webhookStore.listWebhooks(c.accountId, { consistent: true });
+      await raw().send(new UpdateCommand({ TableName: w.rt.config.tableName, Key: { pk: `ACCT#${c.accountId}`, sk: 'WH#00' }, UpdateExpression: 'REMOVE ob' }));
+      const effect = { id: w.rt.ids.sortable(w.clock.now(), 2) + '00', kind: 'event' as const, event: { id: 'x', type: 'webhook.disabled' as const, at: 0, actorKeyId: null, actor: { type: 'system' as const, id: null }, accountId: c.accountId, keyId: null, data: {} } };
+      await w.webhookStore.updateWebhook({ ...record!, enabled: false, disabledReason: 'gone', version: 2 }, 1, [effect]);
+      const item = await endpointItem(c.accountId);
+      expect([Object.keys(item.ob as object), item.enabled, item.version]).toEqual([[effect.id], false, 2]);
+      // A stale version is still refused on that path.
+      await expect(w.webhookStore.updateWebhook({ ...record!, version: 2 }, 1, [effect])).rejects.toThrow(/conflict|version/i);
+    });
   });
 
   it('a URL refused at delivery time is recorded as a failed attempt without any connection', async () => {

@@ -14,7 +14,7 @@ import { renderEmail } from '../../shared/domain/emails.js';
 import type { EmailMessage, Log } from '../../shared/domain/ports.js';
 import type { AuditEvent, Caller, Timer } from '../../shared/domain/types.js';
 import type { Runtime } from '../../shared/runtime.js';
-import type { Principal } from '../../shared/domain/service.js';
+import { drainQuietly, type Principal } from '../../shared/domain/service.js';
 import { createAccount } from '../../shared/admin/accounts.js';
 import type { Config } from '../../shared/config.js';
 import { DynamoWebhookStore } from '../../shared/adapters/webhookStore.js';
@@ -102,11 +102,11 @@ export async function createWorld(opts: { policies?: Partial<Policies>; dynamo?:
   const emailQuota = new DynamoEmailQuota({ client, tableName });
   const confirmations = new DynamoConfirmationStore({ client, tableName });
   const webhooks: WebhookDeps = {
-    store, webhookStore, clock, ids: randomIds, pepper: { get: async () => TEST_PEPPER }, mailer, log,
+    store, webhookStore, clock, ids: randomIds, pepper: { get: async () => TEST_PEPPER }, log,
     attempts: { enqueue: async (message, at) => void rec.attempts.push({ message, at }) },
     maxTransitionSeconds: policies.maxTransitionSeconds,
-    emailQuota,
-    maxEmailsPerAccountPerDay: policies.maxEmailsPerAccountPerDay,
+    // As in the runtime: an endpoint's outbox (its disabled notice) is drained at once.
+    drain: async (ref) => drainQuietly(ref, rt),
     urlPolicy: { allowLocalHttp: true },
     // No DNS in tests: names resolve only when a test injects a resolver.
     resolve: async () => [],

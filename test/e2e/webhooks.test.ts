@@ -4,7 +4,9 @@
  * implementation of the Standard Webhooks specification, not code of this repository).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocal, type CreatedAccount, type LocalInstance } from './harness.js';
@@ -205,6 +207,29 @@ describe('webhooks against local mode', () => {
     const answered = receiver.received.filter((r) => isIt(r) && r.answered !== null && r.answered < 300);
     expect(answered).toHaveLength(1);
   }, 60_000);
+
+  it('a 410 disables the endpoint and the alert emails get the notice from the outbox (an .eml in local mode), once, origin only', async () => {
+    // An account of its own, so its endpoint sees none of the other tests' events.
+    const other = await inst.createAccount({ name: 'webhooks e2e 410', alertEmails: ['ops@gone.example'] });
+    const created = await api<WebhookRes>('POST', '/v1/webhooks', { url: `${receiver.url}/gone?token=t0k3n` }, other.secret);
+    expect(created.status).toBe(201);
+    const id = created.body.webhook.id;
+    receiver.then(410, (r) => typeOf(r) === 'webhook.test' && r.body.includes(id));
+    expect((await api('POST', `/v1/webhooks/${id}/test`, {}, other.secret)).status).toBe(202);
+    await receiver.waitFor((r) => typeOf(r) === 'webhook.test' && r.body.includes(id) && r.answered === 410);
+    const dir = join(inst.dataDir, 'outbox');
+    const notices = () =>
+      (existsSync(dir) ? readdirSync(dir) : []).map((f) => readFileSync(join(dir, f), 'utf8')).filter((m) => /^To: ops@gone\.example$/m.test(m) && m.includes('Webhook endpoint disabled'));
+    for (const deadline = Date.now() + 8_000; notices().length === 0 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 100));
+    expect(notices()).toHaveLength(1);
+    expect(notices()[0]).toContain(id);
+    expect(notices()[0]).not.toContain('t0k3n');
+    expect(notices()[0]).not.toContain(created.body.signingSecret);
+    expect((await api<{ webhook: { enabled: boolean; disabledReason: string } }>('GET', `/v1/webhooks/${id}`, undefined, other.secret)).body.webhook).toMatchObject({ enabled: false, disabledReason: 'gone' });
+    // The local sweeper (every 2 s) finds nothing left to send.
+    await new Promise((r) => setTimeout(r, 2_500));
+    expect(notices()).toHaveLength(1);
+  }, 30_000);
 
   it('measures delivery latency from the change to the receiver (printed, not asserted)', async () => {
     const key = await api<KeyRes>('POST', '/v1/keys', { name: 'latency' });

@@ -93,22 +93,31 @@ export interface RekeyErrorDetail {
   readonly message: string;
 }
 
-const KNOWN_CODES: ReadonlySet<string> = new Set<RekeyErrorCode>([
-  'validation_error',
-  'invalid_json',
-  'unauthorized',
-  'forbidden',
-  'not_found',
-  'payload_too_large',
-  'internal_error',
-  'rotation_in_progress',
-  'no_rotation_in_progress',
-  'nothing_to_cancel',
-  'key_revoked',
-  'key_expired',
-  'key_not_revoked',
-  'reactivation_window_passed',
-]);
+/**
+ * Every code of SPEC §3, as a record so the compiler refuses a code added to the server's
+ * {@link RekeyErrorCode} but not here (a missing one used to turn `409 limit_reached`,
+ * `409 key_exposed` and `429 too_many_requests` into `internal_error`).
+ */
+const CODES: Record<RekeyErrorCode, true> = {
+  validation_error: true,
+  invalid_json: true,
+  unauthorized: true,
+  forbidden: true,
+  not_found: true,
+  payload_too_large: true,
+  too_many_requests: true,
+  internal_error: true,
+  rotation_in_progress: true,
+  no_rotation_in_progress: true,
+  nothing_to_cancel: true,
+  key_revoked: true,
+  key_expired: true,
+  key_not_revoked: true,
+  reactivation_window_passed: true,
+  limit_reached: true,
+  key_exposed: true,
+};
+const KNOWN_CODES: ReadonlySet<string> = new Set(Object.keys(CODES));
 
 // ---- errors -----------------------------------------------------------------------------------
 

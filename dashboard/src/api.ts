@@ -54,7 +54,7 @@ export function maxFromOpenApi(doc: unknown): number | undefined {
 const CODE_WORDS: Record<RekeyErrorCode, string> = {
   unauthorized: 'The key was not accepted: it is unknown, mistyped, expired or revoked.',
   forbidden: 'This key is not allowed to do that (a scope is missing, or a test key tried to act on a live key).',
-  not_found: 'That key no longer exists in this account.',
+  not_found: 'It no longer exists in this account: it may have been deleted. Refresh to see the current state.',
   validation_error: 'Some input was not accepted.',
   invalid_json: 'The request could not be read by the API.',
   rotation_in_progress: 'A rotation is already in progress for this key. Change its window or cancel it first.',
@@ -104,6 +104,8 @@ function summaryOf(code: string, words: string, message: string | undefined): st
   const msg = message?.trim();
   if (!msg || msg === words) return words;
   if (code === 'rotation_in_progress') return sentence(msg);
+  // "No such webhook." / "No such key.": say which kind of thing is gone, then what to do.
+  if (code === 'not_found') return `${sentence(msg)} ${words}`;
   if (code === 'forbidden') return `${words} ${sentence(msg)}`;
   return words;
 }

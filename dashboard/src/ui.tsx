@@ -61,9 +61,23 @@ export function ErrorAlert({ error, id }: { error: ErrorWords | null; id?: strin
 }
 
 /**
+ * Where focus goes when a dialog opens: the element marked `data-autofocus`, else the first field
+ * or button of its body (not the header's close button), and for a radio group its checked radio.
+ */
+function target(dialog: HTMLDialogElement): HTMLElement | null {
+  const marked = dialog.querySelector<HTMLElement>('[data-autofocus]');
+  if (marked) return marked;
+  const first = Array.from(dialog.querySelectorAll<HTMLElement>('input:not([type=hidden]), select, textarea, button')).find((el) => !el.closest('.modal-head'));
+  if (first instanceof HTMLInputElement && first.type === 'radio' && first.name) {
+    return dialog.querySelector<HTMLElement>(`input[type=radio][name="${CSS.escape(first.name)}"]:checked`) ?? first;
+  }
+  return first ?? null;
+}
+
+/**
  * A native modal `<dialog>`: the browser traps focus, closes on Escape and marks the rest of the
- * page inert. Focus goes to the first field (or the element marked `data-autofocus`) on open and
- * back to whatever opened it on close.
+ * page inert. Focus goes to the first field (see {@link target}) on open and back to whatever
+ * opened it on close.
  */
 export function Modal({ title, onClose, children, wide }: { title: string; onClose: () => void; children: ComponentChildren; wide?: boolean }) {
   const ref = useRef<HTMLDialogElement>(null);
@@ -79,8 +93,7 @@ export function Modal({ title, onClose, children, wide }: { title: string; onClo
     // buttons): then focus its card, or the main region, instead of dropping focus on <body>.
     const fallback = opener?.closest<HTMLElement>('article, main') ?? document.querySelector<HTMLElement>('main');
     if (!dialog.open) dialog.showModal();
-    const target = dialog.querySelector<HTMLElement>('[data-autofocus]') ?? dialog.querySelector<HTMLElement>('input:not([type=hidden]), select, textarea, button');
-    target?.focus();
+    target(dialog)?.focus();
     const onCancel = (e: Event) => {
       e.preventDefault();
       onCloseRef.current();
@@ -113,5 +126,27 @@ export function When({ iso, now, empty = 'never' }: { iso: string | null | undef
     <time dateTime={iso} title={formatDateTime(iso)}>
       {formatDateTime(iso)} <span class="muted">({formatRelative(iso, now)})</span>
     </time>
+  );
+}
+
+/**
+ * A button whose action may be running: while `busy` it says so with `aria-disabled` and ignores
+ * clicks, but stays focusable — a `disabled` button drops keyboard focus to `<body>`.
+ */
+export function ActionButton({
+  busy,
+  onClick,
+  class: className,
+  children,
+}: {
+  busy: boolean;
+  onClick: () => void;
+  class?: string;
+  children: ComponentChildren;
+}) {
+  return (
+    <button type="button" class={className} aria-disabled={busy ? 'true' : undefined} onClick={() => (busy ? undefined : onClick())}>
+      {children}
+    </button>
   );
 }

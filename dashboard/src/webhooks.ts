@@ -90,3 +90,29 @@ export function endpointFormError(url: string, eventTypes: readonly string[]): s
   if (eventTypes.length === 0) return 'Events: choose at least one event type.';
   return null;
 }
+
+/** Follow a delivery whose next attempt is due within this long… */
+export const FOLLOW_AHEAD_MS = 60_000;
+/** …and stop following one whose attempt is this overdue (the sender is down; a click still refreshes). */
+export const FOLLOW_OVERDUE_MS = 120_000;
+
+/**
+ * Whether the open deliveries list should re-read itself for this delivery: it is pending and its
+ * next attempt (or, before the first, its creation) is due within a minute and not long overdue.
+ * Bounded both ways so an open list never polls for hours.
+ */
+export function shouldFollow(d: Pick<DeliveryView, 'status' | 'nextAttemptAt' | 'createdAt'>, now: number): boolean {
+  if (d.status !== 'pending') return false;
+  const due = Date.parse(d.nextAttemptAt ?? d.createdAt);
+  return due - now < FOLLOW_AHEAD_MS && now - due < FOLLOW_OVERDUE_MS;
+}
+
+/**
+ * A URL short enough for a heading or a sentence: up to `max` characters, else its start (scheme,
+ * host, the path's beginning) and its end around an ellipsis. The full URL stays one click away.
+ */
+export function shortUrl(url: string, max = 80): string {
+  if (url.length <= max) return url;
+  const tail = Math.floor((max - 1) / 3);
+  return `${url.slice(0, max - 1 - tail)}…${url.slice(-tail)}`;
+}

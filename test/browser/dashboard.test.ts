@@ -676,8 +676,11 @@ describe('dashboard', () => {
     expect(await delivery.locator('ol.attempts > li').innerText()).toMatch(/ · 500 · \d+ ms$/);
     expect(await delivery.innerText()).toMatch(/1 attempt failed so far; retrying — next attempt .*\((in \d+ seconds|just now)\)/);
     await shot('webhook-retry', 375, true, c);
-    // No click: the list follows a retry due within a minute (about 5 s here).
+    // No click: the list follows a retry due within a minute (about 5 s here); a keyboard user
+    // parked on its Refresh button keeps focus through every re-read.
+    await c.getByRole('button', { name: 'Refresh deliveries' }).focus();
     await expect.poll(() => delivery.locator('.badge').innerText(), { timeout: 15_000 }).toBe('delivered');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Refresh deliveries');
     expect(await delivery.innerText()).toMatch(/Delivered after 2 attempts/);
     const [failed, retried] = receiver.hits.slice(-2);
     expect(failed!.status).toBe(500);
@@ -689,6 +692,11 @@ describe('dashboard', () => {
     await c.getByRole('button', { name: 'Rotate signing secret' }).click();
     const dialog = page.getByRole('dialog', { name: 'Rotate the signing secret' });
     expect(await dialog.getByLabel(/24 hours/).isChecked()).toBe(true);
+    // Stopping the old signing secret at once needs an explicit confirmation; nothing is sent without it.
+    await dialog.getByLabel('Stop at once').check();
+    await dialog.getByRole('button', { name: 'Rotate signing secret' }).click();
+    await expect.poll(() => dialog.getByRole('alert').innerText()).toMatch(/Tick the confirmation box/);
+    expect((await admin().getWebhook((await c.getAttribute('data-webhook-id'))!)).webhook.signingSecretHints).toHaveLength(1);
     await dialog.getByLabel('1 hour').check();
     await dialog.getByRole('button', { name: 'Rotate signing secret' }).click();
     const secretDialog = page.getByRole('dialog', { name: 'New signing secret' });
@@ -729,8 +737,11 @@ describe('dashboard', () => {
     expect((await admin().getWebhook(id)).webhook.eventTypes).toEqual(['api_key.rotated', 'api_key.exposed']);
     expect(await c.locator('dd', { hasText: 'api_key.rotated' }).innerText()).toBe('api_key.rotated, api_key.exposed');
 
-    await c.getByRole('button', { name: 'Pause' }).click();
+    // From the keyboard: focus stays on the button, whose label flips (a disabled or replaced button would drop it to <body>).
+    await c.getByRole('button', { name: 'Pause' }).focus();
+    await page.keyboard.press('Enter');
     await c.locator('.badge.wh-paused').waitFor();
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Enable');
     expect(await c.getByTestId('disabled-reason').innerText()).toMatch(/Paused: no events are sent/);
     expect((await admin().getWebhook(id)).webhook).toMatchObject({ enabled: false, disabledReason: 'user' });
     await shot('webhook-paused', 375, true, c);
@@ -748,10 +759,37 @@ describe('dashboard', () => {
     expect((await admin().listWebhooks()).webhooks).toEqual([]);
   });
 
+  it('keeps dialogs and cards within the screen for the longest description and URL the API accepts', async () => {
+    const long = await admin().createWebhook({ url: `http://127.0.0.1:9/${'u'.repeat(2000)}`, description: 'D'.repeat(256) });
+    await panelOf().getByRole('button', { name: 'Refresh endpoints' }).click();
+    const c = page.locator(`article[data-webhook-id="${long.webhook.id}"]`);
+    await c.waitFor();
+    await page.setViewportSize({ width: 375, height: 812 });
+    // A 2 KB URL is shortened on the card (the full one behind a disclosure), not a screen-high column.
+    expect((await c.boundingBox())!.height).toBeLessThan(1000);
+    await c.locator('details.full-url summary').click();
+    expect(await c.locator('details.full-url').innerText()).toContain('u'.repeat(2000));
+    await shot('webhook-long', 375, true, c);
+    await c.getByRole('button', { name: 'Delete' }).click();
+    const confirm = page.getByRole('dialog', { name: /Delete the endpoint/ });
+    await confirm.waitFor();
+    const fits = () => confirm.evaluate((el) => el.scrollWidth <= el.clientWidth);
+    expect(await fits()).toBe(true);
+    // The close button stays on screen.
+    const close = (await confirm.getByRole('button', { name: 'Close dialog' }).boundingBox())!;
+    expect(close.x + close.width).toBeLessThanOrEqual(375);
+    await shot('webhook-delete-long', 375, false);
+    await confirm.getByRole('button', { name: 'Delete endpoint' }).click();
+    await c.waitFor({ state: 'detached' });
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
   it("edits a key's contacts: a bad address is explained with its field, a new one waits for confirmation on the card and joins after the link", async () => {
     const c = card('billing-worker');
     await c.getByRole('button', { name: 'Edit contacts' }).click();
     const dialog = page.getByRole('dialog', { name: /Contacts of “billing-worker”/ });
+    // Focus starts in the field, not on the dialog's close button.
+    await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe('contacts-text');
     await dialog.getByLabel(/Contacts/).fill('ana@example.com\nnot-an-address');
     await dialog.getByRole('button', { name: 'Save contacts' }).click();
     await expect.poll(() => dialog.getByRole('alert').innerText()).toMatch(/contacts/);

@@ -5,6 +5,7 @@ import { RekeyApiError, RekeyClient, RekeyNetworkError } from '../../client/inde
 import { RekeyAdminClient, regionOfApiUrl } from '../../client/admin.js';
 import { verifySigV4, type SigV4Result } from '../../shared/adapters/sigv4.js';
 import { ROUTES } from '../../shared/http/routes.js';
+import { STATUS_BY_CODE } from '../../shared/http/errors.js';
 
 const SECRET = 'rekey_live_AAAAAAAAAAAAAAAA_clientTestSecret0000000000000000000000000000000';
 
@@ -176,6 +177,15 @@ describe('RekeyClient errors', () => {
     reply = () => ({ status: 418, body: JSON.stringify({ error: { code: 'teapot', message: 'short and stout', requestId: 'r' } }) });
     const e3 = (await client().whoami().catch((e: unknown) => e)) as RekeyApiError;
     expect(e3).toMatchObject({ status: 418, code: 'internal_error', rawCode: 'teapot' });
+  });
+
+  it("keeps every code of the server's error table (limit_reached, key_exposed and too_many_requests were once lost)", async () => {
+    for (const [code, status] of Object.entries(STATUS_BY_CODE)) {
+      reply = () => ({ status, body: JSON.stringify({ error: { code, message: `m ${code}`, requestId: 'r' } }) });
+      const err = (await client().whoami().catch((e: unknown) => e)) as RekeyApiError;
+      expect(err, code).toBeInstanceOf(RekeyApiError);
+      expect({ status: err.status, code: err.code, rawCode: err.rawCode }, code).toEqual({ status, code, rawCode: undefined });
+    }
   });
 
   it('throws RekeyNetworkError, without the secret, when nothing answers', async () => {

@@ -2,11 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { formatCountdown, formatDuration, formatRelative, parseDuration, splitList } from '../../dashboard/src/format.js';
 import { describeEvent, eventTitle, hasSentence } from '../../dashboard/src/auditSentences.js';
 import { describeError } from '../../dashboard/src/api.js';
-import { RekeyApiError } from '../../client/index.js';
+import { RekeyApiError, toApiError } from '../../client/index.js';
 import { AUDIT_ONLY_EVENT_TYPES, PUBLISHED_EVENT_TYPES } from '../../shared/domain/types.js';
 import { oldSecretQuiet, rotationPhase, type KeyView } from '../../dashboard/src/types.js';
 import { usageSeries } from '../../dashboard/src/components/UsageChart.js';
-import { attemptWords, deliverySummary, disabledWords, endpointFormError, endpointState, eventTypeWords, receivesAll, WEBHOOK_EVENT_TYPES } from '../../dashboard/src/webhooks.js';
+import { attemptWords, deliverySummary, disabledWords, shortUrl, shouldFollow, endpointFormError, endpointState, eventTypeWords, receivesAll, WEBHOOK_EVENT_TYPES } from '../../dashboard/src/webhooks.js';
 
 const MAX = 259_200;
 
@@ -127,6 +127,14 @@ describe('dashboard error words', () => {
     expect(describeError(new RekeyApiError(409, 'rotation_in_progress', blocked, 'req-2')).summary).toBe(blocked);
     expect(describeError(new RekeyApiError(403, 'forbidden', 'Scope reports:write is not yours to give.', 'req-3')).summary).toMatch(/not allowed.*reports:write/);
   });
+
+  it('says which thing is gone, and explains the endpoint limit as read by the client from a real answer', () => {
+    expect(describeError(new RekeyApiError(404, 'not_found', 'No such webhook.', 'r')).summary).toMatch(/^No such webhook\. It no longer exists .* Refresh/);
+    expect(describeError(new RekeyApiError(404, 'not_found', 'No such key.', 'r')).summary).toMatch(/^No such key\./);
+    const limit = toApiError(new Response(null, { status: 409 }), { error: { code: 'limit_reached', message: 'An account can have at most 10 webhook endpoints.', requestId: 'r' } });
+    expect(describeError(limit).summary).toMatch(/10 webhook endpoints/);
+    expect(describeError(limit).summary).not.toMatch(/internal error/);
+  });
 });
 
 describe('dashboard rotation phase', () => {
@@ -233,6 +241,30 @@ describe('dashboard webhook words', () => {
     expect(deliverySummary({ status: 'delivered', attempts: [{ ...a, statusCode: 204 }], nextAttemptAt: null })).toBe('Delivered on the first attempt');
     expect(deliverySummary({ status: 'delivered', attempts: [a, a, { ...a, statusCode: 200 }], nextAttemptAt: null })).toBe('Delivered after 3 attempts');
     expect(deliverySummary({ status: 'failed', attempts: Array(8).fill(a), nextAttemptAt: null })).toBe('Failed after 8 attempts; no more retries');
+  });
+
+  it('follows a pending delivery only while its attempt is due within a minute and not long overdue', () => {
+    const now = Date.parse('2026-11-26T12:00:00Z');
+    const iso = (ms: number) => new Date(now + ms).toISOString();
+    const created = iso(-1_000);
+    expect(shouldFollow({ status: 'pending', nextAttemptAt: null, createdAt: created }, now)).toBe(true);
+    expect(shouldFollow({ status: 'pending', nextAttemptAt: iso(5_000), createdAt: created }, now)).toBe(true);
+    expect(shouldFollow({ status: 'pending', nextAttemptAt: iso(5 * 60_000), createdAt: created }, now)).toBe(false);
+    expect(shouldFollow({ status: 'pending', nextAttemptAt: iso(-30_000), createdAt: created }, now)).toBe(true);
+    expect(shouldFollow({ status: 'pending', nextAttemptAt: iso(-3 * 60_000), createdAt: created }, now)).toBe(false);
+    expect(shouldFollow({ status: 'pending', nextAttemptAt: null, createdAt: iso(-10 * 60_000) }, now)).toBe(false);
+    expect(shouldFollow({ status: 'delivered', nextAttemptAt: null, createdAt: created }, now)).toBe(false);
+    expect(shouldFollow({ status: 'failed', nextAttemptAt: null, createdAt: created }, now)).toBe(false);
+  });
+
+  it('shortens a long URL around an ellipsis, keeping its host and its end', () => {
+    expect(shortUrl('https://hooks.example.com/rekey')).toBe('https://hooks.example.com/rekey');
+    const long = `https://hooks.example.com/${'p'.repeat(2000)}/end`;
+    const short = shortUrl(long);
+    expect(short).toHaveLength(80);
+    expect(short.startsWith('https://hooks.example.com/')).toBe(true);
+    expect(short.endsWith('pp/end')).toBe(true);
+    expect(short).toContain('…');
   });
 
   it('checks the endpoint form before sending, naming the field', () => {

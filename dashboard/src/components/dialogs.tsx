@@ -228,14 +228,16 @@ export function RotateDialog({
   const submit = async (e: Event) => {
     e.preventDefault();
     const resolved = resolveDuration(value, max);
-    if ('error' in resolved) return setLocalError(resolved.error);
+    if ('error' in resolved) return (action.clear(), setLocalError(resolved.error));
     if (resolved.seconds === 0 && !confirmed) {
+      action.clear();
       return setLocalError('Rotating immediately stops the old secret at once. Tick the confirmation box to go ahead.');
     }
     let expireWhenIdleSeconds: number | undefined;
     if (idleOn && resolved.seconds > 0) {
       const minutes = Number(idleMinutes.trim());
       if (!/^\d+$/.test(idleMinutes.trim()) || minutes < 10 || minutes * 60 > resolved.seconds) {
+        action.clear();
         return setLocalError(`Quiet time: a whole number of minutes from 10 up to the window (${Math.floor(resolved.seconds / 60)} minutes).`);
       }
       expireWhenIdleSeconds = minutes * 60;
@@ -315,7 +317,7 @@ export function WindowDialog({ client, apiKey, max, onDone, onClose }: { client:
   const submit = async (e: Event) => {
     e.preventDefault();
     const resolved = resolveDuration(value, max);
-    if ('error' in resolved) return setLocalError(resolved.error);
+    if ('error' in resolved) return (action.clear(), setLocalError(resolved.error));
     setLocalError(null);
     const res = await action.run(() => client.updateRotation(apiKey.id, { oldKeyExpiresInSeconds: resolved.seconds }));
     if (res) onDone(res.key);
@@ -364,7 +366,7 @@ export function CancelDialog({
     let seconds = 0;
     if (keepNew) {
       const resolved = resolveDuration(value, restoreMax);
-      if ('error' in resolved) return setLocalError(resolved.error);
+      if ('error' in resolved) return (action.clear(), setLocalError(resolved.error));
       seconds = resolved.seconds;
     }
     setLocalError(null);

@@ -1,18 +1,19 @@
 /**
  * An endpoint's deliveries, newest first (SPEC §10): each with its event, status, every attempt
  * (time, status code or error, duration) and the next retry. While a delivery waits for an attempt
- * due within a minute, the list refreshes itself so a test event's outcome appears without a click.
+ * due within a minute (`shouldFollow`), the list re-reads itself (1.5 s, 3 s, then every 6 s) so
+ * a test event's outcome appears without a click.
  */
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { RekeyClient } from '../../api.js';
 import { formatDateTime } from '../../format.js';
 import type { DeliveryView } from '../../types.js';
-import { ErrorAlert, useAction, When } from '../../ui.js';
-import { attemptWords, deliverySummary } from '../../webhooks.js';
+import { ActionButton, ErrorAlert, useAction, When } from '../../ui.js';
+import { attemptWords, deliverySummary, shouldFollow } from '../../webhooks.js';
 
 const PAGE = 10;
-/** Refresh while the soonest pending attempt is due within this long (a first try, the 5 s retry). */
-const FOLLOW_MS = 60_000;
+/** The first re-read of a followed delivery; later ones double up to 4× this. */
+const FOLLOW_FIRST_MS = 1500;
 
 export function Deliveries({ client, webhookId, now, version }: { client: RekeyClient; webhookId: string; now: number; version: number }) {
   const [items, setItems] = useState<DeliveryView[] | null>(null);
@@ -37,20 +38,32 @@ export function Deliveries({ client, webhookId, now, version }: { client: RekeyC
     void first();
   }, [webhookId, version]);
 
-  const following = (items ?? []).some((d) => d.status === 'pending' && (d.nextAttemptAt === null || Date.parse(d.nextAttemptAt) - now < FOLLOW_MS));
+  // Following: re-read after 1.5 s, then 3 s, then every 6 s while nothing changes; back to 1.5 s
+  // when an attempt lands. A hidden tab re-arms the timer without a request.
+  const following = (items ?? []).some((d) => shouldFollow(d, now));
+  const progress = (items ?? []).map((d) => `${d.id}:${d.status}:${d.attempts.length}`).join(',');
+  const polls = useRef(0);
+  const [hiddenTick, setHiddenTick] = useState(0);
+  useEffect(() => {
+    polls.current = 0;
+  }, [progress, version]);
   useEffect(() => {
     if (!following) return;
-    const id = window.setTimeout(() => void first(), 1500);
+    const id = window.setTimeout(() => {
+      polls.current++;
+      if (document.hidden) setHiddenTick((t) => t + 1);
+      else void first();
+    }, FOLLOW_FIRST_MS * 2 ** Math.min(polls.current, 2));
     return () => window.clearTimeout(id);
-  }, [following, items]);
+  }, [following, items, hiddenTick]);
 
   return (
     <div class="deliveries">
       <div class="section-head small-head">
         <h4>Deliveries</h4>
-        <button type="button" onClick={() => void first()} disabled={load.busy}>
-          {load.busy ? 'Refreshing…' : 'Refresh deliveries'}
-        </button>
+        <ActionButton busy={load.busy} onClick={() => void first()}>
+          Refresh deliveries
+        </ActionButton>
       </div>
       <ErrorAlert error={load.error} />
       {items && items.length === 0 && <p class="muted">No deliveries yet. Send a test event to try the endpoint.</p>}
@@ -93,11 +106,10 @@ export function Deliveries({ client, webhookId, now, version }: { client: RekeyC
         </ol>
       )}
       {cursor && (
-        <button
-          type="button"
-          disabled={load.busy}
+        <ActionButton
+          busy={load.busy}
           onClick={() =>
-            load.run(async () => {
+            void load.run(async () => {
               const page = await client.listWebhookDeliveries(webhookId, { limit: PAGE, cursor });
               setItems((prev) => [...(prev ?? []), ...page.deliveries.filter((d) => !(prev ?? []).some((p) => p.id === d.id))]);
               setCursor(page.nextCursor);
@@ -106,7 +118,7 @@ export function Deliveries({ client, webhookId, now, version }: { client: RekeyC
           }
         >
           Load more deliveries
-        </button>
+        </ActionButton>
       )}
     </div>
   );

@@ -41,7 +41,8 @@ export function EndpointDialog({
   const submit = async (e: Event) => {
     e.preventDefault();
     const problem = endpointFormError(url, types);
-    if (problem) return setLocalError(problem);
+    // The newest problem only: an earlier answer of the API would contradict it.
+    if (problem) return (action.clear(), setLocalError(problem));
     setLocalError(null);
     if (hook) {
       const res = await action.run(() => client.updateWebhook(hook.id, { url: url.trim(), description, eventTypes: [...types] }));
@@ -131,12 +132,18 @@ export function RotateSigningSecretDialog({
   onClose: () => void;
 }) {
   const [value, setValue] = useState<DurationChoice>(() => initialChoice(defaultWindowSeconds(max)));
+  const [confirmed, setConfirmed] = useState(false);
   const [localError, setLocalError] = useState<string | null>(null);
   const action = useAction();
+  const atOnce = value.choice === '0';
   const submit = async (e: Event) => {
     e.preventDefault();
     const resolved = resolveDuration(value, max);
-    if ('error' in resolved) return setLocalError(resolved.error);
+    if ('error' in resolved) return (action.clear(), setLocalError(resolved.error));
+    if (resolved.seconds === 0 && !confirmed) {
+      action.clear();
+      return setLocalError('Stopping the old signing secret at once fails every receiver that has not switched yet. Tick the confirmation box to go ahead.');
+    }
     setLocalError(null);
     const res = await action.run(() => client.rotateWebhookSecret(hook.id, { oldSecretExpiresInSeconds: resolved.seconds }));
     if (res) onRotated(res.webhook, res.signingSecret);
@@ -158,7 +165,15 @@ export function RotateSigningSecretDialog({
           zeroLabel="Stop at once"
           defaultSeconds={defaultWindowSeconds(max)}
         />
-        <FormFooter localError={localError} error={action.error} busy={action.busy} onClose={onClose}>
+        {atOnce && (
+          <div class="warning">
+            <label class="choice">
+              <input type="checkbox" checked={confirmed} onChange={(e) => (setConfirmed(e.currentTarget.checked), setLocalError(null))} />
+              I understand receivers that still verify with the old signing secret will reject deliveries from now on.
+            </label>
+          </div>
+        )}
+        <FormFooter localError={localError} error={action.error} busy={action.busy} submitClass={atOnce ? 'danger' : 'primary'} onClose={onClose}>
           {action.busy ? 'Rotating…' : 'Rotate signing secret'}
         </FormFooter>
       </form>

@@ -6,8 +6,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { RekeyClient } from '../../api.js';
 import type { WebhookView, Whoami } from '../../types.js';
-import { ErrorAlert, useAction, When } from '../../ui.js';
-import { disabledWords, endpointState, eventTypeWords, receivesAll } from '../../webhooks.js';
+import { ActionButton, ErrorAlert, useAction, When } from '../../ui.js';
+import { disabledWords, endpointState, eventTypeWords, receivesAll, shortUrl } from '../../webhooks.js';
 import { ConfirmDialog, type SecretKind } from '../dialogs.js';
 import { Deliveries } from './Deliveries.js';
 import { EndpointDialog, RotateSigningSecretDialog } from './WebhookDialogs.js';
@@ -18,8 +18,8 @@ const MAX_ENDPOINTS = 10;
 /** How the panel asks the page to show a signing secret once (the page owns the one secret dialog). */
 export type ShowSecret = (shown: { title: string; keyName: string; secret: string; note?: string; kind: SecretKind }) => void;
 
-/** What an endpoint is called on screen: its description, else its URL. */
-const labelOf = (hook: WebhookView) => hook.description.trim() || hook.url;
+/** What an endpoint is called on screen: its description, else its URL (shortened). */
+const labelOf = (hook: WebhookView) => hook.description.trim() || shortUrl(hook.url);
 
 export function WebhooksPanel({
   client,
@@ -54,9 +54,9 @@ export function WebhooksPanel({
       <div class="section-head">
         <h2 id="webhooks-title">Webhook endpoints</h2>
         <div class="actions">
-          <button type="button" onClick={() => void refresh()} disabled={load.busy}>
-            {load.busy ? 'Refreshing…' : 'Refresh endpoints'}
-          </button>
+          <ActionButton busy={load.busy} onClick={() => void refresh()}>
+            Refresh endpoints
+          </ActionButton>
           {canWrite && (
             <button type="button" class="primary" onClick={() => setAdding(true)} disabled={full} aria-describedby={full ? 'webhooks-full' : undefined}>
               Add endpoint
@@ -65,9 +65,11 @@ export function WebhooksPanel({
         </div>
       </div>
       <p class="muted section-intro">
-        rekey sends your {whoami.environment} keys&apos; events to these URLs as signed POST requests (Standard Webhooks), retrying for about 28 hours
-        when an endpoint fails.
-        {full && <span id="webhooks-full"> This account has the maximum of {MAX_ENDPOINTS} endpoints; delete one to add another.</span>}
+        rekey sends key events to these URLs as signed POST requests (Standard Webhooks), retrying for about 28 hours when an endpoint fails. A live
+        endpoint receives the events of live keys, a test endpoint those of test keys
+        {whoami.environment === 'test' ? ' (signed in with a test key, you see and manage test endpoints only)' : ''}. An account has at most{' '}
+        {MAX_ENDPOINTS}, live and test together.
+        {full && <span id="webhooks-full"> This account has reached that maximum; delete one to add another.</span>}
       </p>
       <ErrorAlert error={load.error} />
       {hooks === null && load.busy && <p class="muted">Loading endpoints…</p>}
@@ -161,7 +163,16 @@ function WebhookCard({
       )}
       <dl class="facts">
         <dt>URL</dt>
-        <dd><code>{hook.url}</code></dd>
+        <dd>
+          {hook.url.length > shortUrl(hook.url).length ? (
+            <details class="full-url">
+              <summary><code>{shortUrl(hook.url)}</code></summary>
+              <code>{hook.url}</code>
+            </details>
+          ) : (
+            <code>{hook.url}</code>
+          )}
+        </dd>
         <dt>Events</dt>
         <dd>
           {receivesAll(hook) ? (
@@ -189,16 +200,15 @@ function WebhookCard({
       </dl>
       {canWrite && (
         <div class="actions card-actions">
-          <button type="button" class="primary" onClick={() => void sendTest()} disabled={action.busy}>
+          <ActionButton class="primary" busy={action.busy} onClick={() => void sendTest()}>
             Send test event
-          </button>
+          </ActionButton>
           <button type="button" onClick={() => setDialog('rotate')}>Rotate signing secret</button>
           <button type="button" onClick={() => setDialog('edit')}>Edit</button>
-          {hook.enabled ? (
-            <button type="button" onClick={() => void setEnabled(false)} disabled={action.busy}>Pause</button>
-          ) : (
-            <button type="button" onClick={() => void setEnabled(true)} disabled={action.busy}>Enable</button>
-          )}
+          {/* One element whose label flips, so keyboard focus stays on it after the change. */}
+          <ActionButton busy={action.busy} onClick={() => void setEnabled(!hook.enabled)}>
+            {hook.enabled ? 'Pause' : 'Enable'}
+          </ActionButton>
           <button type="button" class="danger-outline" onClick={() => setDialog('delete')}>Delete</button>
         </div>
       )}
@@ -264,7 +274,7 @@ function WebhookCard({
           }}
         >
           <p>
-            rekey stops sending events to <code>{hook.url}</code> at once, including retries still waiting. Its signing secrets are destroyed. This cannot
+            rekey stops sending events to <code>{shortUrl(hook.url)}</code> at once, including retries still waiting. Its signing secrets are destroyed. This cannot
             be undone.
           </p>
         </ConfirmDialog>

@@ -1,4 +1,7 @@
-import { formatDuration, parseDuration, WINDOW_PRESETS } from '../format.js';
+import type { ComponentChildren } from 'preact';
+import { useState } from 'preact/hooks';
+import { defaultWindowSeconds, formatDuration, parseDuration, WINDOW_PRESETS } from '../format.js';
+import { useAction } from '../ui.js';
 
 /** What the person picked: a preset's seconds as a string, or `custom` with free text. */
 export interface DurationChoice {
@@ -15,8 +18,58 @@ export function resolveDuration(value: DurationChoice, max: number): { seconds: 
 }
 
 /** A preset when `seconds` is one, else "Custom" filled with it: a dialog never opens on an empty choice. */
-export function initialChoice(seconds: number): DurationChoice {
+function initialChoice(seconds: number): DurationChoice {
   return WINDOW_PRESETS.some((p) => p.seconds === seconds) ? { choice: String(seconds), custom: '' } : { choice: 'custom', custom: String(seconds) };
+}
+
+/**
+ * The state every window dialog shares (rotate a key, change its window, cancel or restore, rotate
+ * a signing secret): the choice, opened on the usual window (24 h, or the maximum when shorter);
+ * the confirmation an "at once" choice needs when `atOnceRefusal` is given; the form's own error
+ * (only the newest problem is shown, so an earlier API answer is cleared with it); and the action.
+ */
+export function useWindowForm(max: number, atOnceRefusal?: string) {
+  const [value, setChoice] = useState<DurationChoice>(() => initialChoice(defaultWindowSeconds(max)));
+  const [confirmed, setConfirmed] = useState(false);
+  const [localError, setLocalError] = useState<string | null>(null);
+  const action = useAction();
+  /** Shows `problem` as the form's only error. */
+  const refuse = (problem: string): undefined => {
+    action.clear();
+    setLocalError(problem);
+    return undefined;
+  };
+  return {
+    value,
+    setValue: (v: DurationChoice) => (setChoice(v), setLocalError(null)),
+    atOnce: value.choice === '0',
+    confirmed,
+    setConfirmed: (on: boolean) => (setConfirmed(on), setLocalError(null)),
+    localError,
+    clearError: () => setLocalError(null),
+    action,
+    refuse,
+    /** The chosen seconds, or `undefined` after saying why they cannot be sent. */
+    resolve: (): number | undefined => {
+      const resolved = resolveDuration(value, max);
+      if ('error' in resolved) return refuse(resolved.error);
+      if (resolved.seconds === 0 && atOnceRefusal && !confirmed) return refuse(atOnceRefusal);
+      setLocalError(null);
+      return resolved.seconds;
+    },
+  };
+}
+
+/** The explicit confirmation an "at once" choice needs, as a warning with a checkbox. */
+export function ConfirmAtOnce({ checked, onChange, children }: { checked: boolean; onChange: (on: boolean) => void; children: ComponentChildren }) {
+  return (
+    <div class="warning">
+      <label class="choice">
+        <input type="checkbox" checked={checked} onChange={(e) => onChange(e.currentTarget.checked)} />
+        {children}
+      </label>
+    </div>
+  );
 }
 
 /**

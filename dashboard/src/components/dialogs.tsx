@@ -8,7 +8,7 @@ import type { RekeyClient } from '../api.js';
 import { defaultWindowSeconds, formatDateTime, splitList } from '../format.js';
 import type { KeyView, Whoami } from '../types.js';
 import { ErrorAlert, Modal, useAction } from '../ui.js';
-import { DurationPicker, initialChoice, resolveDuration, type DurationChoice } from './DurationPicker.js';
+import { ConfirmAtOnce, DurationPicker, useWindowForm } from './DurationPicker.js';
 
 /** The end of every write form: the form's own and the API's errors in words, then submit and dismiss. */
 export function FormFooter({
@@ -218,33 +218,24 @@ export function RotateDialog({
   onRotated: (key: KeyView, secret: string) => void;
   onClose: () => void;
 }) {
-  const [value, setValue] = useState<DurationChoice>(() => initialChoice(defaultWindowSeconds(max)));
-  const [confirmed, setConfirmed] = useState(false);
+  const form = useWindowForm(max, 'Rotating immediately stops the old secret at once. Tick the confirmation box to go ahead.');
+  const { action, atOnce: immediate } = form;
   const [idleOn, setIdleOn] = useState(false);
   const [idleMinutes, setIdleMinutes] = useState('30');
-  const [localError, setLocalError] = useState<string | null>(null);
-  const action = useAction();
-  const immediate = value.choice === '0';
   const submit = async (e: Event) => {
     e.preventDefault();
-    const resolved = resolveDuration(value, max);
-    if ('error' in resolved) return (action.clear(), setLocalError(resolved.error));
-    if (resolved.seconds === 0 && !confirmed) {
-      action.clear();
-      return setLocalError('Rotating immediately stops the old secret at once. Tick the confirmation box to go ahead.');
-    }
+    const seconds = form.resolve();
+    if (seconds === undefined) return;
     let expireWhenIdleSeconds: number | undefined;
-    if (idleOn && resolved.seconds > 0) {
+    if (idleOn && seconds > 0) {
       const minutes = Number(idleMinutes.trim());
-      if (!/^\d+$/.test(idleMinutes.trim()) || minutes < 10 || minutes * 60 > resolved.seconds) {
-        action.clear();
-        return setLocalError(`Quiet time: a whole number of minutes from 10 up to the window (${Math.floor(resolved.seconds / 60)} minutes).`);
+      if (!/^\d+$/.test(idleMinutes.trim()) || minutes < 10 || minutes * 60 > seconds) {
+        return form.refuse(`Quiet time: a whole number of minutes from 10 up to the window (${Math.floor(seconds / 60)} minutes).`);
       }
       expireWhenIdleSeconds = minutes * 60;
     }
-    setLocalError(null);
     const res = await action.run(() =>
-      client.rotateKey(apiKey.id, { oldKeyExpiresInSeconds: resolved.seconds, ...(expireWhenIdleSeconds !== undefined ? { expireWhenIdleSeconds } : {}) }),
+      client.rotateKey(apiKey.id, { oldKeyExpiresInSeconds: seconds, ...(expireWhenIdleSeconds !== undefined ? { expireWhenIdleSeconds } : {}) }),
     );
     if (res) onRotated(res.key, res.secret);
   };
@@ -258,29 +249,23 @@ export function RotateDialog({
         <DurationPicker
           legend="How long should the old secret keep working?"
           name="rotate-window"
-          value={value}
-          onChange={(v) => {
-            setValue(v);
-            setLocalError(null);
-          }}
+          value={form.value}
+          onChange={form.setValue}
           max={max}
           includeZero
           zeroLabel="Immediately (emergency)"
           defaultSeconds={defaultWindowSeconds(max)}
         />
         {immediate && (
-          <div class="warning">
-            <label class="choice">
-              <input type="checkbox" checked={confirmed} onChange={(e) => setConfirmed(e.currentTarget.checked)} />
-              I understand every client still using the old secret will be refused from now on.
-            </label>
-          </div>
+          <ConfirmAtOnce checked={form.confirmed} onChange={form.setConfirmed}>
+            I understand every client still using the old secret will be refused from now on.
+          </ConfirmAtOnce>
         )}
         {!immediate && (
           <fieldset class="idle-option">
             <legend>Cut over when the old secret goes quiet</legend>
             <label class="choice">
-              <input type="checkbox" checked={idleOn} onChange={(e) => { setIdleOn(e.currentTarget.checked); setLocalError(null); }} />
+              <input type="checkbox" checked={idleOn} onChange={(e) => { setIdleOn(e.currentTarget.checked); form.clearError(); }} />
               Expire the old secret early, once the new one is in use and the old one has not been used for
             </label>
             {idleOn && (
@@ -291,14 +276,14 @@ export function RotateDialog({
                   size={4}
                   aria-label="Quiet time in minutes"
                   value={idleMinutes}
-                  onInput={(e) => { setIdleMinutes(e.currentTarget.value); setLocalError(null); }}
+                  onInput={(e) => { setIdleMinutes(e.currentTarget.value); form.clearError(); }}
                 />{' '}
                 minutes (at least 10; never later than the window)
               </label>
             )}
           </fieldset>
         )}
-        <FormFooter localError={localError} error={action.error} busy={action.busy} submitClass={immediate ? 'danger' : 'primary'} onClose={onClose}>
+        <FormFooter localError={form.localError} error={action.error} busy={action.busy} submitClass={immediate ? 'danger' : 'primary'} onClose={onClose}>
           {action.busy ? 'Rotating…' : immediate ? 'Rotate immediately' : 'Rotate key'}
         </FormFooter>
       </form>
@@ -310,16 +295,14 @@ export function RotateDialog({
 /** Extend or shorten the old secret's window, counted from now. */
 export function WindowDialog({ client, apiKey, max, onDone, onClose }: { client: RekeyClient; apiKey: KeyView; max: number; onDone: (key: KeyView) => void; onClose: () => void }) {
   // Opens on the usual window (24 h, or the maximum when shorter): one click to extend by a day.
-  const [value, setValue] = useState<DurationChoice>(() => initialChoice(defaultWindowSeconds(max)));
-  const [localError, setLocalError] = useState<string | null>(null);
-  const action = useAction();
+  const form = useWindowForm(max);
+  const { action } = form;
   const expiresAt = apiKey.previousSecret?.expiresAt ?? apiKey.rotation?.oldKeyExpiresAt;
   const submit = async (e: Event) => {
     e.preventDefault();
-    const resolved = resolveDuration(value, max);
-    if ('error' in resolved) return (action.clear(), setLocalError(resolved.error));
-    setLocalError(null);
-    const res = await action.run(() => client.updateRotation(apiKey.id, { oldKeyExpiresInSeconds: resolved.seconds }));
+    const seconds = form.resolve();
+    if (seconds === undefined) return;
+    const res = await action.run(() => client.updateRotation(apiKey.id, { oldKeyExpiresInSeconds: seconds }));
     if (res) onDone(res.key);
   };
   return (
@@ -329,8 +312,8 @@ export function WindowDialog({ client, apiKey, max, onDone, onClose }: { client:
           The old secret <strong>{apiKey.rotation?.oldKeyHint}</strong> currently expires {expiresAt ? formatDateTime(expiresAt) : 'soon'}. Pick its new
           remaining life, counted from now — longer extends the window, shorter shortens it.
         </p>
-        <DurationPicker legend="Old secret keeps working for" name="window" value={value} onChange={(v) => (setValue(v), setLocalError(null))} max={max} includeZero={false} />
-        <FormFooter localError={localError} error={action.error} busy={action.busy} onClose={onClose}>
+        <DurationPicker legend="Old secret keeps working for" name="window" value={form.value} onChange={form.setValue} max={max} includeZero={false} />
+        <FormFooter localError={form.localError} error={action.error} busy={action.busy} onClose={onClose}>
           {action.busy ? 'Saving…' : 'Change window'}
         </FormFooter>
       </form>
@@ -357,19 +340,13 @@ export function CancelDialog({
   // The API's defaults: a cancelled rotation discards the new secret at once; a restore keeps it
   // 24 h, or the deployment's maximum when shorter (the API refuses more than the maximum).
   const [keepNew, setKeepNew] = useState(mode === 'restore');
-  const [value, setValue] = useState<DurationChoice>(() => initialChoice(defaultWindowSeconds(max)));
-  const [localError, setLocalError] = useState<string | null>(null);
-  const action = useAction();
-  const restoreMax = max;
+  const form = useWindowForm(max);
+  const { action } = form;
   const submit = async (e: Event) => {
     e.preventDefault();
-    let seconds = 0;
-    if (keepNew) {
-      const resolved = resolveDuration(value, restoreMax);
-      if ('error' in resolved) return (action.clear(), setLocalError(resolved.error));
-      seconds = resolved.seconds;
-    }
-    setLocalError(null);
+    const seconds = keepNew ? form.resolve() : 0;
+    if (seconds === undefined) return;
+    form.clearError();
     const res = await action.run(() => client.cancelRotation(apiKey.id, { newKeyExpiresInSeconds: seconds }));
     if (res) onDone(res.key);
   };
@@ -390,9 +367,9 @@ export function CancelDialog({
           </label>
         </fieldset>
         {keepNew && (
-          <DurationPicker legend="New secret keeps working for" name="keep-for" value={value} onChange={(v) => (setValue(v), setLocalError(null))} max={restoreMax} includeZero={false} />
+          <DurationPicker legend="New secret keeps working for" name="keep-for" value={form.value} onChange={form.setValue} max={max} includeZero={false} />
         )}
-        <FormFooter localError={localError} error={action.error} busy={action.busy} dismiss="Keep as is" onClose={onClose}>
+        <FormFooter localError={form.localError} error={action.error} busy={action.busy} dismiss="Keep as is" onClose={onClose}>
           {action.busy ? 'Working…' : mode === 'cancel' ? 'Cancel rotation' : 'Restore old secret'}
         </FormFooter>
       </form>

@@ -10,7 +10,7 @@ import type { WebhookView } from '../../types.js';
 import { Modal, useAction } from '../../ui.js';
 import { FormFooter } from '../dialogs.js';
 import { endpointFormError, eventTypeWords, WEBHOOK_EVENT_TYPES } from '../../webhooks.js';
-import { DurationPicker, initialChoice, resolveDuration, type DurationChoice } from '../DurationPicker.js';
+import { ConfirmAtOnce, DurationPicker, useWindowForm } from '../DurationPicker.js';
 
 /** Add an endpoint (`hook` absent) or edit one. Creating answers with the signing secret, shown once by the caller. */
 export function EndpointDialog({
@@ -131,21 +131,13 @@ export function RotateSigningSecretDialog({
   onRotated: (hook: WebhookView, signingSecret: string) => void;
   onClose: () => void;
 }) {
-  const [value, setValue] = useState<DurationChoice>(() => initialChoice(defaultWindowSeconds(max)));
-  const [confirmed, setConfirmed] = useState(false);
-  const [localError, setLocalError] = useState<string | null>(null);
-  const action = useAction();
-  const atOnce = value.choice === '0';
+  const form = useWindowForm(max, 'Stopping the old signing secret at once fails every receiver that has not switched yet. Tick the confirmation box to go ahead.');
+  const { action, atOnce } = form;
   const submit = async (e: Event) => {
     e.preventDefault();
-    const resolved = resolveDuration(value, max);
-    if ('error' in resolved) return (action.clear(), setLocalError(resolved.error));
-    if (resolved.seconds === 0 && !confirmed) {
-      action.clear();
-      return setLocalError('Stopping the old signing secret at once fails every receiver that has not switched yet. Tick the confirmation box to go ahead.');
-    }
-    setLocalError(null);
-    const res = await action.run(() => client.rotateWebhookSecret(hook.id, { oldSecretExpiresInSeconds: resolved.seconds }));
+    const seconds = form.resolve();
+    if (seconds === undefined) return;
+    const res = await action.run(() => client.rotateWebhookSecret(hook.id, { oldSecretExpiresInSeconds: seconds }));
     if (res) onRotated(res.webhook, res.signingSecret);
   };
   return (
@@ -158,22 +150,19 @@ export function RotateSigningSecretDialog({
         <DurationPicker
           legend="How long should the old signing secret keep signing?"
           name="signing-overlap"
-          value={value}
-          onChange={(v) => (setValue(v), setLocalError(null))}
+          value={form.value}
+          onChange={form.setValue}
           max={max}
           includeZero
           zeroLabel="Stop at once"
           defaultSeconds={defaultWindowSeconds(max)}
         />
         {atOnce && (
-          <div class="warning">
-            <label class="choice">
-              <input type="checkbox" checked={confirmed} onChange={(e) => (setConfirmed(e.currentTarget.checked), setLocalError(null))} />
-              I understand receivers that still verify with the old signing secret will reject deliveries from now on.
-            </label>
-          </div>
+          <ConfirmAtOnce checked={form.confirmed} onChange={form.setConfirmed}>
+            I understand receivers that still verify with the old signing secret will reject deliveries from now on.
+          </ConfirmAtOnce>
         )}
-        <FormFooter localError={localError} error={action.error} busy={action.busy} submitClass={atOnce ? 'danger' : 'primary'} onClose={onClose}>
+        <FormFooter localError={form.localError} error={action.error} busy={action.busy} submitClass={atOnce ? 'danger' : 'primary'} onClose={onClose}>
           {action.busy ? 'Rotating…' : 'Rotate signing secret'}
         </FormFooter>
       </form>

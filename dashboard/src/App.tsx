@@ -3,7 +3,7 @@
  * secret lives in memory and in this tab's sessionStorage only — never localStorage, never a URL.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { looksLikeSecret, makeClient, maxFromOpenApi, type DashboardConfig, type RekeyClient } from './api.js';
+import { looksLikeSecret, makeClient, maxFromOpenApi, nameListItems, type DashboardConfig, type RekeyClient } from './api.js';
 import { CreateKeyDialog, SecretDialog, type SecretKind } from './components/dialogs.js';
 import { WebhooksPanel } from './components/webhooks/WebhooksPanel.js';
 import { KeyCard } from './components/KeyCard.js';
@@ -291,6 +291,7 @@ function AccountPanel({ client, canWrite }: { client: RekeyClient; canWrite: boo
   const [account, setAccount] = useState<AccountView | null>(null);
   const [text, setText] = useState('');
   const [saved, setSaved] = useState(false);
+  const [sent, setSent] = useState<string[]>([]);
   const load = useAction();
   const save = useAction();
   useEffect(() => {
@@ -310,7 +311,9 @@ function AccountPanel({ client, canWrite }: { client: RekeyClient; canWrite: boo
           onSubmit={async (e) => {
             e.preventDefault();
             setSaved(false);
-            const res = await save.run(() => client.putAlertEmails({ alertEmails: splitList(text) }));
+            const alertEmails = splitList(text);
+            setSent(alertEmails);
+            const res = await save.run(() => client.putAlertEmails({ alertEmails }));
             if (res) {
               setAccount(res.account);
               setText([...res.account.alertEmails, ...res.account.pendingEmails].join('\n'));
@@ -337,7 +340,7 @@ function AccountPanel({ client, canWrite }: { client: RekeyClient; canWrite: boo
               Waiting for confirmation (each got a link by email and receives nothing else until it confirms): {account.pendingEmails.join(', ')}
             </p>
           )}
-          <ErrorAlert error={save.error} />
+          <ErrorAlert error={nameListItems(save.error, 'alertEmails', sent)} />
           {canWrite && (
             <div class="actions">
               <button type="submit" disabled={save.busy}>{save.busy ? 'Saving…' : 'Save alert emails'}</button>

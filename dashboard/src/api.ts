@@ -114,3 +114,22 @@ function sentence(text: string): string {
   const t = text.trim();
   return /[.!?]$/.test(t) ? t : `${t}.`;
 }
+
+/**
+ * Names the item a validation detail is about: the API says `contacts.1: must be an email
+ * address`; a person typed a list, so this says `contacts: “not-an-address” must be an email
+ * address`. `items` is the list as it was sent; other details stay as they are.
+ */
+export function nameListItems(error: ErrorWords | null, field: string, items: readonly string[]): ErrorWords | null {
+  if (!error) return null;
+  const prefix = `${field}.`;
+  return {
+    ...error,
+    details: error.details.map((line) => {
+      if (!line.startsWith(prefix)) return line;
+      const m = /^(\d+): (.*)$/s.exec(line.slice(prefix.length));
+      const item = m ? items[Number(m[1])] : undefined;
+      return m && item !== undefined ? `${field}: “${item.length > 80 ? `${item.slice(0, 79)}…` : item}” ${m[2]}` : line;
+    }),
+  };
+}

@@ -526,6 +526,7 @@ describe('dashboard', () => {
     await page.getByRole('button', { name: 'Save alert emails' }).click();
     const account = page.locator('section.account');
     await expect.poll(() => account.getByRole('alert').innerText()).toMatch(/not accepted/i);
+    expect(await account.getByRole('alert').innerText()).toMatch(/alertEmails: “not-an-email”/);
     await box.fill('ops@example.com\nsecurity@example.com');
     await page.getByRole('button', { name: 'Save alert emails' }).click();
     await expect.poll(() => account.getByRole('status').innerText()).toBe('Saved.');
@@ -792,7 +793,7 @@ describe('dashboard', () => {
     await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe('contacts-text');
     await dialog.getByLabel(/Contacts/).fill('ana@example.com\nnot-an-address');
     await dialog.getByRole('button', { name: 'Save contacts' }).click();
-    await expect.poll(() => dialog.getByRole('alert').innerText()).toMatch(/contacts/);
+    await expect.poll(() => dialog.getByRole('alert').innerText()).toMatch(/contacts: “not-an-address” must be an email address/);
     const keyId = (await c.getAttribute('data-key-id'))!;
     expect((await admin().getKey(keyId)).key).toMatchObject({ contacts: [], pendingEmails: [] });
     await dialog.getByLabel(/Contacts/).fill(['a', 'b', 'c', 'd', 'e', 'f'].map((x) => `${x}@example.com`).join('\n'));

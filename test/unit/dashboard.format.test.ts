@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatCountdown, formatDuration, formatRelative, parseDuration, splitList } from '../../dashboard/src/format.js';
 import { describeEvent, eventTitle, hasSentence } from '../../dashboard/src/auditSentences.js';
-import { describeError } from '../../dashboard/src/api.js';
+import { describeError, nameListItems } from '../../dashboard/src/api.js';
 import { RekeyApiError, toApiError } from '../../client/index.js';
 import { AUDIT_ONLY_EVENT_TYPES, PUBLISHED_EVENT_TYPES } from '../../shared/domain/types.js';
 import { oldSecretQuiet, rotationPhase, type KeyView } from '../../dashboard/src/types.js';
@@ -126,6 +126,19 @@ describe('dashboard error words', () => {
     const blocked = 'The rotation of this key was cancelled, but the new secret it issued (rekey_live_…abcd) stays valid until 2026-01-02T00:00:00.000Z so clients can switch back.';
     expect(describeError(new RekeyApiError(409, 'rotation_in_progress', blocked, 'req-2')).summary).toBe(blocked);
     expect(describeError(new RekeyApiError(403, 'forbidden', 'Scope reports:write is not yours to give.', 'req-3')).summary).toMatch(/not allowed.*reports:write/);
+  });
+
+  it('names the typed address a list error is about instead of its index', () => {
+    const err = describeError(
+      new RekeyApiError(400, 'validation_error', 'Invalid request.', 'r', [
+        { field: 'contacts.1', message: 'must be an email address' },
+        { field: 'contacts', message: 'at most 5 addresses' },
+      ]),
+    );
+    expect(nameListItems(err, 'contacts', ['ana@example.com', 'not-an-address'])!.details).toEqual(['contacts: “not-an-address” must be an email address', 'contacts: at most 5 addresses']);
+    // An index the list does not have (it changed since) stays as the API said it.
+    expect(nameListItems(err, 'contacts', [])!.details[0]).toBe('contacts.1: must be an email address');
+    expect(nameListItems(null, 'contacts', [])).toBeNull();
   });
 
   it('says which thing is gone, and explains the endpoint limit as read by the client from a real answer', () => {

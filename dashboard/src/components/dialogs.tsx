@@ -4,7 +4,7 @@
  */
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
-import type { RekeyClient } from '../api.js';
+import { nameListItems, type RekeyClient } from '../api.js';
 import { defaultWindowSeconds, formatDateTime, splitList } from '../format.js';
 import type { KeyView, Whoami } from '../types.js';
 import { ErrorAlert, Modal, useAction } from '../ui.js';
@@ -423,10 +423,13 @@ export function ConfirmDialog<T>({
  */
 export function ContactsDialog({ client, apiKey, onDone, onClose }: { client: RekeyClient; apiKey: KeyView; onDone: (key: KeyView) => void; onClose: () => void }) {
   const [text, setText] = useState(() => [...apiKey.contacts, ...apiKey.pendingEmails].join('\n'));
+  const [sent, setSent] = useState<string[]>([]);
   const action = useAction();
   const submit = async (e: Event) => {
     e.preventDefault();
-    const res = await action.run(() => client.updateKey(apiKey.id, { contacts: splitList(text) }));
+    const contacts = splitList(text);
+    setSent(contacts);
+    const res = await action.run(() => client.updateKey(apiKey.id, { contacts }));
     if (res) onDone(res.key);
   };
   return (
@@ -440,7 +443,7 @@ export function ContactsDialog({ client, apiKey, onDone, onClose }: { client: Re
           Contacts <span class="muted">(one per line, at most 5)</span>
         </label>
         <textarea id="contacts-text" rows={5} value={text} onInput={(e) => setText(e.currentTarget.value)} spellcheck={false} autoComplete="off" />
-        <FormFooter error={action.error} busy={action.busy} onClose={onClose}>
+        <FormFooter error={nameListItems(action.error, 'contacts', sent)} busy={action.busy} onClose={onClose}>
           {action.busy ? 'Saving…' : 'Save contacts'}
         </FormFooter>
       </form>

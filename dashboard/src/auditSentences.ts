@@ -33,6 +33,8 @@ const when = (v: unknown): string | null => {
   return s && !Number.isNaN(Date.parse(s)) ? formatDateTime(s) : null;
 };
 const hint = (v: unknown, fallback = 'a secret'): string => str(v) ?? fallback;
+/** `rotation_reminder` → `rotation reminder`: an email template's name in words. */
+const templateWords = (v: unknown): string => (str(v) ?? 'notice').replace(/[._]+/g, ' ');
 
 /** `api_key.rotation_updated` → `Rotation updated`: the fallback for types without a sentence. */
 export function eventTitle(type: string): string {
@@ -119,6 +121,27 @@ const SENTENCES: Record<string, Builder> = {
     return `${actor} set the key's contacts: ${n(d.count)} confirmed, ${n(d.pending)} waiting for confirmation${sent ? ` (${sent} confirmation link${sent === 1 ? '' : 's'} sent)` : ''}${removed ? `; ${removed} removed and told so` : ''}.`;
   },
   'api_key.contact_confirmed': (d) => `A contact confirmed its address: the key now has ${typeof d.count === 'number' ? d.count : 'its'} confirmed contact${d.count === 1 ? '' : 's'}.`,
+  // Emails about the key that did not (all) go out (SPEC §10 daily cap, no recipient, given up).
+  'email.skipped': (d) => {
+    const n = typeof d.skippedRecipients === 'number' ? d.skippedRecipients : 0;
+    const max = typeof d.maxEmailsPerAccountPerDay === 'number' ? ` of ${d.maxEmailsPerAccountPerDay}` : '';
+    return `rekey skipped the ${templateWords(d.email)} email to ${n} recipient${n === 1 ? '' : 's'}: the account reached its daily limit${max} emails${str(d.day) ? ` on ${str(d.day)}` : ''}.`;
+  },
+  'email.not_sent': (d) => {
+    const reason = str(d.reason) ?? '';
+    const why = reason.startsWith('no_recipients')
+      ? 'there was no confirmed address to send it to (add alert emails or contacts)'
+      : reason.startsWith('given_up')
+        ? 'sending kept failing for 3 days'
+        : reason === 'account_missing'
+          ? 'the account no longer exists'
+          : `it was refused (${reason || 'no reason given'})`;
+    return `rekey could not send the ${templateWords(d.template)} email${str(d.recipient) ? ` to ${str(d.recipient)}` : ''}: ${why}.`;
+  },
+  'email.confirmation_not_applied': (d) =>
+    d.reason === 'list_full'
+      ? `A confirmation link could not add its address: the key already has ${typeof d.limit === 'number' ? d.limit : 'the most'} contacts. The link works again once there is room.`
+      : "A confirmation link was followed after its address had been removed from the key's contacts; nothing changed.",
   'api_key.secrets_purged': (d) =>
     d.slot === 'all' ? 'rekey erased the digests of every secret of this key: it can no longer be reactivated.' : `rekey erased the digest of ${hint(d.hint, 'the previous secret')}: it can no longer be restored.`,
   'api_key.exposed': (d) => {

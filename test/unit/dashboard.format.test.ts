@@ -107,6 +107,8 @@ describe('dashboard audit trail in sentences', () => {
 
   it('has a sentence for every audit event type the API records', () => {
     for (const type of [...PUBLISHED_EVENT_TYPES, ...AUDIT_ONLY_EVENT_TYPES].filter((t) => t.startsWith('api_key.'))) expect(hasSentence(type), type).toBe(true);
+    // Email events that can land on a key's trail read as sentences too.
+    for (const type of ['email.skipped', 'email.not_sent', 'email.confirmation_not_applied']) expect(hasSentence(type), type).toBe(true);
   });
 });
 
@@ -116,6 +118,25 @@ describe('dashboard countdowns keep one shape', () => {
     expect(formatCountdown(3_599_000, true)).toBe('00:59:59');
     expect(formatCountdown(59_000, true)).toBe('00:00:59');
     expect(formatCountdown(59_000)).toBe('00:59');
+  });
+});
+
+describe('dashboard sentences for emails about a key', () => {
+  const ctx = { keyName: () => undefined, subjectKeyId: 'k1' };
+  const ev = (type: string, data: Record<string, unknown>) => describeEvent({ type, actorKeyId: null, actor: { type: 'system', id: null }, data }, ctx);
+  it('says which email was skipped or not sent, and why, in words', () => {
+    expect(ev('email.skipped', { email: 'rotation_reminder', skippedRecipients: 2, reason: 'daily_cap', maxEmailsPerAccountPerDay: 200, day: '2026-11-26' })).toBe(
+      'rekey skipped the rotation reminder email to 2 recipients: the account reached its daily limit of 200 emails on 2026-11-26.',
+    );
+    expect(ev('email.not_sent', { template: 'old_secret_expired', recipient: null, reason: 'no_recipients: neither alert emails nor key contacts' })).toMatch(
+      /^rekey could not send the old secret expired email: there was no confirmed address/,
+    );
+    expect(ev('email.not_sent', { template: 'expiring', recipient: 'ops@example.com', reason: 'MessageRejected: Address blacklisted' })).toBe(
+      'rekey could not send the expiring email to ops@example.com: it was refused (MessageRejected: Address blacklisted).',
+    );
+    expect(ev('email.not_sent', { template: 'expired', recipient: null, reason: 'given_up: Throttling' })).toMatch(/kept failing for 3 days/);
+    expect(ev('email.confirmation_not_applied', { list: 'contacts', reason: 'list_full', limit: 5 })).toMatch(/already has 5 contacts/);
+    expect(ev('email.confirmation_not_applied', { list: 'contacts', reason: 'withdrawn' })).toMatch(/removed from the key's contacts; nothing changed/);
   });
 });
 

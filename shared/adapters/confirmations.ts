@@ -1,6 +1,6 @@
 /** DynamoDB storage of email confirmations: `pk = CONFIRM#<sha256 of token>`, `sk = CONFIRM`, TTL a day after expiry. */
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { ConfirmationRecord, ConfirmationStore } from '../domain/recipients.js';
+import type { ConfirmationNotApplied, ConfirmationOutcome, ConfirmationRecord, ConfirmationStore } from '../domain/recipients.js';
 import { dynamoCall, isConditionFailure, resolveClient, type DocumentClientSource } from './dynamoCall.js';
 
 const key = (digest: string) => ({ pk: `CONFIRM#${digest}`, sk: 'CONFIRM' });
@@ -35,19 +35,42 @@ export class DynamoConfirmationStore implements ConfirmationStore {
     return {
       digest, accountId: i.accountId as string, keyId: (i.keyId as string | null) ?? null, address: i.address as string,
       expiresAt: i.expiresAt as number, usedAt: (i.usedAt as number | null) ?? null,
+      outcome: (i.outcome as ConfirmationOutcome | null) ?? null, notApplied: (i.notApplied as ConfirmationNotApplied | null) ?? null,
     };
   }
 
-  async markUsed(digest: string, at: number): Promise<boolean> {
+  async markUsed(digest: string, at: number, outcome: ConfirmationOutcome, notApplied?: ConfirmationNotApplied): Promise<boolean> {
+    return this.conditionalSet(
+      digest,
+      `SET usedAt = :at, #o = :o${notApplied ? ', #n = :n' : ''}`,
+      'attribute_exists(pk) AND (attribute_not_exists(usedAt) OR usedAt = :null)',
+      { '#o': 'outcome', ...(notApplied ? { '#n': 'notApplied' } : {}) },
+      { ':at': at, ':o': outcome, ':null': null, ...(notApplied ? { ':n': notApplied } : {}) },
+    );
+  }
+
+  async markNotApplied(digest: string, notApplied: ConfirmationNotApplied): Promise<boolean> {
+    return this.conditionalSet(
+      digest,
+      'SET #n = :n',
+      'attribute_exists(pk) AND (attribute_not_exists(usedAt) OR usedAt = :null) AND (attribute_not_exists(#n) OR #n = :null OR #n.#r <> :r)',
+      { '#n': 'notApplied', '#r': 'reason' },
+      { ':n': notApplied, ':null': null, ':r': notApplied.reason },
+    );
+  }
+
+  /** One conditional update of a confirmation: `false` when the condition did not hold. */
+  private async conditionalSet(digest: string, update: string, condition: string, names: Record<string, string>, values: Record<string, unknown>): Promise<boolean> {
     try {
       await dynamoCall(() =>
         this.client.send(
           new UpdateCommand({
             TableName: this.opts.tableName,
             Key: key(digest),
-            UpdateExpression: 'SET usedAt = :at',
-            ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(usedAt) OR usedAt = :null)',
-            ExpressionAttributeValues: { ':at': at, ':null': null },
+            UpdateExpression: update,
+            ConditionExpression: condition,
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
           }),
         ),
       );

@@ -33,7 +33,20 @@ export function confirmationExpiry(effectId: string, fallbackNow: number): numbe
   return (idTime(effectId) ?? fallbackNow) + CONFIRMATION_TTL_MS;
 }
 
-/** A stored confirmation: which address of which list it confirms. */
+/** What a used confirmation link did: its address joined (or was already on) its list, or was no longer asked for. */
+export type ConfirmationOutcome = 'confirmed' | 'withdrawn';
+
+/**
+ * The one audit event (`email.confirmation_not_applied`) of a link that could not add its address,
+ * recorded on the confirmation so that using the link again records nothing new.
+ */
+export interface ConfirmationNotApplied {
+  readonly reason: 'list_full' | 'withdrawn';
+  readonly eventId: string;
+  readonly at: number;
+}
+
+/** A stored confirmation: which address of which list it confirms, and what using it did. */
 export interface ConfirmationRecord {
   readonly digest: string;
   readonly accountId: string;
@@ -41,6 +54,13 @@ export interface ConfirmationRecord {
   readonly address: string;
   readonly expiresAt: number;
   readonly usedAt: number | null;
+  /**
+   * Set with `usedAt`: a used link answers from it alone (never from the list as it is now).
+   * `null` on a link used before outcomes were recorded (it then answers `confirmed`).
+   */
+  readonly outcome?: ConfirmationOutcome | null | undefined;
+  /** Set the first time the link could not add its address (list full, or withdrawn). */
+  readonly notApplied?: ConfirmationNotApplied | null | undefined;
 }
 
 /** Storage of confirmations (`CONFIRM#<digest>` items). */
@@ -48,8 +68,16 @@ export interface ConfirmationStore {
   /** Idempotent. */
   putConfirmation(record: ConfirmationRecord): Promise<void>;
   getConfirmation(digest: string): Promise<ConfirmationRecord | null>;
-  /** Sets `usedAt` once; returns false when it was already set. */
-  markUsed(digest: string, at: number): Promise<boolean>;
+  /**
+   * Uses the link up: sets `usedAt`, its `outcome` and (withdrawn) its `notApplied` once; returns
+   * false when it was already used (another request won).
+   */
+  markUsed(digest: string, at: number, outcome: ConfirmationOutcome, notApplied?: ConfirmationNotApplied): Promise<boolean>;
+  /**
+   * Records the not-applied audit event of a link that stays usable (list full), if the link has
+   * recorded none for this reason and is not used; returns whether this call recorded it.
+   */
+  markNotApplied(digest: string, notApplied: ConfirmationNotApplied): Promise<boolean>;
 }
 
 const same = (a: string, b: string) => a.trim().toLowerCase() === b.trim().toLowerCase();

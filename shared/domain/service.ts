@@ -22,7 +22,7 @@ import {
   type TransitionContext,
 } from './keys.js';
 import { drainOutbox, type OutboxDeps } from './outbox.js';
-import { CONFIRMATION_TOKEN_PATTERN, openPending, planListChange, tokenDigest, type ConfirmationStore } from './recipients.js';
+import { CONFIRMATION_TOKEN_PATTERN, openPending, planListChange, tokenDigest, type ConfirmationNotApplied, type ConfirmationStore } from './recipients.js';
 import { idleFacts, type KeyUsage, keyUsage } from '../usage/facts.js';
 import type { IdleFacts } from '../usage/idle.js';
 import { usageRange, usageReport, type UsageReport } from '../usage/report.js';
@@ -572,28 +572,36 @@ export interface EmailConfirmationResult {
 
 /**
  * `GET /v1/email-confirmations/{token}` (no authentication): the address joins the list it was
- * added to. An unknown or expired token is `not_found`; any other use answers 200 and says whether
- * the address is on its list now. A link that could not add its address because the list is full
- * is not used up (a later click, once there is room, adds it); that outcome and a withdrawn one are
- * audited (`email.confirmation_not_applied`, on the key's or the account's trail, without the
- * address) and logged.
+ * added to. An unknown or expired token is `not_found` (a used one too, once expired); any other use
+ * answers 200. A used link answers what its use did, from the confirmation record alone: it never
+ * reads the list again, so it is no view of who is on a list now. A link that could not add its
+ * address because the list is full is not used up (a later click, once there is room, adds it).
+ * That outcome and a withdrawn one are audited (`email.confirmation_not_applied`, on the key's or
+ * the account's trail, without the address) and logged once per link: the event's id is recorded
+ * on the confirmation first, so repeated clicks (link scanners) add no event and no log line.
  */
 export async function confirmEmail(token: string, deps: Deps & { confirmations: ConfirmationStore }): Promise<EmailConfirmationResult> {
   const notFound = () => new ApiError('not_found', 'This confirmation link is unknown or has expired.');
   if (!CONFIRMATION_TOKEN_PATTERN.test(token)) throw notFound();
   const digest = tokenDigest(token);
   const c = await deps.confirmations.getConfirmation(digest);
-  if (!c) throw notFound();
+  const now = deps.clock.now();
+  if (!c || now >= c.expiresAt) throw notFound();
   const same = (a: string) => a.trim().toLowerCase() === c.address.trim().toLowerCase();
   const isContact = c.keyId !== null;
-  const onList = async (): Promise<boolean> =>
-    isContact ? ((await deps.store.getKeyContacts(c.keyId!, { consistent: true }))?.contacts ?? []).some(same) : ((await deps.store.getAccount(c.accountId, { consistent: true }))?.alertEmails ?? []).some(same);
   const answer = (confirmed: boolean, reason: ConfirmationRefusal = 'withdrawn'): EmailConfirmationResult => (confirmed ? { email: c.address, confirmed } : { email: c.address, confirmed, reason });
-  // A used link answers 200 again, saying whether its address is (still) on its list.
-  if (c.usedAt !== null) return answer(await onList(), 'withdrawn');
-  const now = deps.clock.now();
-  if (now >= c.expiresAt) throw notFound();
+  const list = isContact ? 'contacts' : 'alertEmails';
   const limit = isContact ? MAX_KEY_CONTACTS : MAX_ALERT_EMAILS;
+  // The not-applied audit event, under the id recorded on the confirmation (idempotent: a repeat
+  // of an event already there adds nothing).
+  const audit = (n: ConfirmationNotApplied) =>
+    deps.store.putEvent(auditEvent(n.eventId, 'email.confirmation_not_applied', n.at, SYSTEM_ACTOR, c.accountId, c.keyId, { list, reason: n.reason, ...(n.reason === 'list_full' ? { limit } : {}) }));
+  // A used link answers 200 again with what it did (a link used before outcomes were recorded: confirmed).
+  if (c.usedAt !== null) {
+    // Completes the audit of a withdrawn link whose first use stopped between its two writes.
+    if (c.notApplied?.reason === 'withdrawn') await audit(c.notApplied);
+    return answer(c.outcome !== 'withdrawn');
+  }
   // Decided on the freshest record inside the commit loop (the last decision is the one that held).
   type Outcome = 'added' | 'present' | ConfirmationRefusal;
   // Written by the decide callbacks below (TypeScript cannot see that, hence the widening cast).
@@ -631,17 +639,23 @@ export async function confirmEmail(token: string, deps: Deps & { confirmations: 
   }
   const result = outcome as Outcome;
   if (result === 'added' || result === 'present') {
-    await deps.confirmations.markUsed(digest, now);
+    await deps.confirmations.markUsed(digest, now, 'confirmed');
     return answer(true);
   }
-  // Not silent: the owner sees in the audit trail that a confirmation could not take effect.
-  const id = effectId(deps.ids.sortable(now), 0);
-  const list = isContact ? 'contacts' : 'alertEmails';
-  await deps.store.putEvent(auditEvent(id, 'email.confirmation_not_applied', now, SYSTEM_ACTOR, c.accountId, c.keyId, { list, reason: result, ...(result === 'list_full' ? { limit } : {}) }));
-  deps.log.warn('email confirmation not applied', { accountId: c.accountId, keyId: c.keyId, list, reason: result });
-  // A full list may have room later: the link stays usable until it expires. A withdrawn address
-  // can never join through this link (a new request sends a new one), so it is used up.
-  if (result === 'withdrawn') await deps.confirmations.markUsed(digest, now);
+  // Not silent: the owner sees in the audit trail that a confirmation could not take effect, once
+  // per link and reason. A full list may have room later: the link stays usable until it expires.
+  // A withdrawn address can never join through this link (a new request sends a new one): used up.
+  if (result === 'list_full' && c.notApplied?.reason === 'list_full') {
+    await audit(c.notApplied);
+    return answer(false, result);
+  }
+  const notApplied: ConfirmationNotApplied = { reason: result, eventId: effectId(deps.ids.sortable(now), 0), at: now };
+  const recorded = result === 'withdrawn' ? await deps.confirmations.markUsed(digest, now, 'withdrawn', notApplied) : await deps.confirmations.markNotApplied(digest, notApplied);
+  // Lost to a concurrent use of the same link: that request records (and logs) it.
+  if (recorded) {
+    await audit(notApplied);
+    deps.log.warn('email confirmation not applied', { accountId: c.accountId, keyId: c.keyId, list, reason: result });
+  }
   return answer(false, result);
 }
 

@@ -165,6 +165,45 @@ describe('verified recipients', () => {
     expect(events.items.filter((e) => e.type === 'email.confirmation_not_applied').map((e) => e.data)).toEqual([{ list: 'alertEmails', reason: 'withdrawn' }]);
   });
 
+  it('a list_full link clicked again and again (a link scanner) records one audit event and one log line, sequentially and concurrently', async () => {
+    const { account: a, caller } = await account([]);
+    await call({ method: 'PUT', path: '/v1/account/alert-emails', body: { alertEmails: ['scan@third.test'] }, caller });
+    const token = linkIn(mailsTo('scan@third.test')[0]!.text)!;
+    await updateAccount({ type: 'operator', id: TEST_OPERATOR }, a.id, { alertEmails: Array.from({ length: 20 }, (_, i) => `ops${i}@operator.test`) }, w.rt);
+    w.rec.logs.length = 0;
+    for (let i = 0; i < 30; i++) {
+      expect((await call({ method: 'GET', path: `/v1/email-confirmations/${token}`, caller: null })).body).toEqual({ email: 'scan@third.test', confirmed: false, reason: 'list_full' });
+    }
+    const answers = await Promise.all(Array.from({ length: 8 }, () => call({ method: 'GET', path: `/v1/email-confirmations/${token}`, caller: null })));
+    expect(answers.map((r) => [r.status, r.body.reason])).toEqual(Array.from({ length: 8 }, () => [200, 'list_full']));
+    const events = await w.store.listEvents({ kind: 'account', id: a.id }, { limit: 100 });
+    expect(events.items.filter((e) => e.type === 'email.confirmation_not_applied').map((e) => e.data)).toEqual([{ list: 'alertEmails', reason: 'list_full', limit: 20 }]);
+    expect(w.rec.logs.filter((l) => l.includes('email confirmation not applied'))).toHaveLength(1);
+    // Withdrawn afterwards: a new reason, recorded once more, and the link is used up.
+    await call({ method: 'PUT', path: '/v1/account/alert-emails', body: { alertEmails: [] }, caller });
+    for (let i = 0; i < 3; i++) expect((await call({ method: 'GET', path: `/v1/email-confirmations/${token}`, caller: null })).body).toMatchObject({ confirmed: false, reason: 'withdrawn' });
+    const after = await w.store.listEvents({ kind: 'account', id: a.id }, { limit: 100 });
+    expect(after.items.filter((e) => e.type === 'email.confirmation_not_applied').map((e) => e.data.reason).sort()).toEqual(['list_full', 'withdrawn']);
+  });
+
+  it('a used link answers what it did from its own record (not the list as it is now), and 404 once expired', async () => {
+    const { caller } = await account([]);
+    await call({ method: 'PUT', path: '/v1/account/alert-emails', body: { alertEmails: ['o@third.test'] }, caller });
+    const token = linkIn(mailsTo('o@third.test')[0]!.text)!;
+    const saved = w.clock.t;
+    expect((await call({ method: 'GET', path: `/v1/email-confirmations/${token}`, caller: null })).body).toEqual({ email: 'o@third.test', confirmed: true });
+    // The address is removed: the used link still answers what it did, so it tells nobody the list changed.
+    await call({ method: 'PUT', path: '/v1/account/alert-emails', body: { alertEmails: [] }, caller });
+    expect((await call({ method: 'GET', path: '/v1/account', caller })).body.account.alertEmails).toEqual([]);
+    const again = await call({ method: 'GET', path: `/v1/email-confirmations/${token}`, caller: null });
+    expect([again.status, again.body]).toEqual([200, { email: 'o@third.test', confirmed: true }]);
+    // Expired (7 days after the change that asked for it): 404 like any expired token, used or not.
+    w.clock.advance(7 * 86_400 + 1);
+    const late = await call({ method: 'GET', path: `/v1/email-confirmations/${token}`, caller: null });
+    w.clock.t = saved;
+    expect([late.status, late.body.error?.code]).toEqual([404, 'not_found']);
+  });
+
   it("a key contact's link says list_full when the key already has 5 contacts, on the key's audit trail", async () => {
     const { caller } = await account([]);
     const created = await call({ method: 'POST', path: '/v1/keys', body: { name: 'k', contacts: ['dev@third.test'] }, caller });

@@ -310,23 +310,22 @@ export async function attemptDelivery(message: AttemptMessage, deps: WebhookDeps
   const ok = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
   const now = deps.clock.now();
 
+  // The attempt's outcome changes the endpoint only while it still has the URL that was tried: a
+  // PATCH may have pointed it elsewhere meanwhile, and the new URL has not answered anything yet.
+  const tried = (h: WebhookRecord) => h.url === hook.url;
   if (ok) {
     await deps.webhookStore.recordAttempt(hook.id, delivery.id, n, attempt, 'delivered', null);
-    if (hook.failingSince !== null) await changeHook(hook, deps, (h) => (h.failingSince === null ? null : { ...h, failingSince: null }));
+    if (hook.failingSince !== null) await changeHook(hook, deps, (h) => (h.failingSince === null || !tried(h) ? null : { ...h, failingSince: null }));
     return 'delivered';
   }
-  if (result.statusCode === 410) {
-    await deps.webhookStore.recordAttempt(hook.id, delivery.id, n, attempt, 'failed', null);
-    await disable(hook, 'gone', deps);
-    return 'failed';
-  }
   const failingSince = hook.failingSince ?? started;
-  if (now - failingSince >= FAILING_DISABLE_MS) {
+  const disableFor = result.statusCode === 410 ? 'gone' : now - failingSince >= FAILING_DISABLE_MS ? 'failing' : null;
+  // Disabled (now, or already): the delivery ends. The URL changed since: retried as any failure.
+  if (disableFor && (await disable(hook, disableFor, deps)) !== 'url_changed') {
     await deps.webhookStore.recordAttempt(hook.id, delivery.id, n, attempt, 'failed', null);
-    await disable(hook, 'failing', deps);
     return 'failed';
   }
-  if (hook.failingSince === null) await changeHook(hook, deps, (h) => (h.failingSince !== null ? null : { ...h, failingSince: started }));
+  if (hook.failingSince === null) await changeHook(hook, deps, (h) => (h.failingSince !== null || !tried(h) ? null : { ...h, failingSince: started }));
   const delay = RETRY_DELAYS_MS[n];
   if (delay === undefined) {
     await deps.webhookStore.recordAttempt(hook.id, delivery.id, n, attempt, 'failed', null);
@@ -369,24 +368,35 @@ async function changeHook(
  * ride in the endpoint's outbox, in the same conditional write as the disable: if the process dies
  * right after it, or the mailer fails, the sweeper / stream consumer still performs them (SPEC §10
  * "either way the account's alert emails are told"). Then they are performed at once (`drain`).
+ * Only while the endpoint still has the URL of the attempt that failed (`hook.url`): an endpoint a
+ * PATCH pointed elsewhere meanwhile is left enabled (`url_changed`). The effects are built from the
+ * record actually written, so the notice names the origin of the endpoint it disabled.
  */
-async function disable(hook: WebhookRecord, reason: 'gone' | 'failing', deps: WebhookDeps): Promise<void> {
+async function disable(hook: WebhookRecord, reason: 'gone' | 'failing', deps: WebhookDeps): Promise<'disabled' | 'already_disabled' | 'url_changed'> {
+  // Written by the change callback (TypeScript cannot see that, hence the widening cast).
+  let skipped = 'already_disabled' as 'already_disabled' | 'url_changed';
   const changed = await changeHook(
     hook,
     deps,
-    (h) => (h.enabled ? { ...h, enabled: false, disabledReason: reason } : null),
+    (h) => {
+      if (h.url !== hook.url) skipped = 'url_changed';
+      else if (!h.enabled) skipped = 'already_disabled';
+      else return { ...h, enabled: false, disabledReason: reason };
+      return null;
+    },
     (next) => {
       const now = deps.clock.now();
       const base = deps.ids.sortable(now, next.version);
       const eventId = effectId(base, 0);
-      const event: AuditEvent = { id: eventId, type: 'webhook.disabled', at: now, actorKeyId: null, actor: SYSTEM_ACTOR, accountId: hook.accountId, keyId: null, data: { webhookId: hook.id, reason } };
+      const event: AuditEvent = { id: eventId, type: 'webhook.disabled', at: now, actorKeyId: null, actor: SYSTEM_ACTOR, accountId: next.accountId, keyId: null, data: { webhookId: next.id, reason } };
       return [
         { id: eventId, kind: 'event', event },
-        { id: effectId(base, 1), kind: 'webhook_disabled', notice: { accountId: hook.accountId, webhookId: hook.id, origin: webhookOrigin(hook.url), reason } },
+        { id: effectId(base, 1), kind: 'webhook_disabled', notice: { accountId: next.accountId, webhookId: next.id, origin: webhookOrigin(next.url), reason } },
       ];
     },
   );
-  if (!changed) return;
-  deps.log.warn('webhook endpoint disabled', { webhookId: hook.id, accountId: hook.accountId, reason });
-  await deps.drain?.({ kind: 'webhook', id: hook.accountId, slot: hook.slot });
+  if (!changed) return skipped;
+  deps.log.warn('webhook endpoint disabled', { webhookId: changed.id, accountId: changed.accountId, reason });
+  await deps.drain?.({ kind: 'webhook', id: changed.accountId, slot: changed.slot });
+  return 'disabled';
 }

@@ -261,6 +261,35 @@ describe('deliveries', () => {
     expect(on.body.webhook).toMatchObject({ enabled: true, disabledReason: null });
   });
 
+  it("a 410 from the old URL after a PATCH changed it during the attempt: the new URL is not disabled, no notice, the delivery is retried (to the new URL)", async () => {
+    const c = await freshAccount();
+    const hook = await call({ method: 'POST', path: '/v1/webhooks', body: { url: 'http://127.0.0.1:9/old-a' }, caller: c });
+    const id = hook.body.webhook.id as string;
+    await call({ method: 'POST', path: `/v1/webhooks/${id}/test`, body: {}, caller: c });
+    const targets: string[] = [];
+    const d: WebhookDeps = {
+      ...deps(),
+      send: async (target): Promise<SendResult> => {
+        targets.push(target.url.pathname);
+        // While A is being tried, the customer points the endpoint at B; then A answers 410.
+        if (targets.length === 1) expect((await call({ method: 'PATCH', path: `/v1/webhooks/${id}`, body: { url: 'http://127.0.0.1:9/new-b' }, caller: c })).status).toBe(200);
+        return { statusCode: targets.length === 1 ? 410 : 200, error: null, durationMs: 1 };
+      },
+    };
+    const first = w.rec.attempts.splice(0)[0]!;
+    expect(await attemptDelivery(first.message, d)).toBe('retry');
+    expect((await call({ method: 'GET', path: `/v1/webhooks/${id}`, caller: c })).body.webhook).toMatchObject({ url: 'http://127.0.0.1:9/new-b', enabled: true, disabledReason: null });
+    expect(w.rec.mails).toHaveLength(0);
+    const events = await w.store.listEvents({ kind: 'account', id: c.accountId }, { limit: 50 });
+    expect(events.items.filter((e) => e.type === 'webhook.disabled')).toHaveLength(0);
+    // The retry goes to B, which answers 2xx: delivered; B's failure run was never started by A's answer.
+    const retry = w.rec.attempts.splice(0)[0]!;
+    expect(await attemptDelivery(retry.message, d)).toBe('delivered');
+    expect(targets).toEqual(['/old-a', '/new-b']);
+    const [record] = await w.webhookStore.listWebhooks(c.accountId, { consistent: true });
+    expect(record!.failingSince).toBeNull();
+  });
+
   it('an endpoint whose deliveries all failed for 3 days is disabled as failing', async () => {
     const c = await freshAccount();
     answer = 503;

@@ -16,13 +16,16 @@ import { runtime } from '../shared/runtime.js';
  *   healthy item to the dead-letter queue and fire its alarm. The holder performs the effects; if
  *   it dies, its lease runs out and the sweep below takes the item over (it stays in `gsi3`);
  * - an EventBridge schedule (every minute): sweeps every item still pending (sparse index `gsi3`),
- *   which also recovers items whose dispatcher died holding the lease.
+ *   which also recovers items whose dispatcher died holding the lease. An item whose drain throws
+ *   does not stop the sweep; the invocation fails at the end (the function's Errors alarm).
  */
 export const handler = async (event: DynamoDBStreamEvent | ScheduledEvent): Promise<DynamoDBBatchResponse | { swept: number }> => {
   const rt = runtime();
   if (!('Records' in event)) {
     const result = await sweepOutbox(rt);
     if (result.items) rt.log.info('outbox sweep', result);
+    // Every other item was drained; failing the invocation still raises the function's Errors alarm.
+    if (result.errors) throw new Error(`outbox sweep: ${result.errors} of ${result.items} items could not be drained`);
     return { swept: result.items };
   }
   const failures: { itemIdentifier: string }[] = [];

@@ -5,6 +5,7 @@
  */
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { USAGE_ITEM_ATTRIBUTES, USAGE_PK_PREFIX } from '../shared/usage/items.js';
+import { ACCOUNT_PK_PREFIX, ENDPOINT_DELETE_ATTRIBUTES, ENDPOINT_UPDATE_ATTRIBUTES } from '../shared/webhooks/items.js';
 import { GSI } from '../shared/adapters/tableSchema.js';
 import type { AccountRecord, AuditEvent, KeyRecord } from '../shared/domain/types.js';
 import type { FUNCTION_ENTRIES, ROUTES, RouteDef } from '../shared/http/routes.js';
@@ -79,7 +80,11 @@ export interface PermissionTargets {
  * One capability of a function: the IAM statements of one kind of call the code makes.
  * - `getItem`: `GetItem` of key and account records (also the outbox's "is it busy?" read);
  * - `writeItems`: `PutItem` / `UpdateItem` of the table (a transition, the outbox claim and release,
- *   audit events); `updateItem`: `UpdateItem` only (adding effects to an existing item's outbox);
+ *   audit events);
+ * - `updateEndpoints`: `UpdateItem` of webhook endpoints only: items of an account partition
+ *   (`dynamodb:LeadingKeys` `ACCT#*`) naming only the endpoint's key and fields
+ *   (`dynamodb:Attributes`, `ENDPOINT_UPDATE_ATTRIBUTES`): it cannot write a key, and of an account
+ *   record at most the `id`/`version`/`createdAt` names it shares with endpoints, never its lists;
  * - `listKeys`: `Query` of the listing indexes (keys only) and `BatchGetItem` of the page;
  * - `listAccounts`: the same over the account partitions of `gsi1`;
  * - `readEvents`: `Query` of the table (a key's or account's audit events under its `pk`);
@@ -90,14 +95,16 @@ export interface PermissionTargets {
  * - `publish`: `PutEvents` to the rekey bus; `email`: SES `SendEmail` from the sender address;
  * - `sweepOutbox` / `reconcileTimers`: `Query` of the outbox index `gsi3` / the timer index `gsi4`;
  * - `webhooks`: `Query` of the table (an account's webhook endpoints, an endpoint's deliveries);
- * - `deleteWebhook`: `DeleteItem` of the table (the only delete in rekey);
+ * - `deleteWebhook`: `DeleteItem` and `UpdateItem` in account partitions only (`ACCT#*`), naming
+ *   only the key, the version check and the outbox (`ENDPOINT_DELETE_ATTRIBUTES`): delete an
+ *   endpoint, claim its outbox, move its pending effects to the account's outbox (the only delete in rekey);
  * - `enqueueAttempts`: SQS `SendMessage` to the webhook attempt queue;
  * - `scheduleAttempts`: `CreateSchedule` in rekey's group (webhook retries over 15 min), passing the scheduler role.
  */
 export type Grant =
   | 'getItem'
   | 'writeItems'
-  | 'updateItem'
+  | 'updateEndpoints'
   | 'listKeys'
   | 'listAccounts'
   | 'readEvents'
@@ -190,11 +197,13 @@ export const FUNCTION_GRANTS = {
   createWebhook: ['webhooks', 'writeItems', 'pepper'],
   listWebhooks: ['webhooks'],
   getWebhook: ['webhooks'],
-  updateWebhook: ['webhooks', 'writeItems'],
-  // Reads the endpoint's outbox and moves effects still pending there (a disabled notice) to the
-  // account's outbox before the delete, so none is lost (GetItem, UpdateItem).
-  deleteWebhook: ['getItem', 'updateItem', 'webhooks', 'deleteWebhook'],
-  rotateWebhookSecret: ['webhooks', 'writeItems', 'pepper'],
+  // An UpdateItem of the endpoint's fields (no PutItem: a put would wipe a pending outbox).
+  updateWebhook: ['webhooks', 'updateEndpoints'],
+  // Reads the endpoint (consistent Query, the `webhooks` grant), claims its outbox and moves effects
+  // still pending there (a disabled notice) to the account's outbox before the delete, so none is
+  // lost: UpdateItem and DeleteItem confined to account partitions and outbox attributes.
+  deleteWebhook: ['webhooks', 'deleteWebhook'],
+  rotateWebhookSecret: ['webhooks', 'updateEndpoints', 'pepper'],
   testWebhook: ['webhooks', 'writeItems', 'enqueueAttempts'],
   listWebhookDeliveries: ['webhooks'],
   // One attempt: read the delivery and account, unseal secrets, record it, queue the next. A disable
@@ -212,12 +221,19 @@ export function grantStatements(grants: readonly Grant[], t: PermissionTargets):
     out.push(new iam.PolicyStatement({ sid, actions, resources, ...(conditions ? { conditions } : {}) }));
   const tableActions = [
     ...(has.has('getItem') ? ['dynamodb:GetItem'] : []),
-    ...(has.has('writeItems') ? ['dynamodb:PutItem', 'dynamodb:UpdateItem'] : has.has('updateItem') ? ['dynamodb:UpdateItem'] : []),
+    ...(has.has('writeItems') ? ['dynamodb:PutItem', 'dynamodb:UpdateItem'] : []),
     ...(has.has('listKeys') || has.has('listAccounts') ? ['dynamodb:BatchGetItem'] : []),
     ...(has.has('readEvents') || has.has('readUsage') || has.has('webhooks') ? ['dynamodb:Query'] : []),
-    ...(has.has('deleteWebhook') ? ['dynamodb:DeleteItem'] : []),
   ];
   if (tableActions.length) add('Items', tableActions, [t.tableArn]);
+  // Endpoint writes: account partitions only, naming only the attributes those writes name (an
+  // allow list of top-level names, as the authorizer's usage write).
+  const endpointWrite = (attributes: readonly string[]) => ({
+    'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${ACCOUNT_PK_PREFIX}*`] },
+    'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...attributes] },
+  });
+  if (has.has('updateEndpoints')) add('UpdateEndpoints', ['dynamodb:UpdateItem'], [t.tableArn], endpointWrite(ENDPOINT_UPDATE_ATTRIBUTES));
+  if (has.has('deleteWebhook')) add('DeleteEndpoints', ['dynamodb:UpdateItem', 'dynamodb:DeleteItem'], [t.tableArn], endpointWrite(ENDPOINT_DELETE_ATTRIBUTES));
   const indexes = [
     ...(has.has('listKeys') ? [GSI.byAccount.name, GSI.testByAccount.name] : []),
     ...(has.has('listAccounts') && !has.has('listKeys') ? [GSI.byAccount.name] : []),

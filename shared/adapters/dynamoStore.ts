@@ -574,17 +574,23 @@ export class DynamoKeyStore implements KeyStore {
     });
     // Performed effects go whatever happened to the lease (removing them twice is harmless).
     if (removes.length) {
-      await dynamoCall(() =>
-        this.client.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: refKey(ref),
-            UpdateExpression: `REMOVE ${removes.join(', ')}`,
-            ConditionExpression: 'attribute_exists(pk)',
-            ExpressionAttributeNames: names,
-          }),
-        ),
-      );
+      try {
+        await dynamoCall(() =>
+          this.client.send(
+            new UpdateCommand({
+              TableName: this.tableName,
+              Key: refKey(ref),
+              UpdateExpression: `REMOVE ${removes.join(', ')}`,
+              ConditionExpression: 'attribute_exists(pk)',
+              ExpressionAttributeNames: names,
+            }),
+          ),
+        );
+      } catch (err) {
+        // The item is gone (a webhook endpoint deleted after its outbox was claimed): nothing is left to release.
+        if (isConditionFailure(err)) return;
+        throw err;
+      }
     }
     // The lease, and the sweeper flag once nothing is left, only if this claim still holds it: a
     // dispatcher that outlived its lease must not release the one that took over.

@@ -9,8 +9,10 @@
  * An endpoint's sort key is its slot, so "at most 10 per account" is a conditional put on a free
  * slot and holds under concurrent creates. Delivery ids are time-sortable, so a query is newest first.
  */
+import { randomUUID } from 'node:crypto';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { decodeCursor, encodeCursor } from '../domain/cursor.js';
+import { OUTBOX_LEASE_MS } from '../domain/outbox.js';
 import { VersionConflictError } from '../domain/errors.js';
 import type { Page, PageRequest } from '../domain/ports.js';
 import type { Effect } from '../domain/types.js';
@@ -18,6 +20,7 @@ import type { WebhookStore } from '../webhooks/ports.js';
 import type { DeliveryAttempt, DeliveryRecord, DeliveryStatus, WebhookRecord } from '../webhooks/types.js';
 import { dynamoCall, isConditionFailure, resolveClient, type DocumentClientSource } from './dynamoCall.js';
 import { OUTBOX_SHARDS, shardOf } from './tableSchema.js';
+import { ACCOUNT_PK_PREFIX, ENDPOINT_FIELDS } from '../webhooks/items.js';
 
 /** DynamoDB's answer to `SET ob.<id> = …` on an item without an `ob` map (wrapped by `dynamoCall`). */
 function isMissingMapPath(err: unknown): boolean {
@@ -25,7 +28,7 @@ function isMissingMapPath(err: unknown): boolean {
   return cause instanceof Error && cause.name === 'ValidationException' && /document path/i.test(cause.message);
 }
 
-const accountPk = (id: string) => `ACCT#${id}`;
+const accountPk = (id: string) => `${ACCOUNT_PK_PREFIX}${id}`;
 const slotSk = (slot: number) => `WH#${String(slot).padStart(2, '0')}`;
 /** The table key of the endpoint in `slot` of an account (also the key of its outbox, see `dynamoStore.ts`). */
 export const endpointKey = (accountId: string, slot: number) => ({ pk: accountPk(accountId), sk: slotSk(slot) });
@@ -73,15 +76,8 @@ function toDelivery(item: Record<string, unknown>): DeliveryRecord {
 
 // Created with an empty outbox map (`ob`), so a later write can add an effect to it by path.
 const endpointItem = (record: WebhookRecord) => ({ pk: accountPk(record.accountId), sk: slotSk(record.slot), entity: 'webhook', ...record, ob: {} });
-/** Endpoint fields a change writes (the keys, `accountId` and `slot` never change). */
-const ENDPOINT_FIELDS = ['id', 'url', 'description', 'environment', 'eventTypes', 'enabled', 'disabledReason', 'secrets', 'failingSince', 'createdAt', 'version'] as const satisfies readonly (keyof WebhookRecord)[];
 /** An item's outbox shard: the same function as the key store's (`dynamoStore.ts`). */
 const outboxShard = (pk: string) => shardOf(pk, OUTBOX_SHARDS);
-/** Same slot, same endpoint, unchanged since it was read. */
-const unchangedEndpoint = (record: WebhookRecord, expectedVersion: number) => ({
-  ConditionExpression: 'id = :id AND version = :v',
-  ExpressionAttributeValues: { ':id': record.id, ':v': expectedVersion },
-});
 
 export class DynamoWebhookStore implements WebhookStore {
   private readonly clientSource: DocumentClientSource;
@@ -171,18 +167,63 @@ export class DynamoWebhookStore implements WebhookStore {
   }
 
   /**
-   * Deletes the endpoint if unchanged. Effects still pending in its outbox (the notice of its
-   * disabling, when the mailer was failing) move to the account's outbox first, so deleting an
-   * endpoint never loses them: a crash in between leaves them in both places, and each is keyed by
-   * its effect id (at least once, as every outbox effect).
+   * Deletes the endpoint if unchanged (`id`, `expectedVersion`), never losing an effect still
+   * pending in its outbox (the notice of its disabling, when the mailer was failing) and never
+   * racing a dispatcher that is performing one:
+   * - nothing pending (the usual case): one conditional `DeleteItem`;
+   * - effects pending: the delete claims the endpoint's outbox as a dispatcher would (the lease,
+   *   so no dispatcher starts on it meanwhile), reads what is pending under its claim, adds those
+   *   effects to the account's outbox (same effect ids) and deletes the endpoint only while its
+   *   claim holds. If the endpoint changed in between (a PATCH), the moved effects are removed from
+   *   it with the claim: they live in the account's outbox only, and the caller decides again;
+   * - a live claim of a dispatcher (it is sending the notice right now): nothing is changed and the
+   *   answer is `{busyUntil}`, the end of that lease.
+   * A crash in the middle leaves the effects in both outboxes (at least once, as every effect).
+   * Reads are consistent `Query`s of the one endpoint (the routes' only read of the table).
    */
-  async deleteWebhook(record: WebhookRecord, expectedVersion: number): Promise<void> {
+  async deleteWebhook(record: WebhookRecord, expectedVersion: number, now: number): Promise<{ busyUntil: number } | null> {
     const key = endpointKey(record.accountId, record.slot);
-    const current = await dynamoCall(() =>
-      this.client.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true, ProjectionExpression: 'ob, obp, version, id' })),
+    const same = { ':id': record.id, ':v': expectedVersion };
+    const conditional = async (send: () => Promise<unknown>): Promise<boolean> => {
+      try {
+        await dynamoCall(send);
+        return true;
+      } catch (err) {
+        if (isConditionFailure(err)) return false;
+        throw err;
+      }
+    };
+    const deleted = await conditional(() =>
+      this.client.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: key,
+          ConditionExpression: 'id = :id AND version = :v AND (attribute_not_exists(ob) OR size(ob) = :zero)',
+          ExpressionAttributeValues: { ...same, ':zero': 0 },
+        }),
+      ),
     );
-    const pending = Object.values((current.Item?.ob as Record<string, Effect> | undefined) ?? {});
-    if (current.Item && (current.Item.id !== record.id || current.Item.version !== expectedVersion)) throw new VersionConflictError(record.id);
+    if (deleted) return null;
+    // Changed since it was read, or effects pending: claim the endpoint's outbox for the move.
+    const token = randomUUID();
+    const claimed = await conditional(() =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key,
+          UpdateExpression: 'SET obl = :until, obt = :token',
+          ConditionExpression: 'id = :id AND version = :v AND (attribute_not_exists(obl) OR obl < :now)',
+          ExpressionAttributeValues: { ...same, ':until': now + OUTBOX_LEASE_MS, ':token': token, ':now': now },
+        }),
+      ),
+    );
+    if (!claimed) {
+      const current = await this.endpointOutbox(key);
+      if (current && current.id === record.id && current.version === expectedVersion && typeof current.obl === 'number' && current.obl >= now) return { busyUntil: current.obl };
+      throw new VersionConflictError(record.id);
+    }
+    // Under the claim no dispatcher performs (or removes) these effects.
+    const pending = Object.values((await this.endpointOutbox(key))?.ob ?? {});
     if (pending.length) {
       const accountKey = { pk: accountPk(record.accountId), sk: 'ACCT' };
       const names: Record<string, string> = {};
@@ -205,9 +246,46 @@ export class DynamoWebhookStore implements WebhookStore {
         ),
       );
     }
-    await this.writeEndpoint(record.id, () =>
-      this.client.send(new DeleteCommand({ TableName: this.tableName, Key: key, ...unchangedEndpoint(record, expectedVersion) })),
+    const gone = await conditional(() =>
+      this.client.send(new DeleteCommand({ TableName: this.tableName, Key: key, ConditionExpression: 'id = :id AND version = :v AND obt = :token', ExpressionAttributeValues: { ...same, ':token': token } })),
     );
+    if (gone) return null;
+    // Changed under the claim (a PATCH): the moved effects now live in the account's outbox only.
+    const names: Record<string, string> = {};
+    const removes = pending.map((e, i) => {
+      names[`#d${i}`] = e.id;
+      return `ob.#d${i}`;
+    });
+    await conditional(() =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key,
+          UpdateExpression: `REMOVE ${[...removes, 'obl', 'obt'].join(', ')}`,
+          ConditionExpression: 'obt = :token',
+          ...(removes.length ? { ExpressionAttributeNames: names } : {}),
+          ExpressionAttributeValues: { ':token': token },
+        }),
+      ),
+    );
+    throw new VersionConflictError(record.id);
+  }
+
+  /** The version and outbox of one endpoint item (a consistent `Query` of its key), or `null`. */
+  private async endpointOutbox(key: { pk: string; sk: string }): Promise<{ id: string; version: number; obl?: number; ob?: Record<string, Effect> } | null> {
+    const out = await dynamoCall(() =>
+      this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND sk = :sk',
+          ExpressionAttributeValues: { ':pk': key.pk, ':sk': key.sk },
+          ProjectionExpression: 'id, version, ob, obl',
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    const item = out.Items?.[0];
+    return item ? (item as { id: string; version: number; obl?: number; ob?: Record<string, Effect> }) : null;
   }
 
   /** One conditional write of endpoint `id`: a failed condition means someone else got there first. */

@@ -262,15 +262,29 @@ export async function drainOutbox(ref: OutboxRef, deps: OutboxDeps): Promise<Dra
   return { performed: done.length - dropped, dropped, failed, busy: false };
 }
 
-/** Drains every item with pending effects (local mode's periodic sweep; a safety net in AWS). */
-export async function sweepOutbox(deps: OutboxDeps): Promise<{ items: number; performed: number; failed: number }> {
+/** The metric counting items whose drain threw during a sweep (the store failed, not an effect). */
+export const OUTBOX_SWEEP_ERRORS_METRIC = 'OutboxSweepErrors';
+
+/**
+ * Drains every item with pending effects (local mode's periodic sweep; a safety net in AWS). An
+ * item whose drain throws (the store failed under it) is logged, counted (`OutboxSweepErrors`) and
+ * left for the next sweep: it never keeps the sweep from the items after it. `errors` counts them.
+ */
+export async function sweepOutbox(deps: OutboxDeps): Promise<{ items: number; performed: number; failed: number; errors: number }> {
   const refs = await deps.store.itemsWithPendingEffects();
   let performed = 0;
   let failed = 0;
+  let errors = 0;
   for (const ref of refs) {
-    const result = await drainOutbox(ref, deps);
-    performed += result.performed;
-    if (result.failed) failed++;
+    try {
+      const result = await drainOutbox(ref, deps);
+      performed += result.performed;
+      if (result.failed) failed++;
+    } catch (err) {
+      errors++;
+      deps.metrics?.count(OUTBOX_SWEEP_ERRORS_METRIC, {});
+      deps.log.error('outbox drain failed during a sweep; the next sweep retries it', { item: `${ref.kind}:${ref.id}`, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
+    }
   }
-  return { items: refs.length, performed, failed };
+  return { items: refs.length, performed, failed, errors };
 }

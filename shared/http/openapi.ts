@@ -40,7 +40,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   403: 'The key lacks the required scope, the secret has been rotated out (a previous secret cannot change anything), a test key acts on a live key, or the request gives scopes or changes fields the key may not delegate (`forbidden`, with `details` naming each).',
   404: "No such key in the caller's account (`not_found`).",
   409: 'The key is not in a state that allows this change.',
-  429: 'Too many requests from this address (`too_many_requests`); retry after the `retry-after` seconds.',
+  429: 'Not now (`too_many_requests`): too many requests from this address (leak reports), or the resource is busy for a moment (a webhook endpoint whose disabled notice is being sent); retry after the `retry-after` seconds.',
   413: 'The request body is larger than 16 KiB (`payload_too_large`).',
   500: 'Unexpected failure (`internal_error`); retry later and quote the `requestId`.',
 };

@@ -164,7 +164,8 @@ export const ROUTES = {
   }),
   deleteWebhook: route({
     operationId: 'deleteWebhook', method: 'DELETE', path: '/v1/webhooks/{id}', scope: 'keys:write', entry: 'functions/webhooks/delete.ts',
-    summary: 'Delete a webhook endpoint.', body: s.EmptyBody, response: s.WebhookResponse, successStatus: 200, idPattern: WEBHOOK_ID_PATTERN,
+    summary: 'Delete a webhook endpoint.',
+    body: s.EmptyBody, response: s.WebhookResponse, successStatus: 200, idPattern: WEBHOOK_ID_PATTERN, otherErrors: { 429: ['too_many_requests'] },
   }),
   rotateWebhookSecret: route({
     operationId: 'rotateWebhookSecret', method: 'POST', path: '/v1/webhooks/{id}/rotate-secret', scope: 'keys:write',

@@ -16,9 +16,11 @@ export interface WebhookStore {
   updateWebhook(record: WebhookRecord, expectedVersion: number, effects?: readonly Effect[]): Promise<void>;
   /**
    * Deletes the endpoint if its stored version is `expectedVersion`, else `VersionConflictError`.
-   * Effects still pending in its outbox move to the account's outbox first: none is lost.
+   * Effects still pending in its outbox move to the account's outbox first: none is lost, none is
+   * performed twice. While a dispatcher holds the endpoint's outbox (its lease runs until `busyUntil`,
+   * compared with `now`) nothing is changed and `{busyUntil}` is returned; `null` when deleted.
    */
-  deleteWebhook(record: WebhookRecord, expectedVersion: number): Promise<void>;
+  deleteWebhook(record: WebhookRecord, expectedVersion: number, now: number): Promise<{ busyUntil: number } | null>;
   /** Idempotent: a delivery with the same id under the same endpoint is left as it is. */
   putDelivery(record: DeliveryRecord): Promise<void>;
   getDelivery(webhookId: string, deliveryId: string): Promise<DeliveryRecord | null>;

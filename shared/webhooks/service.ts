@@ -2,7 +2,8 @@
  * Webhook endpoints (CRUD, signing-secret rotation, test event) and delivery (fan-out of published
  * events from the outbox, one attempt per queued message, retries, disabling). SPEC §10.
  */
-import { ApiError, ConflictError, ValidationError, VersionConflictError } from '../domain/errors.js';
+import { ApiError, ConflictError, TooManyRequestsError, ValidationError, VersionConflictError } from '../domain/errors.js';
+import { OUTBOX_LEASE_MS } from '../domain/outbox.js';
 import { eventDetail, isPublished, serializeDetail } from '../domain/eventDetail.js';
 import { effectId } from '../domain/ids.js';
 import { randomBase62 } from '../domain/keyFormat.js';
@@ -181,10 +182,22 @@ export async function updateWebhook(principal: Principal & { accountId: string }
   });
 }
 
+/**
+ * Deletes an endpoint, answering it as it was. A notice of its disabling still pending in its
+ * outbox moves to the account's outbox (see `WebhookStore.deleteWebhook`). While a dispatcher is
+ * performing that notice (a lease of at most `OUTBOX_LEASE_MS`, usually the second an email takes)
+ * the answer is `429 too_many_requests` with `retry-after` the rest of that lease: deleting then
+ * would send the notice twice.
+ */
 export async function deleteWebhook(principal: Principal & { accountId: string }, id: string, deps: WebhookDeps): Promise<WebhookRecord> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const record = await loadOwned(principal, id, deps);
-    if (await wonRace(attempt, () => deps.webhookStore.deleteWebhook(record, record.version))) return record;
+    const outcome: { busy: { busyUntil: number } | null } = { busy: null };
+    if (await wonRace(attempt, async () => void (outcome.busy = await deps.webhookStore.deleteWebhook(record, record.version, deps.clock.now())))) {
+      if (outcome.busy === null) return record;
+      const seconds = Math.min(Math.max(1, Math.ceil((outcome.busy.busyUntil - deps.clock.now()) / 1000)), Math.ceil(OUTBOX_LEASE_MS / 1000));
+      throw new TooManyRequestsError(`The notice of this endpoint's disabling is being sent right now; retry in ${seconds} s.`, seconds);
+    }
   }
   throw new Error('too much contention on one webhook');
 }

@@ -732,7 +732,14 @@ describe('least privilege, proved from the bundles', () => {
     // reads the endpoint's outbox and moves it to the account's.
     expect(actions('webhookDelivery').has('ses:SendEmail')).toBe(true);
     expect(rec.calls.filter((c) => c.fn === 'outboxStream' && c.action === 'ses:SendEmail').length).toBeGreaterThan(0);
-    for (const a of ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']) expect(actions('deleteWebhook').has(a), a).toBe(true);
+    // The delete of an endpoint with a pending notice: consistent Query of it, claim of its outbox
+    // and the account's outbox (UpdateItem), the delete; no GetItem, every write in ACCT#.
+    expect([...actions('deleteWebhook')].sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
+    const endpointWrites = rec.calls.filter((c) => ['deleteWebhook', 'updateWebhook', 'rotateWebhookSecret'].includes(c.fn) && c.action !== 'dynamodb:Query' && c.service === 'dynamodb');
+    expect(endpointWrites.length).toBeGreaterThanOrEqual(5);
+    for (const c of endpointWrites) expect(c.context['dynamodb:LeadingKeys'], `${c.fn} ${c.action}`).toEqual([`ACCT#${caller.accountId}`]);
+    expect(rec.calls.some((c) => c.fn === 'deleteWebhook' && c.action === 'dynamodb:UpdateItem' && c.context['dynamodb:Attributes']!.includes('obt'))).toBe(true);
+    expect([...actions('updateWebhook')].sort()).toEqual(['dynamodb:Query', 'dynamodb:UpdateItem']);
   }, 300_000);
 
   it('every function of the template has a scenario (add one to this file for a new function)', () => {
@@ -760,6 +767,22 @@ describe('least privilege, proved from the bundles', () => {
     expect(isAllowed(auth, usage)).toBe(true);
     expect(isAllowed(auth, { ...usage, context: { ...usage.context, 'dynamodb:LeadingKeys': ['KEY#k1'] } })).toBe(false);
     expect(isAllowed(auth, { ...usage, context: { ...usage.context, 'dynamodb:Attributes': ['pk', 'sk', 'status'] } })).toBe(false);
+    // Endpoint writes: only in account partitions, naming only endpoint (update) or outbox (delete) attributes.
+    const del = resolvedStatements(resources, fnIds.deleteWebhook.role);
+    const move: AwsCall = { action: 'dynamodb:UpdateItem', resource: table, context: { 'dynamodb:LeadingKeys': ['ACCT#a1'], 'dynamodb:Attributes': ['pk', 'sk', 'ob', 'obp'] } };
+    expect(isAllowed(del, move)).toBe(true);
+    expect(isAllowed(del, { ...move, action: 'dynamodb:DeleteItem' })).toBe(true);
+    expect(isAllowed(del, { ...move, action: 'dynamodb:PutItem' })).toBe(false);
+    expect(isAllowed(del, { ...move, context: { ...move.context, 'dynamodb:LeadingKeys': ['KEY#k1'] } })).toBe(false);
+    expect(isAllowed(del, { ...move, action: 'dynamodb:DeleteItem', context: { ...move.context, 'dynamodb:LeadingKeys': ['KEY#k1'] } })).toBe(false);
+    expect(isAllowed(del, { ...move, context: { ...move.context, 'dynamodb:Attributes': ['pk', 'sk', 'alertEmails'] } })).toBe(false);
+    const patch = resolvedStatements(resources, fnIds.updateWebhook.role);
+    const change: AwsCall = { action: 'dynamodb:UpdateItem', resource: table, context: { 'dynamodb:LeadingKeys': ['ACCT#a1'], 'dynamodb:Attributes': ['pk', 'sk', 'url', 'version', 'id'] } };
+    expect(isAllowed(patch, change)).toBe(true);
+    expect(isAllowed(patch, { ...change, context: { ...change.context, 'dynamodb:Attributes': ['pk', 'sk', 'ob', 'obp'] } })).toBe(false);
+    expect(isAllowed(patch, { ...change, context: { ...change.context, 'dynamodb:Attributes': ['pk', 'sk', 'status'] } })).toBe(false);
+    expect(isAllowed(patch, { ...change, context: { ...change.context, 'dynamodb:LeadingKeys': ['KEY#k1'] } })).toBe(false);
+    expect(isAllowed(patch, { ...change, action: 'dynamodb:PutItem' })).toBe(false);
     // SES: another From address is denied; PassRole to another service is denied.
     const timer = resolvedStatements(resources, fnIds.timer.role);
     const mail: AwsCall = { action: 'ses:SendEmail', resource: `arn:aws:ses:${REGION}:${ACCOUNT}:identity/proof.example`, context: { 'ses:FromAddress': ['rekey@mail.example.org'] } };

@@ -7,6 +7,7 @@ import { ROUTES, FUNCTION_ENTRIES, type RouteDef } from '../../shared/http/route
 import { RekeyStack } from '../../infra/stack.js';
 import { FUNCTION_GRANTS, RECORD_ATTRIBUTES } from '../../infra/permissions.js';
 import { USAGE_ITEM_ATTRIBUTES } from '../../shared/usage/items.js';
+import { ENDPOINT_DELETE_ATTRIBUTES, ENDPOINT_UPDATE_ATTRIBUTES } from '../../shared/webhooks/items.js';
 import { createTableInput } from '../../shared/adapters/tableSchema.js';
 import { fakeDashboard, removeTempDirs, roleActions, roleStatements, testApp } from './synth.js';
 
@@ -401,7 +402,47 @@ describe('timers', () => {
       const actions = roleActions(json, roleId(fn));
       for (const a of ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem', 'ses:SendEmail']) expect(actions, `${fn} ${a}`).toContain(a);
     }
-    expect(roleActions(json, roleId('deleteWebhook'))).toEqual(sorted(['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query', 'dynamodb:DeleteItem', ...LOGS, ...XRAY]));
+    expect(roleActions(json, roleId('deleteWebhook'))).toEqual(sorted(['dynamodb:UpdateItem', 'dynamodb:Query', 'dynamodb:DeleteItem', ...LOGS, ...XRAY]));
+  });
+
+  it("the endpoint routes' writes reach only account partitions and name only endpoint (or outbox) attributes: no key, no account list, no PutItem", () => {
+    const table = { 'Fn::GetAtt': [id(svc.table.table), 'Arn'] };
+    const writes = (fn: keyof typeof FUNCTION_GRANTS) => roleStatements(json, roleId(fn)).filter((st) => st.Action.some((a) => ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'].includes(a)));
+    // Delete (and moving the outbox of the endpoint to its account's): UpdateItem / DeleteItem, conditioned.
+    expect(writes('deleteWebhook')).toEqual([
+      {
+        Sid: 'DeleteEndpoints',
+        Effect: 'Allow',
+        Action: ['dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+        Resource: table,
+        Condition: {
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ACCT#*'] },
+          'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...ENDPOINT_DELETE_ATTRIBUTES] },
+        },
+      },
+    ]);
+    // PATCH and rotate-secret: UpdateItem of the endpoint's fields only (never the outbox).
+    for (const fn of ['updateWebhook', 'rotateWebhookSecret'] as const) {
+      expect(writes(fn), fn).toEqual([
+        {
+          Sid: 'UpdateEndpoints',
+          Effect: 'Allow',
+          Action: ['dynamodb:UpdateItem'],
+          Resource: table,
+          Condition: {
+            'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ACCT#*'] },
+            'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...ENDPOINT_UPDATE_ATTRIBUTES] },
+          },
+        },
+      ]);
+      expect(roleActions(json, roleId(fn)), fn).not.toContain('dynamodb:PutItem');
+    }
+    // Of an account record, neither list nor status nor its outbox (update) is on these allow lists.
+    for (const a of ['alertEmails', 'pendingEmails', 'status', 'allowedScopes', 'leakResponse', 'name', 'current', 'previous', 'rotation', 'contacts']) {
+      expect(ENDPOINT_UPDATE_ATTRIBUTES as readonly string[], a).not.toContain(a);
+      expect(ENDPOINT_DELETE_ATTRIBUTES as readonly string[], a).not.toContain(a);
+    }
+    for (const a of ['ob', 'obp', 'obl', 'obt']) expect(ENDPOINT_UPDATE_ATTRIBUTES as readonly string[], a).not.toContain(a);
   });
 
   it('sweeps the outbox every minute through the outbox function, with bounded retries and its dead-letter queue', () => {

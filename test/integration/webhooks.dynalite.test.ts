@@ -5,7 +5,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createAccountWithKey, createWorld, type World } from '../support/world.js';
@@ -13,10 +13,12 @@ import { callRoute, loadRouteHandlers, type EventInit, type RouteHandlers } from
 import { setRuntime } from '../../shared/runtime.js';
 import type { Caller } from '../../shared/domain/types.js';
 import { createDocumentClient } from '../../shared/adapters/dynamoStore.js';
+import { DynamoWebhookStore } from '../../shared/adapters/webhookStore.js';
 import { attemptDelivery, type WebhookDeps } from '../../shared/webhooks/service.js';
 import { RETRY_DELAYS_MS } from '../../shared/webhooks/types.js';
 import type { SendResult } from '../../shared/webhooks/sender.js';
-import { sweepOutbox } from '../../shared/domain/outbox.js';
+import { drainOutbox, sweepOutbox } from '../../shared/domain/outbox.js';
+import type { EmailMessage } from '../../shared/domain/ports.js';
 import { handler as streamHandler } from '../../functions/outbox-stream.js';
 
 let w: World;
@@ -430,6 +432,114 @@ describe('deliveries', () => {
       await sweepOutbox(w.rt);
       await sweepOutbox(w.rt);
       expect(noticesTo('ops@hooks.test')).toHaveLength(1);
+    });
+
+    it('a DELETE while a dispatcher is sending the pending notice: 429 with retry-after, nothing moved; the notice goes out once, the dispatcher ends cleanly, then the delete works', async () => {
+      w.rec.failNext.mail = 1;
+      const { c, hook } = await goneEndpoint();
+      expect(noticesTo('ops@hooks.test')).toHaveLength(0);
+      // A dispatcher (the sweeper, the stream consumer) claims the endpoint's outbox and is sending.
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      let entered!: () => void;
+      const inSend = new Promise<void>((r) => (entered = r));
+      const slowMailer = { send: async (m: EmailMessage) => { entered(); await gate; w.rec.mails.push(m); } };
+      const draining = drainOutbox({ kind: 'webhook', id: c.accountId, slot: 0 }, { ...w.rt, effects: { ...w.rt.effects, mailer: slowMailer } });
+      await inSend;
+      const del = await call({ method: 'DELETE', path: `/v1/webhooks/${hook.id}`, caller: c });
+      expect([del.status, del.body.error?.code]).toEqual([429, 'too_many_requests']);
+      expect(Number(del.headers?.['retry-after'])).toBeGreaterThanOrEqual(1);
+      expect(Number(del.headers?.['retry-after'])).toBeLessThanOrEqual(30);
+      const account = (await raw().send(new GetCommand({ TableName: w.rt.config.tableName, Key: { pk: `ACCT#${c.accountId}`, sk: 'ACCT' }, ConsistentRead: true }))).Item!;
+      expect(Object.keys((account.ob as object | undefined) ?? {})).toEqual([]);
+      release();
+      expect(await draining).toMatchObject({ performed: 1, failed: false, busy: false });
+      expect((await call({ method: 'DELETE', path: `/v1/webhooks/${hook.id}`, caller: c })).status).toBe(200);
+      await sweepOutbox(w.rt);
+      await sweepOutbox(w.rt);
+      expect(noticesTo('ops@hooks.test')).toHaveLength(1);
+    });
+
+    it('a PATCH landing while a delete moves the pending notice: the delete is retried, the notice lives in the account outbox only, sent once', async () => {
+      const c = await freshAccount();
+      const hook = await call({ method: 'POST', path: '/v1/webhooks', body: { url: URL_OK }, caller: c });
+      const [record] = await w.webhookStore.listWebhooks(c.accountId, { consistent: true });
+      const noticeId = w.rt.ids.sortable(w.clock.now(), 2) + '01';
+      const notice = { id: noticeId, kind: 'webhook_disabled' as const, notice: { accountId: c.accountId, webhookId: hook.body.webhook.id, origin: 'http://127.0.0.1:9', reason: 'gone' as const } };
+      await w.webhookStore.updateWebhook({ ...record!, enabled: false, disabledReason: 'gone', version: 2 }, 1, [notice]);
+      // A store whose final delete is preceded by a customer's PATCH (the endpoint changes under the claim).
+      const client = createDocumentClient({ endpoint: w.dynamo.endpoint });
+      const racing = new DynamoWebhookStore({
+        tableName: w.rt.config.tableName,
+        client: new Proxy(client, {
+          get: (target, prop) =>
+            prop === 'send'
+              ? async (cmd: { input: { ConditionExpression?: string } }) => {
+                  if (cmd instanceof DeleteCommand && cmd.input.ConditionExpression?.includes('obt')) {
+                    const [now] = await w.webhookStore.listWebhooks(c.accountId, { consistent: true });
+                    await w.webhookStore.updateWebhook({ ...now!, description: 'patched', version: now!.version + 1 }, now!.version);
+                  }
+                  return target.send(cmd as never);
+                }
+              : Reflect.get(target, prop),
+        }) as typeof client,
+      });
+      const [v2] = await w.webhookStore.listWebhooks(c.accountId, { consistent: true });
+      await expect(racing.deleteWebhook(v2!, v2!.version, w.clock.now())).rejects.toThrow(/version conflict/);
+      const item = await endpointItem(c.accountId);
+      expect([item.description, Object.keys(item.ob as object), item.obl, item.obt]).toEqual(['patched', [], undefined, undefined]);
+      const account = (await raw().send(new GetCommand({ TableName: w.rt.config.tableName, Key: { pk: `ACCT#${c.accountId}`, sk: 'ACCT' }, ConsistentRead: true }))).Item!;
+      expect(Object.keys(account.ob as object)).toEqual([noticeId]);
+      // The caller decides again: now nothing is pending on the endpoint, one conditional delete.
+      expect((await call({ method: 'DELETE', path: `/v1/webhooks/${hook.body.webhook.id}`, caller: c })).status).toBe(200);
+      await sweepOutbox(w.rt);
+      await sweepOutbox(w.rt);
+      expect(noticesTo('ops@hooks.test').filter((m) => m.text.includes(hook.body.webhook.id))).toHaveLength(1);
+    });
+
+    it('a dispatcher whose item was deleted under it (its lease ran out) releases without throwing', async () => {
+      const c = await freshAccount();
+      await call({ method: 'POST', path: '/v1/webhooks', body: { url: URL_OK }, caller: c });
+      const [record] = await w.webhookStore.listWebhooks(c.accountId, { consistent: true });
+      const effect = { id: w.rt.ids.sortable(w.clock.now(), 2) + '00', kind: 'event' as const, event: { id: 'e1', type: 'webhook.disabled' as const, at: 0, actorKeyId: null, actor: { type: 'system' as const, id: null }, accountId: c.accountId, keyId: null, data: {} } };
+      await w.webhookStore.updateWebhook({ ...record!, version: 2 }, 1, [effect]);
+      const ref = { kind: 'webhook' as const, id: c.accountId, slot: 0 };
+      const claim = await w.store.claimOutbox(ref, w.clock.now(), 30_000);
+      expect(claim).toMatchObject({ effects: [expect.objectContaining({ id: effect.id })] });
+      await raw().send(new DeleteCommand({ TableName: w.rt.config.tableName, Key: { pk: `ACCT#${c.accountId}`, sk: 'WH#00' } }));
+      await expect(w.store.releaseOutbox(ref, (claim as { token: string }).token, [effect.id])).resolves.toBeUndefined();
+      const gone = await raw().send(new GetCommand({ TableName: w.rt.config.tableName, Key: { pk: `ACCT#${c.accountId}`, sk: 'WH#00' }, ConsistentRead: true }));
+      expect(gone.Item).toBeUndefined();
+    });
+
+    it('a sweep goes on past an item whose drain throws, logs and counts it, and reports it', async () => {
+      const a = await freshAccount();
+      const b = await freshAccount();
+      const hookIds: string[] = [];
+      for (const c of [a, b]) {
+        const hook = await call({ method: 'POST', path: '/v1/webhooks', body: { url: URL_OK }, caller: c });
+        hookIds.push(hook.body.webhook.id);
+        const [record] = await w.webhookStore.listWebhooks(c.accountId, { consistent: true });
+        const base = w.rt.ids.sortable(w.clock.now(), 2);
+        await w.webhookStore.updateWebhook({ ...record!, enabled: false, disabledReason: 'gone', version: 2 }, 1, [
+          { id: base + '00', kind: 'webhook_disabled', notice: { accountId: c.accountId, webhookId: hook.body.webhook.id, origin: 'http://127.0.0.1:9', reason: 'gone' } },
+        ]);
+      }
+      const noticesOf = (id: string) => noticesTo('ops@hooks.test').filter((m) => m.text.includes(id));
+      w.rec.logs.length = 0;
+      const counted: string[] = [];
+      // The store fails under the drain of a's endpoint only.
+      const store = Object.create(w.rt.store, {
+        claimOutbox: { value: (ref: { kind: string; id: string }, now: number, lease: number) => (ref.kind === 'webhook' && ref.id === a.accountId ? Promise.reject(new Error('store unavailable')) : w.rt.store.claimOutbox(ref as never, now, lease)) },
+      });
+      const result = await sweepOutbox({ ...w.rt, store, metrics: { count: (m: string) => void counted.push(m) } });
+      expect(result.errors).toBe(1);
+      expect([noticesOf(hookIds[0]!).length, noticesOf(hookIds[1]!).length]).toEqual([0, 1]);
+      expect(counted).toContain('OutboxSweepErrors');
+      expect(w.rec.logs.join('\n')).toContain('outbox drain failed during a sweep');
+      // The next sweep, with the store back, sends the other one.
+      await sweepOutbox(w.rt);
+      expect([noticesOf(hookIds[0]!).length, noticesOf(hookIds[1]!).length]).toEqual([1, 1]);
     });
 
     it('at the daily cap the notice is skipped, audited (email.skipped) and not retried', async () => {

@@ -126,8 +126,11 @@ export interface NoticeKey {
  * The confirmation email and the removal notice. Pure. Names are user input: the account's and
  * the key's are made one bounded line without control or format characters (`displayName`),
  * escaped in HTML, and only the account's reaches the subject, so a key name can neither add a
- * header nor write a subject line. A key contact's email (`ctx.key`) names the key, its id and its
- * hint; an alert address's email is about the whole account.
+ * header nor write a subject line. A key contact's confirmation (`ctx.key`) names the key by its
+ * name only: the address has not agreed to anything yet, and may not be the key holder's, so it is
+ * told neither the key's id nor its secret's hint. A removal notice goes to an address that was a
+ * confirmed contact (it received that key's notices, with both) and names the key, its id and its
+ * hint. An alert address's email is about the whole account.
  */
 export function renderRecipientNotice(
   template: 'email_confirmation' | 'email_removed',
@@ -138,7 +141,8 @@ export function renderRecipientNotice(
   if (ctx.key) {
     const keyName = displayName(ctx.key.name, 128);
     const hint = ctx.key.hint ? `, secret ${displayName(ctx.key.hint, 64)}` : '';
-    key = `the API key ${keyName ? `"${keyName}" ` : ''}(id ${displayName(ctx.key.id, 64)}${hint})`;
+    if (template === 'email_confirmation') key = keyName ? `the API key "${keyName}"` : 'an API key';
+    else key = `the API key ${keyName ? `"${keyName}" ` : ''}(id ${displayName(ctx.key.id, 64)}${hint})`;
   }
   const lines =
     template === 'email_confirmation'

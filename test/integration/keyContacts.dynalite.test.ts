@@ -61,11 +61,17 @@ describe('key contacts', () => {
     const other = (await call({ method: 'POST', path: '/v1/keys', body: { name: 'other' }, caller })).body.key.id as string;
     expect(mailsTo('dev@third.test')).toHaveLength(1);
     const token = linkIn(mailsTo('dev@third.test')[0]!.text)!;
-    // The contact's confirmation says which key it is about: its name, id and hint (not in the subject).
+    // The contact's confirmation says which key it is about by its name (not in the subject), and
+    // tells an address that has not confirmed neither the key's id nor its secret's hint.
     const confirmation = mailsTo('dev@third.test')[0]!;
-    expect(confirmation.text).toContain(`the API key "billing" (id ${id}, secret ${created.body.key.currentSecret.hint as string})`);
-    expect(confirmation.html).toContain(`the API key &quot;billing&quot; (id ${id}`);
+    expect(confirmation.text).toContain('the API key "billing" of the account');
+    expect(confirmation.html).toContain('the API key &quot;billing&quot; of the account');
     expect(confirmation.subject).not.toContain('billing');
+    const hint = created.body.key.currentSecret.hint as string;
+    for (const part of [confirmation.text, confirmation.html]) {
+      expect(part).not.toContain(id);
+      expect(part).not.toContain(hint);
+    }
     const opsToken = linkIn(mailsTo('OPS@trusted.test')[0]!.text)!;
     expect(token).toBeDefined();
 

@@ -135,10 +135,16 @@ describe('verified-recipient notices (SPEC §10)', () => {
   // space, and 300 characters in all.
   const hostile = 'Pay\r\nBcc: victim@example.com\r\n\r\n\u202Eevil.com\u200B ' + 'x'.repeat(300);
 
-  it("a key contact's confirmation names the key, its id and hint in the body; the subject names only the account", () => {
+  it("a key contact's confirmation names the key by its name only (no id, no hint to an address that has not confirmed); the subject names only the account", () => {
     const m = renderRecipientNotice('email_confirmation', { accountName: 'Acme', address: 'dev@example.com', link, expiresAt: EXPIRES, key });
-    expect(m.text).toContain('the API key "billing-worker" (id K3yId0123456789abcdefg, secret rekey_live_…9fQa) of the account "Acme" to dev@example.com');
-    expect(m.html).toContain('the API key &quot;billing-worker&quot; (id K3yId0123456789abcdefg');
+    expect(m.text).toContain('the API key "billing-worker" of the account "Acme" to dev@example.com');
+    expect(m.html).toContain('the API key &quot;billing-worker&quot; of the account');
+    for (const part of [m.text, m.html, m.subject]) {
+      expect(part).not.toContain('K3yId0123456789abcdefg');
+      expect(part).not.toContain('9fQa');
+    }
+    const unnamed = renderRecipientNotice('email_confirmation', { accountName: 'Acme', address: 'dev@example.com', link, expiresAt: EXPIRES, key: { ...key, name: '' } });
+    expect(unnamed.text).toContain('of an API key of the account "Acme"');
     expect(m.text).toContain(link);
     expect(m.subject).toBe('[rekey] Confirm your address for "Acme"');
     expect(m.subject).not.toContain('billing-worker');
@@ -146,7 +152,7 @@ describe('verified-recipient notices (SPEC §10)', () => {
 
   it("a key contact's removal notice names the key; an alert address's notices stay account-wide", () => {
     const removed = renderRecipientNotice('email_removed', { accountName: 'Acme', address: 'dev@example.com', key });
-    expect(removed.text).toContain('dev@example.com was removed from the contacts of the API key "billing-worker" (id K3yId0123456789abcdefg');
+    expect(removed.text).toContain('dev@example.com was removed from the contacts of the API key "billing-worker" (id K3yId0123456789abcdefg, secret rekey_live_…9fQa)');
     expect(removed.text).toContain('the last email it receives about this key');
     const alert = renderRecipientNotice('email_confirmation', { accountName: 'Acme', address: 'ops@example.com', link, expiresAt: EXPIRES });
     expect(alert.text).toContain('key reminders and notices of the account "Acme" to ops@example.com');

@@ -171,7 +171,8 @@ export async function updateWebhook(principal: Principal & { accountId: string }
   return mutate(principal, id, deps, async (record) => {
     const next: WebhookRecord = {
       ...record,
-      ...(body.url !== undefined ? { url: body.url } : {}),
+      // A new URL starts a new failure run: the old URL's failures say nothing about it.
+      ...(body.url !== undefined ? { url: body.url, ...(body.url !== record.url ? { failingSince: null } : {}) } : {}),
       ...(body.description !== undefined ? { description: body.description } : {}),
       ...(body.eventTypes !== undefined ? { eventTypes: dedupe(body.eventTypes) } : {}),
       // Re-enabling clears the reason and the failure run; disabling by hand says so.

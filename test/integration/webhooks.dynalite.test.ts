@@ -292,6 +292,26 @@ describe('deliveries', () => {
     expect(record!.failingSince).toBeNull();
   });
 
+  it("a PATCH to a new URL starts a new failure run: the old URL's 2.9 days of failures do not disable the new one", async () => {
+    const c = await freshAccount();
+    answer = 503;
+    const hook = await call({ method: 'POST', path: '/v1/webhooks', body: { url: `http://127.0.0.1:${port}/old` }, caller: c });
+    const id = hook.body.webhook.id as string;
+    await call({ method: 'POST', path: `/v1/webhooks/${id}/test`, body: {}, caller: c });
+    await runDue();
+    w.rec.attempts.length = 0;
+    expect((await w.webhookStore.listWebhooks(c.accountId, { consistent: true }))[0]!.failingSince).not.toBeNull();
+    w.clock.advance(2.9 * 86_400);
+    expect((await call({ method: 'PATCH', path: `/v1/webhooks/${id}`, body: { url: `http://127.0.0.1:${port}/new` }, caller: c })).status).toBe(200);
+    expect((await w.webhookStore.listWebhooks(c.accountId, { consistent: true }))[0]!.failingSince).toBeNull();
+    w.clock.advance(0.2 * 86_400);
+    await call({ method: 'POST', path: `/v1/webhooks/${id}/test`, body: {}, caller: c });
+    await runDue();
+    w.rec.attempts.length = 0;
+    expect((await call({ method: 'GET', path: `/v1/webhooks/${id}`, caller: c })).body.webhook).toMatchObject({ enabled: true, disabledReason: null });
+    expect(w.rec.mails).toHaveLength(0);
+  });
+
   it('an endpoint whose deliveries all failed for 3 days is disabled as failing', async () => {
     const c = await freshAccount();
     answer = 503;

@@ -97,13 +97,15 @@ export function describeError(err: unknown): ErrorWords {
 /**
  * One summary per error, never the same thing twice ("…expired or revoked. Missing or invalid API
  * key."). Most API messages restate their code, so our words stand alone (validation errors list
- * their fields in `details`). Two say more: a refused rotation names the secret that blocks it,
- * until when and how to end it (shown as the API wrote it), and a 403 names the refused scope.
+ * their fields in `details`). Some say more: a refused rotation names the secret that blocks it,
+ * until when and how to end it, and a 429 how long to wait (both shown as the API wrote them); a
+ * 403 names the refused scope; a 404 names what is gone.
  */
 function summaryOf(code: string, words: string, message: string | undefined): string {
   const msg = message?.trim();
   if (!msg || msg === words) return words;
-  if (code === 'rotation_in_progress') return sentence(msg);
+  // Both say what blocks the action and for how long (a busy endpoint delete names its seconds).
+  if (code === 'rotation_in_progress' || code === 'too_many_requests') return sentence(msg);
   // "No such webhook." / "No such key.": say which kind of thing is gone, then what to do.
   if (code === 'not_found') return `${sentence(msg)} ${words}`;
   if (code === 'forbidden') return `${words} ${sentence(msg)}`;

@@ -168,6 +168,9 @@ describe('dashboard error words', () => {
     const limit = toApiError(new Response(null, { status: 409 }), { error: { code: 'limit_reached', message: 'An account can have at most 10 webhook endpoints.', requestId: 'r' } });
     expect(describeError(limit).summary).toMatch(/10 webhook endpoints/);
     expect(describeError(limit).summary).not.toMatch(/internal error/);
+    // A 429 says how long to wait, as the API wrote it.
+    const busy = "The notice of this endpoint's disabling is being sent right now; retry in 4 s.";
+    expect(describeError(new RekeyApiError(429, 'too_many_requests', busy, 'r')).summary).toBe(busy);
   });
 });
 

@@ -4,50 +4,25 @@
  * removed contact gets one notice; more than 5 is refused; the operator's contacts are trusted; the
  * environment and rotated-out rules are those of PATCH.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ANY_ACCOUNT as OPERATOR, createAccountWithKey, createWorld, type World } from '../support/world.js';
-import { callRoute, loadRouteHandlers, type EventInit, type RouteHandlers } from '../support/apigw.js';
-import { setRuntime } from '../../shared/runtime.js';
+import { describe, expect, it } from 'vitest';
+import { ANY_ACCOUNT as OPERATOR } from '../support/world.js';
+import { confirmationTokenIn, useHandlerWorld } from '../support/handlerWorld.js';
 import { createKey, handleTimer, updateKey } from '../../shared/domain/service.js';
 import { planTimers } from '../../shared/domain/timers.js';
 import type { Caller } from '../../shared/domain/types.js';
 
-let w: World;
-let handlers: RouteHandlers;
-
-beforeAll(async () => {
-  w = await createWorld();
-  setRuntime(w.rt);
-  handlers = await loadRouteHandlers({ withPublic: true });
-});
-afterAll(async () => {
-  setRuntime(undefined);
-  await w.close();
-});
-beforeEach(() => {
-  w.rec.mails.length = 0;
-});
-
-function call(init: EventInit) {
-  return callRoute(handlers, init);
-}
-
-async function account(alertEmails: string[]) {
-  const { account, caller } = await createAccountWithKey({ name: 'Contacts', alertEmails }, w.rt);
-  return { account, caller };
-}
-
-const mailsTo = (address: string) => w.rec.mails.filter((m) => m.to.includes(address));
-const linkIn = (text: string) => /\/v1\/email-confirmations\/([A-Za-z0-9_-]{43})/.exec(text)?.[1];
+const t = useHandlerWorld('Contacts');
+const { call, account, mailsTo } = t;
+const linkIn = confirmationTokenIn;
 
 /** Rotates the key (through the API) and fires its rotation reminder. */
 async function remind(keyId: string, caller: Caller) {
   expect((await call({ method: 'POST', path: `/v1/keys/${keyId}/rotate`, body: { oldKeyExpiresInSeconds: 86_400 }, caller })).status).toBe(200);
-  w.clock.advance(86_400 - 7_200);
-  const rec = (await w.store.getKey(keyId))!;
-  await handleTimer(planTimers(rec, w.policies).find((t) => t.kind === 'rotation_reminder')!, w.rt);
+  t.w.clock.advance(86_400 - 7_200);
+  const rec = (await t.w.store.getKey(keyId))!;
+  await handleTimer(planTimers(rec, t.w.policies).find((t) => t.kind === 'rotation_reminder')!, t.w.rt);
   // Past the old secret's end, so the next rotation is allowed (its own timer is not fired here).
-  w.clock.advance(7_201);
+  t.w.clock.advance(7_201);
 }
 
 describe('key contacts', () => {
@@ -76,9 +51,9 @@ describe('key contacts', () => {
     expect(token).toBeDefined();
 
     // Pending: the reminder goes to the alert list only.
-    w.rec.mails.length = 0;
+    t.w.rec.mails.length = 0;
     await remind(id, caller);
-    expect(w.rec.mails.flatMap((m) => m.to)).toEqual(['ops@trusted.test']);
+    expect(t.w.rec.mails.flatMap((m) => m.to)).toEqual(['ops@trusted.test']);
 
     // Confirmed through the same route as alert emails: it moves into contacts.
     expect(await call({ method: 'GET', path: `/v1/email-confirmations/${token}`, caller: null })).toMatchObject({ status: 200, body: { email: 'dev@third.test', confirmed: true } });
@@ -91,27 +66,27 @@ describe('key contacts', () => {
 
     // A contact that is also on the alert list gets each notice once.
     expect((await call({ method: 'GET', path: `/v1/email-confirmations/${opsToken}`, caller: null })).status).toBe(200);
-    w.rec.mails.length = 0;
+    t.w.rec.mails.length = 0;
     await remind(id, caller);
-    expect(w.rec.mails.flatMap((m) => m.to).sort()).toEqual(['dev@third.test', 'ops@trusted.test']);
+    expect(t.w.rec.mails.flatMap((m) => m.to).sort()).toEqual(['dev@third.test', 'ops@trusted.test']);
     // Another key's reminder does not go to this key's contact.
-    w.rec.mails.length = 0;
+    t.w.rec.mails.length = 0;
     await remind(other, caller);
-    expect(w.rec.mails.flatMap((m) => m.to)).toEqual(['ops@trusted.test']);
+    expect(t.w.rec.mails.flatMap((m) => m.to)).toEqual(['ops@trusted.test']);
 
     // The audit trail counts, never lists, addresses; the token is nowhere.
-    const events = await w.store.listEvents({ kind: 'key', id }, { limit: 50 });
+    const events = await t.w.store.listEvents({ kind: 'key', id }, { limit: 50 });
     expect(events.items.map((e) => e.type)).toEqual(expect.arrayContaining(['api_key.contacts_updated', 'api_key.contact_confirmed']));
     expect(JSON.stringify(events.items)).not.toContain('dev@third.test');
-    expect(w.rec.logs.join('\n')).not.toContain(token);
+    expect(t.w.rec.logs.join('\n')).not.toContain(token);
   });
 
   it('a removed contact receives one notice; > 5 and bad addresses are refused and change nothing', async () => {
     const { caller } = await account([]);
     const id = (await call({ method: 'POST', path: '/v1/keys', body: { name: 'k' }, caller })).body.key.id as string;
     // The operator's contacts are trusted: no confirmation.
-    await updateKey(OPERATOR, id, { contacts: ['a@x.test', 'b@x.test'] }, w.rt);
-    expect(w.rec.mails).toHaveLength(0);
+    await updateKey(OPERATOR, id, { contacts: ['a@x.test', 'b@x.test'] }, t.w.rt);
+    expect(t.w.rec.mails).toHaveLength(0);
     expect((await call({ method: 'GET', path: `/v1/keys/${id}`, caller })).body.key.contacts).toEqual(['a@x.test', 'b@x.test']);
 
     const six = ['1', '2', '3', '4', '5', '6'].map((n) => `c${n}@x.test`);
@@ -122,7 +97,7 @@ describe('key contacts', () => {
     }
     const created = await call({ method: 'POST', path: '/v1/keys', body: { name: 'six', contacts: six }, caller });
     expect([created.status, created.body.error.details[0].field]).toEqual([400, 'contacts']);
-    expect(w.rec.mails).toHaveLength(0);
+    expect(t.w.rec.mails).toHaveLength(0);
 
     const patched = await call({ method: 'PATCH', path: `/v1/keys/${id}`, body: { contacts: ['a@x.test'] }, caller });
     expect(patched.status).toBe(200);
@@ -130,16 +105,16 @@ describe('key contacts', () => {
     expect(mailsTo('b@x.test')).toHaveLength(1);
     expect(mailsTo('b@x.test')[0]!.subject).toContain('Removed');
     expect(mailsTo('b@x.test')[0]!.text).toContain(`removed from the contacts of the API key "k" (id ${id}`);
-    expect(w.rec.mails).toHaveLength(1);
+    expect(t.w.rec.mails).toHaveLength(1);
     // The same list again: nothing.
     await call({ method: 'PATCH', path: `/v1/keys/${id}`, body: { contacts: ['a@x.test'] }, caller });
-    expect(w.rec.mails).toHaveLength(1);
+    expect(t.w.rec.mails).toHaveLength(1);
   });
 
   it('environment, rotated-out and own-key rules are those of PATCH', async () => {
     const { account: a, caller } = await account([]);
-    const live = (await createKey(OPERATOR, a.id, { name: 'live', environment: 'live' }, w.rt)).record.id;
-    const test = (await createKey(OPERATOR, a.id, { name: 'test', environment: 'test' }, w.rt)).record.id;
+    const live = (await createKey(OPERATOR, a.id, { name: 'live', environment: 'live' }, t.w.rt)).record.id;
+    const test = (await createKey(OPERATOR, a.id, { name: 'test', environment: 'test' }, t.w.rt)).record.id;
     const testCaller: Caller = { ...caller, keyId: test, environment: 'test' };
     expect((await call({ method: 'PATCH', path: `/v1/keys/${live}`, body: { contacts: ['t@x.test'] }, caller: testCaller })).status).toBe(403);
     expect((await call({ method: 'POST', path: '/v1/keys', body: { name: 'l', environment: 'live', contacts: ['t@x.test'] }, caller: testCaller })).status).toBe(403);
@@ -156,6 +131,6 @@ describe('key contacts', () => {
     expect(mailsTo('r@x.test')).toHaveLength(0);
     expect(mailsTo('s@x.test')).toHaveLength(0);
     expect(mailsTo('t@x.test')).toHaveLength(1);
-    expect((await w.store.getKeyContacts(live))).toBeNull();
+    expect((await t.w.store.getKeyContacts(live))).toBeNull();
   });
 });

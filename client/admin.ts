@@ -19,6 +19,7 @@ import { NodeSha256, SIGV4_SERVICE } from '../shared/adapters/sigv4.js';
 import type * as s from '../shared/http/schemas.js';
 import {
   describe,
+  everyItem,
   parseJson,
   RekeyNetworkError,
   seg,
@@ -100,13 +101,8 @@ export class RekeyAdminClient {
   }
 
   /** Every account, following `nextCursor`. */
-  async *iterateAccounts(pageSize?: number): AsyncGenerator<AdminAccount, void, undefined> {
-    let cursor: string | undefined;
-    do {
-      const page = await this.listAccounts({ limit: pageSize, cursor });
-      yield* page.accounts;
-      cursor = page.nextCursor ?? undefined;
-    } while (cursor);
+  iterateAccounts(pageSize?: number): AsyncGenerator<AdminAccount, void, undefined> {
+    return everyItem((cursor) => this.listAccounts({ limit: pageSize, cursor }), (page) => page.accounts);
   }
 
   /** `GET /admin/v1/accounts/{accountId}` */

@@ -198,13 +198,8 @@ export class RekeyClient {
   }
 
   /** Every key, following `nextCursor` until the last page. */
-  async *iterateKeys(pageSize?: number): AsyncGenerator<Key, void, undefined> {
-    let cursor: string | undefined;
-    do {
-      const page = await this.listKeys({ limit: pageSize, cursor });
-      yield* page.keys;
-      cursor = page.nextCursor ?? undefined;
-    } while (cursor);
+  iterateKeys(pageSize?: number): AsyncGenerator<Key, void, undefined> {
+    return everyItem((cursor) => this.listKeys({ limit: pageSize, cursor }), (page) => page.keys);
   }
 
   /** `GET /v1/keys/{id}`. Scope `keys:read`. */
@@ -364,6 +359,19 @@ export class RekeyClient {
     if (payload === undefined) throw new RekeyNetworkError(`${method} ${path}: the response (status ${res.status}) is not JSON`);
     return payload as T;
   }
+}
+
+/** @internal Every item of a paged list, one page after another until `nextCursor` is `null` (shared with the admin client). */
+export async function* everyItem<P extends { readonly nextCursor: string | null }, T>(
+  load: (cursor: string | undefined) => Promise<P>,
+  items: (page: P) => readonly T[],
+): AsyncGenerator<T, void, undefined> {
+  let cursor: string | undefined;
+  do {
+    const page = await load(cursor);
+    yield* items(page);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
 }
 
 /** @internal One path segment (shared with the admin client). */

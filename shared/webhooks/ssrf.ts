@@ -88,6 +88,8 @@ export function isLocalLoopbackUrl(url: URL): boolean {
 
 /** Checks a URL as given by a customer; returns the reason it is refused, or `null`. */
 export function urlProblem(raw: string, policy: UrlPolicy): string | null {
+  // The URL parser forgives surrounding blanks and would store them as typed: refuse instead.
+  if (/\s/.test(raw)) return 'must not contain spaces';
   let url: URL;
   try {
     url = new URL(raw);
@@ -95,6 +97,8 @@ export function urlProblem(raw: string, policy: UrlPolicy): string | null {
     return 'must be an absolute URL';
   }
   if (url.username || url.password) return 'must not contain credentials';
+  // Port 0 can be written but never connected to: every delivery would fail.
+  if (url.port === '0') return 'must not use port 0';
   if (policy.allowLocalHttp && isLocalLoopbackUrl(url)) return null;
   if (url.protocol !== 'https:') {
     return policy.allowLocalHttp ? 'must be https:// (or http://127.0.0.1:<port> / http://localhost:<port> in local mode)' : 'must be https://';

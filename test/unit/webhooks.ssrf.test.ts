@@ -82,6 +82,9 @@ describe('urlProblem (creation time)', () => {
     ['https://u:p@hooks.example.com/', 'credentials'],
     ['file:///etc/passwd', 'file scheme'],
     ['not a url', 'garbage'],
+    [' https://hooks.example.com/rekey', 'a leading space'],
+    ['https://hooks.example.com/re key', 'a space inside'],
+    ['https://hooks.example.com:0/rekey', 'port 0'],
   ])('refuses %s (%s) in AWS', (url) => {
     expect(urlProblem(url, AWS)).not.toBeNull();
   });
@@ -93,6 +96,8 @@ describe('urlProblem (creation time)', () => {
 
   it('local mode also accepts http://127.0.0.1:<port> and http://localhost:<port>, nothing wider', () => {
     expect(urlProblem('http://127.0.0.1:4000/hook', LOCAL)).toBeNull();
+    expect(urlProblem('http://127.0.0.1:0/hook', LOCAL)).toBe('must not use port 0');
+    expect(urlProblem(' http://127.0.0.1:4000/hook', LOCAL)).toBe('must not contain spaces');
     expect(urlProblem('http://localhost:4000/hook', LOCAL)).toBeNull();
     expect(urlProblem('http://127.0.0.1/hook', LOCAL)).not.toBeNull(); // no port
     expect(urlProblem('http://127.0.0.2:4000/', LOCAL)).not.toBeNull();

@@ -572,54 +572,41 @@ export class DynamoKeyStore implements KeyStore {
       names[`#d${i}`] = id;
       return `ob.#d${i}`;
     });
-    // Performed effects go whatever happened to the lease (removing them twice is harmless).
-    if (removes.length) {
-      try {
-        await dynamoCall(() =>
-          this.client.send(
-            new UpdateCommand({
-              TableName: this.tableName,
-              Key: refKey(ref),
-              UpdateExpression: `REMOVE ${removes.join(', ')}`,
-              ConditionExpression: 'attribute_exists(pk)',
-              ExpressionAttributeNames: names,
-            }),
-          ),
-        );
-      } catch (err) {
-        // The item is gone (a webhook endpoint deleted after its outbox was claimed): nothing is left to release.
-        if (isConditionFailure(err)) return;
-        throw err;
-      }
-    }
+    // Performed effects go whatever happened to the lease (removing them twice is harmless). The
+    // item may be gone (a webhook endpoint deleted after its outbox was claimed): nothing is left.
+    if (removes.length && !(await this.removeIf(ref, removes.join(', '), 'attribute_exists(pk)', { names }))) return;
     // The lease, and the sweeper flag once nothing is left, only if this claim still holds it: a
     // dispatcher that outlived its lease must not release the one that took over.
+    if (await this.removeIf(ref, 'obl, obt', 'obt = :token', { values: { ':token': token } })) {
+      // Only if no effect was appended meanwhile and nobody claimed it since.
+      await this.removeIf(ref, 'obp', 'size(ob) = :zero AND attribute_not_exists(obl)', { values: { ':zero': 0 } });
+    }
+  }
+
+  /** `REMOVE paths` from an outbox item when `condition` holds; `false` when it did not. */
+  private async removeIf(
+    ref: OutboxRef,
+    paths: string,
+    condition: string,
+    expr: { names?: Record<string, string>; values?: Record<string, unknown> },
+  ): Promise<boolean> {
     try {
       await dynamoCall(() =>
         this.client.send(
           new UpdateCommand({
             TableName: this.tableName,
             Key: refKey(ref),
-            UpdateExpression: 'REMOVE obl, obt',
-            ConditionExpression: 'obt = :token',
-            ExpressionAttributeValues: { ':token': token },
+            UpdateExpression: `REMOVE ${paths}`,
+            ConditionExpression: condition,
+            ...(expr.names ? { ExpressionAttributeNames: expr.names } : {}),
+            ...(expr.values ? { ExpressionAttributeValues: expr.values } : {}),
           }),
         ),
       );
-      await dynamoCall(() =>
-        this.client.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: refKey(ref),
-            UpdateExpression: 'REMOVE obp',
-            // Only if no effect was appended meanwhile and nobody claimed it since.
-            ConditionExpression: 'size(ob) = :zero AND attribute_not_exists(obl)',
-            ExpressionAttributeValues: { ':zero': 0 },
-          }),
-        ),
-      );
+      return true;
     } catch (err) {
       if (!isConditionFailure(err)) throw err;
+      return false;
     }
   }
 
